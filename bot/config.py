@@ -1,0 +1,264 @@
+"""The one settings schema: `config.toml` read once at start-up into typed, validated settings.
+
+Every table of `config.toml` has its class here, so a stranger finds every key in one file.
+Only the secrets may come from the environment (WECHAT_APPID, WECHAT_SECRET, WECHAT_TOKEN,
+WECHAT_ENCODING_AES_KEY); nothing else in the project reads the environment for settings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_SECRETS = {
+    "appid": "WECHAT_APPID",
+    "secret": "WECHAT_SECRET",
+    "token": "WECHAT_TOKEN",
+    "encoding_aes_key": "WECHAT_ENCODING_AES_KEY",
+}
+
+
+class ConfigError(Exception):
+    """A missing or invalid key; the message names the key and what is expected."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WeChatSettings(_Section):
+    appid: str = Field(min_length=1)
+    secret: str = Field(min_length=1)
+    token: str = Field(min_length=3, max_length=32)
+    encoding_aes_key: str = ""
+    account_id: str = Field(min_length=1)
+    account_type: Literal["subscription", "service"] = "subscription"
+    verified: bool = True
+    api_base_url: str = "https://api.weixin.qq.com"
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("encoding_aes_key")
+    @classmethod
+    def _aes_key(cls, v: str) -> str:
+        if v and not re.fullmatch(r"[A-Za-z0-9]{43}", v):
+            raise ValueError("must be empty (plain mode) or 43 characters of a-z, A-Z, 0-9")
+        return v
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _base_url(cls, v: str) -> str:
+        if not re.match(r"https?://", v):
+            raise ValueError("must start with http:// or https://")
+        return v.rstrip("/")
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    webhook_path: str = "/wechat"
+    # Public base URL of this server as the sandbox reaches it; empty = http://host:port.
+    public_url: str = ""
+    reply_budget_seconds: float = Field(default=4.5, gt=0, le=5)
+    timestamp_window_seconds: int = Field(default=300, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    dedupe_ttl_seconds: int = Field(default=600, ge=60)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///data/bot.db"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
+            raise ValueError("must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
+        return v
+
+
+class RedisSettings(_Section):
+    url: str = ""
+
+
+class SandboxSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8081, ge=1, le=65535)
+    mode: Literal["plain", "compatible", "safe"] = "safe"
+    state_path: str = "data/sandbox.json"
+    # Where the sandbox delivers follower messages and events; empty = the [server] webhook.
+    webhook_url: str = ""
+
+
+class RepliesSettings(_Section):
+    welcome: str = "感谢关注！回复“帮助”查看我能做什么。"
+    welcome_scene: str = "感谢扫码关注（场景：{scene}）！回复“帮助”查看我能做什么。"
+    fallback: str = "抱歉，没有找到与“{text}”相关的内容。回复“帮助”查看可用的关键词。"
+
+
+class KeywordSeed(_Section):
+    match: Literal["exact", "prefix", "contains", "regex"] = "exact"
+    pattern: str = Field(min_length=1)
+    reply: str = Field(min_length=1)
+    reply_type: Literal["text", "news"] = "text"
+    # For news replies: the article fields; `reply` is then the description.
+    title: str = ""
+    url: str = ""
+    picurl: str = ""
+    priority: int = 100
+
+
+class MenuButton(_Section):
+    name: str = Field(min_length=1)
+    type: str = "click"
+    key: str = ""
+    url: str = ""
+    sub_button: list[MenuButton] = []
+
+
+class MenuSettings(_Section):
+    button: list[MenuButton] = []
+
+
+class SourceSettings(_Section):
+    """Per-site CSS selectors that override the generic article extractor."""
+
+    name: str = Field(min_length=1)
+    base_url: str = ""
+    listing_item: str = ""
+    next_page: str = ""
+    title: str = ""
+    date: str = ""
+    source: str = ""
+    body: str = ""
+    drop: list[str] = []
+
+
+class ContentSettings(_Section):
+    auto_ready: bool = False
+    media_dir: str = "data/media"
+    fetch_concurrency: int = Field(default=4, ge=1, le=32)
+    fetch_delay_seconds: float = Field(default=0.2, ge=0)
+    fetch_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_image_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    user_agent: str = "FederationWeChatBot/1.0 (+content importer)"
+
+
+class SchedulerSettings(_Section):
+    enabled: bool = True
+    timezone: str = "Asia/Shanghai"
+    # Weekday name (mon..sun) → list of "HH:MM" slots.
+    slots: dict[str, list[str]] = {}
+    grace_minutes: int = Field(default=60, ge=0)
+    auto_approve: bool = False
+    compose_cron: str = "0 9 * * *"
+    compose_max_articles: int = Field(default=8, ge=1, le=8)
+    compose_tags: list[str] = []
+    tick_seconds: float = Field(default=5.0, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(v)
+        except Exception as e:  # noqa: BLE001 - any lookup failure means the name is wrong
+            raise ValueError(f"unknown time zone {v!r}") from e
+        return v
+
+
+class EditorsSettings(_Section):
+    openids: list[str] = []
+
+
+class MembersSettings(_Section):
+    bind_code_ttl_minutes: int = Field(default=60 * 24, ge=1)
+    bind_attempts_per_hour: int = Field(default=5, ge=1)
+    choice_ttl_minutes: int = Field(default=5, ge=1)
+
+
+class LogSettings(_Section):
+    retention_days: int = Field(default=180, ge=1)
+    flush_seconds: float = Field(default=1.0, gt=0, le=1.0)
+
+
+class Settings(_Section):
+    wechat: WeChatSettings
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    sandbox: SandboxSettings = SandboxSettings()
+    replies: RepliesSettings = RepliesSettings()
+    keywords: list[KeywordSeed] = []
+    menu: MenuSettings = MenuSettings()
+    sources: list[SourceSettings] = []
+    content: ContentSettings = ContentSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    editors: EditorsSettings = EditorsSettings()
+    members: MembersSettings = MembersSettings()
+    log: LogSettings = LogSettings()
+    # Directory of the config file: relative paths in the settings are resolved against it.
+    base_dir: Path = Path(".")
+
+    def path(self, relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path resolved against the config's folder."""
+        url = self.database.url
+        prefix = "sqlite+aiosqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.path(url[len(prefix):]).resolve())
+        return url
+
+    @property
+    def webhook_url(self) -> str:
+        if self.sandbox.webhook_url:
+            return self.sandbox.webhook_url
+        base = self.server.public_url or f"http://{self.server.host}:{self.server.port}"
+        return base.rstrip("/") + self.server.webhook_path
+
+
+def _describe(err: dict) -> str:
+    loc = [str(p) for p in err["loc"]]
+    # "wechat.appid" reads as "[wechat] appid", the way the key is written in the file.
+    key = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else loc[0] if loc else "(top level)"
+    if err["type"] == "missing":
+        return f"{key}: missing (required)"
+    if err["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    return f"{key}: {err['msg']} (got {err.get('input')!r})"
+
+
+def parse_settings(data: dict, base_dir: Path = Path("."), environ: dict | None = None) -> Settings:
+    """Validate a config mapping; secrets in `environ` override the [wechat] table."""
+    environ = os.environ if environ is None else environ
+    data = dict(data)
+    wechat = dict(data.get("wechat") or {})
+    for key, var in ENV_SECRETS.items():
+        if environ.get(var):
+            wechat[key] = environ[var]
+    data["wechat"] = wechat
+    try:
+        return Settings.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as e:
+        lines = "\n  ".join(_describe(err) for err in e.errors())
+        raise ConfigError(f"invalid configuration:\n  {lines}") from None
+
+
+def load_settings(path: str | Path = "config.toml", environ: dict | None = None) -> Settings:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    return parse_settings(data, base_dir=path.resolve().parent, environ=environ)

@@ -1,0 +1,40 @@
+"""The few reply types a handler may return. Rendering to XML (and the platform's limits) is
+`bot/render.py`'s job; handlers only say what to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Text:
+    content: str
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    description: str = ""
+    url: str = ""
+    picurl: str = ""
+
+
+@dataclass(frozen=True)
+class News:
+    articles: tuple[Article, ...]
+
+    def __init__(self, articles) -> None:  # accept any iterable, store a tuple
+        object.__setattr__(self, "articles", tuple(articles))
+
+
+@dataclass(frozen=True)
+class Image:
+    media_id: str
+
+
+@dataclass(frozen=True)
+class TransferToCustomerService:
+    kf_account: str = ""
+
+
+Reply = Text | News | Image | TransferToCustomerService

@@ -1,0 +1,180 @@
+"""Routing: rules declared next to their handlers, consulted in one explicit order.
+
+A handler is a plain `async def handler(message, ctx) -> Reply | None`. Each handlers module
+makes a `Router` and decorates its handlers with rules; `handlers.ROUTERS` lists the routers in
+priority order. What a rule captured reaches the handler as `ctx.args` (the text after a prefix)
+and `ctx.match` (a regex match). A follower's pending step is tried before any rule, and only
+when the input answers it (its `accepts` predicate).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+Handler = Callable[[Any, Any], Awaitable[Any]]
+# A matcher looks at the message and says whether it applies and what it captured.
+Matcher = Callable[[Any], "Captured | None"]
+
+
+@dataclass(frozen=True)
+class Captured:
+    args: str = ""
+    match: re.Match | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    matcher: Matcher
+    handler: Handler
+    describe: str  # how the rule reads in `keywords test` and logs
+    help: str | None = None  # a line for 帮助, if the rule is something followers should know
+
+
+@dataclass(frozen=True)
+class Step:
+    """A pending conversation step: `accepts(text, data)` says whether input answers it."""
+
+    kind: str
+    accepts: Callable[[str, dict], bool]
+    handler: Handler
+
+
+@dataclass(frozen=True)
+class Routed:
+    handler: Handler
+    captured: Captured
+    describe: str
+
+
+def text_of(message: Any) -> str | None:
+    return message.content.strip() if getattr(message, "type", None) == "text" else None
+
+
+def event_of(message: Any) -> str | None:
+    return (message.event or "").lower() if getattr(message, "type", None) == "event" else None
+
+
+@dataclass
+class Router:
+    name: str
+    rules: list[Rule] = field(default_factory=list)
+    steps: dict[str, Step] = field(default_factory=dict)
+
+    def _add(self, matcher: Matcher, describe: str, help: str | None):
+        def decorator(handler: Handler) -> Handler:
+            self.rules.append(Rule(matcher, handler, f"{self.name}: {describe}", help))
+            return handler
+
+        return decorator
+
+    def exact(self, *words: str, help: str | None = None, case: bool = False):
+        keys = {w if case else w.lower() for w in words}
+
+        def m(msg):
+            t = text_of(msg)
+            if t is not None and (t if case else t.lower()) in keys:
+                return Captured()
+            return None
+
+        return self._add(m, f"exact {'/'.join(words)}", help)
+
+    def prefix(self, *prefixes: str, help: str | None = None):
+        """`新闻 关键词` → ctx.args == "关键词". The bare prefix matches too (args == "")."""
+
+        def m(msg):
+            t = text_of(msg)
+            if t is None:
+                return None
+            for p in prefixes:
+                if t.lower().startswith(p.lower()):
+                    rest = t[len(p):]
+                    if rest and not (rest[0].isspace() or rest[0] in ":：,，"):
+                        continue
+                    return Captured(args=rest.strip(" \t:：,，"))
+            return None
+
+        return self._add(m, f"prefix {'/'.join(prefixes)}", help)
+
+    def contains(self, *parts: str, help: str | None = None):
+        def m(msg):
+            t = text_of(msg)
+            return Captured() if t is not None and any(p in t for p in parts) else None
+
+        return self._add(m, f"contains {'/'.join(parts)}", help)
+
+    def regex(self, pattern: str | re.Pattern, help: str | None = None):
+        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
+
+        def m(msg):
+            t = text_of(msg)
+            found = rx.search(t) if t is not None else None
+            return Captured(match=found) if found else None
+
+        return self._add(m, f"regex {rx.pattern}", help)
+
+    def event(self, *names: str, help: str | None = None):
+        keys = {n.lower() for n in names}
+
+        def m(msg):
+            return Captured() if event_of(msg) in keys else None
+
+        return self._add(m, f"event {'/'.join(names)}", help)
+
+    def click(self, *keys: str, help: str | None = None):
+        """A menu CLICK with one of these keys."""
+
+        def m(msg):
+            if event_of(msg) == "click" and msg.key in keys:
+                return Captured(args=msg.key)
+            return None
+
+        return self._add(m, f"click {'/'.join(keys)}", help)
+
+    def scene(self, *scenes: str, help: str | None = None):
+        """A QR scene, whether the follower subscribed by scanning it or scanned it while following."""
+
+        def m(msg):
+            if event_of(msg) in ("subscribe_scan", "scan") and str(msg.scene_id) in scenes:
+                return Captured(args=str(msg.scene_id))
+            return None
+
+        return self._add(m, f"scene {'/'.join(scenes)}", help)
+
+    def message(self, *types: str, help: str | None = None):
+        """Any message of these types (image, voice, video, location, link, text, event)."""
+
+        def m(msg):
+            return Captured() if getattr(msg, "type", None) in types else None
+
+        return self._add(m, f"type {'/'.join(types)}", help)
+
+    def step(self, kind: str, accepts: Callable[[str, dict], bool]):
+        def decorator(handler: Handler) -> Handler:
+            self.steps[kind] = Step(kind, accepts, handler)
+            return handler
+
+        return decorator
+
+
+def route(routers: Iterable[Router], message: Any) -> Routed | None:
+    """The first rule, in router order then declaration order, that matches the message."""
+    for router in routers:
+        for rule in router.rules:
+            captured = rule.matcher(message)
+            if captured is not None:
+                return Routed(rule.handler, captured, rule.describe)
+    return None
+
+
+def find_step(routers: Iterable[Router], kind: str) -> Step | None:
+    for router in routers:
+        if kind in router.steps:
+            return router.steps[kind]
+    return None
+
+
+def help_lines(routers: Iterable[Router]) -> list[str]:
+    return [rule.help for router in routers for rule in router.rules if rule.help]

@@ -1,0 +1,50 @@
+"""Settings: missing and invalid keys fail at start with their name; secrets from the environment."""
+
+import pytest
+
+from bot.config import ConfigError, load_settings, parse_settings
+from tests.conftest import base_config
+
+
+def test_committed_config_is_valid():
+    s = load_settings("config.toml", environ={})
+    assert s.wechat.api_base_url.startswith("http://127.0.0.1")
+    assert s.database_url.startswith("sqlite+aiosqlite:////")
+
+
+def test_missing_key_is_named(tmp_path):
+    cfg = base_config(tmp_path)
+    del cfg["wechat"]["appid"]
+    with pytest.raises(ConfigError, match=r"\[wechat\] appid: missing"):
+        parse_settings(cfg, environ={})
+
+
+def test_invalid_value_says_what_is_expected(tmp_path):
+    cfg = base_config(tmp_path, wechat={"encoding_aes_key": "short"}, server={"port": "eighty"})
+    with pytest.raises(ConfigError) as e:
+        parse_settings(cfg, environ={})
+    assert "[wechat] encoding_aes_key: Value error, must be empty (plain mode) or 43 characters" in str(e.value)
+    assert "[server] port:" in str(e.value)
+
+
+def test_unknown_key_is_refused(tmp_path):
+    cfg = base_config(tmp_path, server={"prot": 1})
+    with pytest.raises(ConfigError, match=r"\[server\] prot: unknown key"):
+        parse_settings(cfg, environ={})
+
+
+def test_secrets_from_environment_override_the_file(tmp_path):
+    cfg = base_config(tmp_path)
+    del cfg["wechat"]["secret"]
+    s = parse_settings(cfg, environ={"WECHAT_SECRET": "from-env", "WECHAT_TOKEN": "envtoken"})
+    assert s.wechat.secret == "from-env"
+    assert s.wechat.token == "envtoken"
+
+
+def test_missing_file_and_bad_toml(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[wechat\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(bad)
