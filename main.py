@@ -13,6 +13,9 @@ from bot.config import ConfigError, load_settings
 COMMAND_MODULES = [
     "bot.cli",
     "sandbox.cli",
+    "bot.cli_menu",
+    "bot.cli_webhook",
+    "store.members.cli",
 ]
 
 

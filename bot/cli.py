@@ -10,7 +10,10 @@ from bot.config import Settings
 
 # Each feature's demo data: "module:function", an `async def load_demo(services) -> str` that is
 # idempotent (a second `make run` changes nothing) and returns a one-line summary.
-DEMO_LOADERS: list[str] = []
+DEMO_LOADERS: list[str] = [
+    "handlers.keywords:load_demo",
+    "store.members.demo:load_demo",
+]
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:

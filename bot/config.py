@@ -113,10 +113,18 @@ class KeywordSeed(_Section):
 
 
 class MenuButton(_Section):
+    """One button of `[menu]`; bot/menu.py checks WeChat's limits (wechat-api.md §7) before syncing."""
+
     name: str = Field(min_length=1)
     type: str = "click"
     key: str = ""
     url: str = ""
+    # miniprogram buttons: the mini program's appid and page (url is the fallback for old clients).
+    appid: str = ""
+    pagepath: str = ""
+    # media_id / view_limited buttons: a permanent material; article_id(_view_limited): a published article.
+    media_id: str = ""
+    article_id: str = ""
     sub_button: list[MenuButton] = []
 
 
@@ -159,6 +167,23 @@ class SchedulerSettings(_Section):
     compose_max_articles: int = Field(default=8, ge=1, le=8)
     compose_tags: list[str] = []
     tick_seconds: float = Field(default=5.0, gt=0)
+    # What auto-drafting composes: a silent publish or a broadcast to all followers.
+    compose_kind: Literal["publish", "broadcast"] = "publish"
+    # A process's lease on a push it works on; a crashed process's pushes are picked up after it.
+    claim_seconds: float = Field(default=120.0, gt=0)
+    # Pushes one tick works on at once.
+    concurrency: int = Field(default=4, ge=1, le=64)
+    # First outcome poll after a submit (then doubling, at most 30 min): the event is the normal
+    # path and freepublish/get has a daily quota of 100.
+    poll_seconds: float = Field(default=60.0, gt=0)
+    # A publish submit with an unknown outcome is looked for this long (a publish in progress keeps
+    # its draft in the box) before it is submitted again.
+    publish_settle_seconds: float = Field(default=900.0, ge=0)
+    # First back-off after a transient error (then doubling, at most 30 min).
+    retry_seconds: float = Field(default=30.0, gt=0)
+    # Test hook for the crash tests: pipeline checkpoints ("before:draft_add", "after:submit"…)
+    # at which the process logs "pipeline paused at …" and stops working. Never set in production.
+    pause_at: list[str] = []
 
     @field_validator("timezone")
     @classmethod
@@ -167,7 +192,7 @@ class SchedulerSettings(_Section):
 
         try:
             ZoneInfo(v)
-        except Exception as e:  # noqa: BLE001 - any lookup failure means the name is wrong
+        except Exception as e:
             raise ValueError(f"unknown time zone {v!r}") from e
         return v
 

@@ -11,12 +11,26 @@ rate-limit counters), behind one small interface with three backends.
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Integer, Text, and_, case, cast, delete, or_, select
 
 from bot.clock import Clock
+from store.db import SessionFactory, is_sqlite
+from store.models.shared import SharedEntry
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from bot.config import Settings
+
+_KV = SharedEntry.__table__
 
 
 class LockTimeout(Exception):
@@ -113,3 +127,168 @@ class MemoryState(SharedState):
         value = int(current) + 1
         self._data[key] = (str(value), self._data[key][1])
         return value
+
+
+class SqlState(SharedState):
+    """The `shared_kv` table (PostgreSQL for several processes; SQLite works too, for tests and one process).
+
+    Expiry is wall-clock time from the injected clock, because several processes compare it. Every
+    read ignores expired rows; writes replace them in the same statement (INSERT … ON CONFLICT), and
+    expired rows are deleted at most once a minute so the table does not grow with old claims.
+    """
+
+    PURGE_INTERVAL = 60.0
+
+    def __init__(self, db: SessionFactory, clock: Clock | None = None) -> None:
+        super().__init__(clock)
+        self.db = db
+        bind = db.kw.get("bind")
+        self._dialect = bind.dialect.name if bind is not None else "postgresql"
+        self._next_purge = 0.0
+
+    def _insert(self):
+        if self._dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(_KV)
+
+    def _expiry(self, now: datetime, ttl: float | None) -> datetime | None:
+        return None if ttl is None else now + timedelta(seconds=ttl)
+
+    @staticmethod
+    def _live(now: datetime):
+        return or_(_KV.c.expires_at.is_(None), _KV.c.expires_at > now)
+
+    @staticmethod
+    def _expired(now: datetime):
+        return and_(_KV.c.expires_at.is_not(None), _KV.c.expires_at <= now)
+
+    async def _write(self, stmt, now: datetime) -> list:
+        """Run one write in its own transaction; returns the RETURNING rows, or [rowcount]."""
+        async with self.db() as session:
+            result = await session.execute(stmt)
+            rows = result.all() if result.returns_rows else [result.rowcount]
+            if self.clock.monotonic() >= self._next_purge:
+                self._next_purge = self.clock.monotonic() + self.PURGE_INTERVAL
+                await session.execute(delete(_KV).where(self._expired(now)))
+            await session.commit()
+            return rows
+
+    async def get(self, key: str) -> str | None:
+        now = self.clock.now()
+        async with self.db() as session:
+            return await session.scalar(select(_KV.c.value).where(_KV.c.key == key, self._live(now)))
+
+    async def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        now = self.clock.now()
+        stmt = self._insert().values(key=key, value=value, expires_at=self._expiry(now, ttl))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[_KV.c.key],
+            set_={"value": stmt.excluded.value, "expires_at": stmt.excluded.expires_at},
+        )
+        await self._write(stmt, now)
+
+    async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+        now = self.clock.now()
+        stmt = self._insert().values(key=key, value=value, expires_at=self._expiry(now, ttl))
+        # Only an expired row may be taken over; a live one makes the upsert a no-op (no row returned).
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[_KV.c.key],
+            set_={"value": stmt.excluded.value, "expires_at": stmt.excluded.expires_at},
+            where=self._expired(now),
+        ).returning(_KV.c.key)
+        return bool(await self._write(stmt, now))  # one row back = inserted or took over
+
+    async def delete(self, key: str, expect: str | None = None) -> bool:
+        now = self.clock.now()
+        stmt = delete(_KV).where(_KV.c.key == key, self._live(now))
+        if expect is not None:
+            stmt = stmt.where(_KV.c.value == expect)
+        return (await self._write(stmt, now))[0] > 0
+
+    async def incr(self, key: str, ttl: float) -> int:
+        now = self.clock.now()
+        stmt = self._insert().values(key=key, value="1", expires_at=self._expiry(now, ttl))
+        expired = self._expired(now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[_KV.c.key],
+            set_={
+                "value": case((expired, "1"), else_=cast(cast(_KV.c.value, Integer) + 1, Text)),
+                "expires_at": case((expired, stmt.excluded.expires_at), else_=_KV.c.expires_at),
+            },
+        ).returning(_KV.c.value)
+        rows = await self._write(stmt, now)
+        return int(rows[0][0])
+
+
+# Compare-and-delete must be one step, or a holder whose lock expired could delete its successor's.
+_DELETE_IF_EQUAL = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+# INCR and PEXPIRE in one step, so a crash between them cannot leave a counter that never expires.
+_INCR_WITH_TTL = """
+local v = redis.call('INCR', KEYS[1])
+if v == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return v
+"""
+
+
+class RedisState(SharedState):
+    """Redis (`[redis] url`). Expiry is Redis's own (PX), so it follows real time, not the injected clock;
+    the clock only bounds how long `lock()` waits."""
+
+    def __init__(self, client: Redis, clock: Clock | None = None, prefix: str = "wxbot:") -> None:
+        super().__init__(clock)
+        self.client = client
+        self.prefix = prefix
+        self._delete_if_equal = client.register_script(_DELETE_IF_EQUAL)
+        self._incr_with_ttl = client.register_script(_INCR_WITH_TTL)
+
+    @classmethod
+    def from_url(cls, url: str, clock: Clock | None = None, prefix: str = "wxbot:") -> RedisState:
+        from redis.asyncio import Redis
+
+        return cls(Redis.from_url(url, decode_responses=True), clock, prefix)
+
+    @staticmethod
+    def _ms(ttl: float) -> int:
+        return max(1, math.ceil(ttl * 1000))
+
+    async def get(self, key: str) -> str | None:
+        return await self.client.get(self.prefix + key)
+
+    async def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        await self.client.set(self.prefix + key, value, px=None if ttl is None else self._ms(ttl))
+
+    async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+        px = None if ttl is None else self._ms(ttl)
+        return bool(await self.client.set(self.prefix + key, value, nx=True, px=px))
+
+    async def delete(self, key: str, expect: str | None = None) -> bool:
+        if expect is None:
+            return bool(await self.client.delete(self.prefix + key))
+        return bool(await self._delete_if_equal(keys=[self.prefix + key], args=[expect]))
+
+    async def incr(self, key: str, ttl: float) -> int:
+        return int(await self._incr_with_ttl(keys=[self.prefix + key], args=[self._ms(ttl)]))
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+async def open_shared_state(settings: Settings, db: SessionFactory, clock: Clock) -> SharedState:
+    """Redis when `[redis] url` is set; else the database when it is PostgreSQL (several processes may
+    share it); else memory (SQLite means one process, so nothing needs sharing)."""
+    if settings.redis.url:
+        state = RedisState.from_url(settings.redis.url, clock)
+        try:
+            await state.client.ping()
+        except Exception as e:
+            await state.close()
+            raise ConnectionError(f"[redis] url: cannot reach {settings.redis.url}: {e}") from e
+        return state
+    if not is_sqlite(settings.database_url):
+        return SqlState(db, clock)
+    return MemoryState(clock)

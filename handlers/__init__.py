@@ -5,6 +5,13 @@ then events and other message types, then the fallback. A follower's pending ste
 choice, 「更多」) is tried before all of them, and only for input that answers it."""
 
 from bot.router import Router
+from handlers import events, fallback, help, keywords, members
 
 # Helpers: import your module's `router` and put it at its place in this list.
-ROUTERS: list[Router] = []
+ROUTERS: list[Router] = [
+    help.router,
+    members.router,
+    keywords.router,
+    events.router,
+    fallback.router,
+]

@@ -13,7 +13,7 @@ import pytest
 
 from bot.config import Settings, parse_settings
 
-pytest_plugins = ["tests.fixtures.sandbox"]
+pytest_plugins = ["tests.fixtures.members", "tests.fixtures.sandbox"]
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_URL = os.environ.get("TEST_DATABASE_URL") or (
@@ -148,7 +148,7 @@ def pg_url():
 
     try:
         _in_thread(create)
-    except Exception as e:  # noqa: BLE001 - any connection failure is reported the same way
+    except Exception as e:
         _pg_unavailable(f"cannot use {admin_dsn}: {e}")
     base, _, _ = PG_URL.rpartition("/")
     yield f"{base}/{name}"
@@ -172,7 +172,7 @@ async def redis_url():
     client = redis.from_url(REDIS_URL)
     try:
         await client.ping()
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         if CI:
             pytest.fail(f"Redis is required on CI and unreachable at {REDIS_URL}: {e}")
         pytest.skip(f"Redis unreachable at {REDIS_URL}: {e}")

@@ -1,0 +1,125 @@
+"""Exactly once under WeChat's retries (wechat-api.md §1: ~3 re-sends about 5 s apart).
+
+The first delivery of a message claims its key and produces the answer; a retry never runs the
+handler again. While the first attempt is still running, a retry waits for it; afterwards it gets
+the same answer, kept for `[server] dedupe_ttl_seconds`.
+
+In-process attempts meet in a map of futures (the hot path never leaves memory). With several
+processes the claim goes through the shared state (`add` = set-if-absent): the winner stores
+"done:<answer>" when it has one, and a loser polls for it until the reply budget runs out (then
+answers `success`, as the first attempt will have done or will do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.clock import Clock
+from bot.render import SUCCESS
+from bot.shared import MemoryState, SharedState
+
+log = logging.getLogger(__name__)
+
+PENDING = "pending"
+DONE = "done:"
+
+
+def key_of(message: Any) -> str:
+    """MsgId for messages; for events sender + CreateTime + Event + EventKey, plus publish_id or
+    MsgID for job-finish events (they all come from one platform sender, several per second)."""
+    data = message._data  # the raw fields as xmltodict gave them
+    if message.type != "event":
+        msg_id = data.get("MsgId")
+        if msg_id:
+            return f"m:{msg_id}"
+        return f"m:{message.source}|{data.get('CreateTime')}|{message.type}"
+    parts = [
+        message.source,
+        str(data.get("CreateTime", "")),
+        str(data.get("Event", "")),
+        str(data.get("EventKey") or ""),
+        str(getattr(message, "dedupe_part", "")),
+    ]
+    return "e:" + "|".join(parts)
+
+
+class Dedupe:
+    def __init__(self, shared: SharedState, clock: Clock, ttl: float, poll: float = 0.05) -> None:
+        self.clock = clock
+        self.ttl = ttl
+        self.poll = poll
+        # One process only: the in-memory map is the whole story, no second copy in the shared state.
+        self.shared = None if isinstance(shared, MemoryState) else shared
+        self._seen: OrderedDict[str, tuple[asyncio.Future, float]] = OrderedDict()
+
+    async def once(self, key: str, produce: Callable[[], Awaitable[str]], deadline: float) -> str:
+        """The answer for `key`: produced by this call if it is the first, else the first one's.
+        `deadline` (clock.monotonic()) bounds how long we wait for another process's answer."""
+        now = self.clock.monotonic()
+        self._expire(now)
+        seen = self._seen.get(key)
+        if seen is not None:
+            return await asyncio.shield(seen[0])
+        future = asyncio.get_running_loop().create_future()
+        self._seen[key] = (future, now + self.ttl)
+        try:
+            answer = await self._claim_and_produce(key, produce, deadline)
+        except BaseException as e:
+            # Nothing to replay: let a retry try again, and tell anyone waiting now.
+            self._seen.pop(key, None)
+            future.set_exception(e)
+            future.exception()
+            raise
+        future.set_result(answer)
+        return answer
+
+    async def _claim_and_produce(self, key: str, produce, deadline: float) -> str:
+        if self.shared is None:
+            return await produce()
+        skey = f"dedupe:{key}"
+        while True:
+            try:
+                claimed = await self.shared.add(skey, PENDING, self.ttl)
+            except Exception:  # the shared store is down: answering beats deduping across processes
+                log.exception("dedupe: shared state unavailable, deduping in this process only")
+                return await produce()
+            if claimed:
+                try:
+                    answer = await produce()
+                except BaseException:
+                    await self.shared.delete(skey, expect=PENDING)  # a retry may try again
+                    raise
+                try:
+                    await self.shared.set(skey, DONE + answer, self.ttl)
+                except Exception:
+                    log.exception("dedupe: could not store the answer for %s", key)
+                return answer
+            value = await self._wait_other(skey, deadline)
+            if value is not None:
+                return value
+            if self.clock.monotonic() >= deadline:
+                return SUCCESS
+            # The claim vanished (its owner failed and released it): try to claim again.
+
+    async def _wait_other(self, skey: str, deadline: float) -> str | None:
+        while True:
+            value = await self.shared.get(skey)
+            if value is None:
+                return None
+            if value.startswith(DONE):
+                return value[len(DONE):]
+            if self.clock.monotonic() >= deadline:
+                # The owner is past the budget too: it answers `success` and sends the reply later.
+                return SUCCESS
+            await self.clock.sleep(self.poll)
+
+    def _expire(self, now: float) -> None:
+        while self._seen:
+            key, (future, expires) = next(iter(self._seen.items()))
+            if expires > now or not future.done():
+                return
+            del self._seen[key]

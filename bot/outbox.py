@@ -1,0 +1,101 @@
+"""Replies that do not go out as a passive answer: sent through the customer-service API when the
+follower's window allows it, otherwise held and delivered as the passive answer to that
+follower's next message.
+
+`deliver()` is what the deadline logic (a handler that missed the 5 s budget), long text and the
+scheduler's editor notifications call. Windows are tracked per follower in bot/followers.py; a
+refusal from the platform (45015/45047/…, bot.errors.WindowClosed) or any other failure to send
+also means "hold", so nothing is lost and nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Literal
+
+from bot import followers, messagelog, render
+from bot.context import Services
+from bot.replies import Image, News, Reply, Text, TransferToCustomerService
+from store.models.webhook import Follower
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["sent", "held"]
+
+
+def _locks(services: Services) -> dict[str, asyncio.Lock]:
+    return services.extra.setdefault("webhook.outbox_locks", {})
+
+
+def expand(reply: Reply) -> list[Reply]:
+    """One customer-service message per item: text within the byte limit, news one article each
+    (45008 beyond one, wechat-api.md §3). A transfer to customer service has no API form."""
+    if isinstance(reply, Text):
+        return [Text(p) for p in render.split_text(reply.content)]
+    if isinstance(reply, News):
+        return [News([a]) for a in reply.articles]
+    if isinstance(reply, TransferToCustomerService):
+        return []
+    return [reply]
+
+
+async def _send(services: Services, openid: str, reply: Reply) -> None:
+    if isinstance(reply, Text):
+        await services.api.send_text(openid, reply.content)
+    elif isinstance(reply, News):
+        await services.api.send_news(openid, reply.articles[0])
+    elif isinstance(reply, Image):
+        await services.api.send_image(openid, reply.media_id)
+
+
+async def deliver(services: Services, openid: str, reply: Reply | list[Reply]) -> Outcome:
+    """Send now if the window allows, else hold for the follower's next message."""
+    items = [p for r in (reply if isinstance(reply, list) else [reply]) for p in expand(r)]
+    if not items:
+        return "sent"
+    store = followers.of(services)
+    lock = _locks(services).setdefault(openid, asyncio.Lock())
+    async with lock:  # counters and order per follower
+        follower = await store.get(openid)
+        if follower.held:
+            # Something older is waiting: going first would reorder the conversation.
+            await hold(services, openid, items, follower)
+            return "held"
+        for i, item in enumerate(items):
+            if not store.consume(follower):
+                await hold(services, openid, items[i:], follower)
+                return "held"
+            try:
+                await _send(services, openid, item)
+            except Exception as e:  # noqa: BLE001 - WindowClosed, quota, network, permission: all "hold"
+                log.warning("customer-service send to %s failed (%s); holding the reply", openid, e)
+                store.close_windows(follower)
+                await hold(services, openid, items[i:], follower)
+                return "held"
+            kind, content = render.describe(item)
+            messagelog.of(services).record(openid, "out", "customer", kind, content)
+    return "sent"
+
+
+async def hold(
+    services: Services, openid: str, replies: list[Reply], follower: Follower | None = None
+) -> None:
+    """Keep replies for the follower's next message; written at once, not with the next batch."""
+    store = followers.of(services)
+    follower = follower or await store.get(openid)
+    follower.held = [*(follower.held or []), *(render.to_json(r) for r in replies)]
+    await store.save_now(follower)
+    for r in replies:
+        kind, content = render.describe(r)
+        messagelog.of(services).record(openid, "out", "held", kind, content)
+
+
+def take_held(services: Services, follower: Follower) -> list[Reply]:
+    """The held replies, removed from the follower (the caller delivers them now)."""
+    if not follower.held:
+        return []
+    held = [render.from_json(h) for h in follower.held]
+    follower.held = None
+    followers.of(services).changed(follower)
+    return held

@@ -1,0 +1,23 @@
+"""帮助: what the bot can do, generated from the `help=` lines of the registered rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.context import Context
+from bot.replies import Text
+from bot.router import Router, help_lines
+from handlers import texts
+
+router = Router("help")
+
+
+@router.exact("帮助", "help", "?", "？", "菜单", help="帮助 — 查看本说明")
+@router.click("HELP")
+async def show_help(message: Any, ctx: Context) -> Text:
+    from handlers import ROUTERS  # the registry imports this module: look it up when asked
+
+    lines = help_lines(ROUTERS)
+    if not lines:
+        return Text(texts.HELP_EMPTY)
+    return Text("\n".join([texts.HELP_HEADER, *(f"• {line}" for line in lines), "", texts.HELP_FOOTER]))

@@ -1,0 +1,177 @@
+"""Member lookups for anyone, binding a follower to a member unit, and 「我的状态」 for bound followers.
+
+A lookup answers with public facts; what else a follower sees is decided by
+`store.members.status.visible_facts` alone. Several matches → a numbered list answered by a number
+(the `member_choice` step, expiring after `[members] choice_ttl_minutes`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.context import Context
+from bot.replies import Reply, Text
+from bot.router import Captured, Router, text_of
+from store.members import binding, texts
+from store.members.index import Entry, MemberLookup, lookup_for
+from store.members.status import HistoryItem, local_today, visible_facts
+from store.models.members import Member, MemberHistory
+
+CHOICE_STEP = "member_choice"
+BARE_NAME = "members: bare unit name"
+HISTORY_SHOWN = 3
+CODE_PATTERN = r"^(?=.*\d)[0-9A-Za-z]{18}$"
+
+
+@dataclass
+class MembersRouter(Router):
+    """The rules below; `bind(services)` gives the dispatcher a copy whose bare-name rule reads that
+    process's lookup index, which `prepare()` keeps current before each message is routed."""
+
+    lookup: MemberLookup | None = None
+
+    def bind(self, services: Any) -> MembersRouter:
+        binding.install(services)  # unbind followers who unsubscribe
+        lookup = lookup_for(services)
+        rules = [
+            replace(r, matcher=_bare_name_matcher(lookup)) if r.describe == BARE_NAME else r
+            for r in self.rules
+        ]
+        return MembersRouter(self.name, rules, self.steps, lookup)
+
+    async def prepare(self) -> None:
+        if self.lookup is not None:
+            await self.lookup.current()
+
+
+def _bare_name_matcher(lookup: MemberLookup | None):
+    def matcher(message: Any) -> Captured | None:
+        text = text_of(message)
+        if text and lookup is not None and lookup.index is not None and lookup.index.unique(text):
+            return Captured(args=text)
+        return None
+
+    return matcher
+
+
+router = MembersRouter("members")
+
+
+# --- replies -----------------------------------------------------------------------------------------
+
+
+async def _facts_reply(ctx: Context, entries: list[Entry]) -> str:
+    """Each unit as this follower may see it: the private part only for units they are bound to."""
+    today = local_today(ctx.clock.now(), ctx.settings.scheduler.timezone)
+    async with ctx.db() as session:
+        bound = await binding.bound_member_ids(session, ctx.openid)
+        shown = []
+        for entry in entries:
+            member: Any = entry
+            history: list[HistoryItem] = []
+            if entry.id in bound:
+                member = await session.get(Member, entry.id)
+                if member is None:
+                    continue
+                rows = await session.scalars(
+                    select(MemberHistory)
+                    .where(MemberHistory.member_id == entry.id)
+                    .order_by(MemberHistory.changed_at.desc(), MemberHistory.id.desc())
+                    .limit(HISTORY_SHOWN)
+                )
+                history = [
+                    HistoryItem(
+                        h.field,
+                        h.old_value,
+                        h.new_value,
+                        local_today(h.changed_at, ctx.settings.scheduler.timezone),
+                    )
+                    for h in rows
+                ]
+            shown.append(texts.member_facts(visible_facts(member, bound, today, history)))
+    return "\n\n".join(shown)
+
+
+async def answer_lookup(ctx: Context, query: str) -> Reply:
+    result = await lookup_for(ctx.services).lookup(query)
+    if result.how == "bad_code":
+        return Text(texts.BAD_CODE)
+    if not result.entries:
+        return Text(texts.not_found(query, result.suggestions))
+    if len(result.entries) == 1:
+        return Text(await _facts_reply(ctx, list(result.entries)))
+    choices = result.entries[: texts.CHOICE_MAX]
+    ttl = ctx.settings.members.choice_ttl_minutes * 60
+    await ctx.state.expect(CHOICE_STEP, {"ids": [e.id for e in choices]}, ttl)
+    return Text(texts.choice_list(choices, len(result.entries)))
+
+
+# --- rules (their order is their priority within this router) ------------------------------------------
+
+
+@router.exact("我的状态", "会员状态", help=texts.HELP_STATUS)
+@router.click("MEMBER_STATUS")
+async def my_status(message: Any, ctx: Context) -> Reply:
+    async with ctx.db() as session:
+        bound = await binding.bound_member_ids(session, ctx.openid)
+    if not bound:
+        return Text(texts.NOT_BOUND)
+    index = await lookup_for(ctx.services).current()
+    entries = [index.entries[i] for i in sorted(bound) if i in index.entries]
+    return Text(await _facts_reply(ctx, entries) or texts.NOT_BOUND)
+
+
+@router.exact("会员帮助", "会员查询")
+@router.click("MEMBER_HELP")
+async def member_help(message: Any, ctx: Context) -> Reply:
+    return Text(texts.MEMBER_HELP)
+
+
+@router.exact("解绑", "解除绑定", help=texts.HELP_UNBIND)
+async def unbind(message: Any, ctx: Context) -> Reply:
+    names = await binding.unbind(ctx.db, ctx.openid, ctx.clock.now())
+    return Text(texts.unbound(names) if names else texts.UNBIND_NONE)
+
+
+@router.prefix("绑定", help=texts.HELP_BIND)
+async def bind(message: Any, ctx: Context) -> Reply:
+    if not ctx.args:
+        return Text(texts.BIND_USAGE)
+    outcome = await binding.bind(ctx.services, ctx.openid, ctx.args)
+    return Text(texts.bind_outcome(outcome.status, outcome.member_name, outcome.attempts_left))
+
+
+@router.prefix("会员", "查询", help=texts.HELP_LOOKUP)
+async def member_lookup(message: Any, ctx: Context) -> Reply:
+    if not ctx.args:
+        return Text(texts.LOOKUP_USAGE)
+    return await answer_lookup(ctx, ctx.args)
+
+
+@router.regex(CODE_PATTERN)
+async def credit_code_lookup(message: Any, ctx: Context) -> Reply:
+    return await answer_lookup(ctx, ctx.match.group(0))
+
+
+@router._add(_bare_name_matcher(None), BARE_NAME.removeprefix("members: "), None)
+async def bare_name(message: Any, ctx: Context) -> Reply:
+    return await answer_lookup(ctx, ctx.args)
+
+
+def _is_choice(text: str, data: dict) -> bool:
+    return text.isdigit() and 1 <= int(text) <= len(data.get("ids") or ())
+
+
+@router.step(CHOICE_STEP, accepts=_is_choice)
+async def member_choice(message: Any, ctx: Context) -> Reply:
+    ids = (ctx.state.pending or ("", {}))[1].get("ids") or []
+    await ctx.state.clear()
+    chosen = int(text_of(message) or 0)
+    index = await lookup_for(ctx.services).current()
+    entry = index.entries.get(ids[chosen - 1]) if 0 < chosen <= len(ids) else None
+    if entry is None:
+        return Text(texts.CHOICE_GONE)
+    return Text(await _facts_reply(ctx, [entry]))

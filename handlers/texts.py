@@ -1,0 +1,24 @@
+"""What the bot says to followers in the webhook's own handlers (help, keywords, events, fallback)
+and in the reply machinery (long text, errors). One place, so wording is edited here only.
+Welcome and fallback texts are configurable in `[replies]`."""
+
+HELP_HEADER = "您可以这样使用本公众号："
+HELP_FOOTER = "随时回复“帮助”再看这份说明。"
+HELP_EMPTY = "暂时没有可用的命令。"
+
+MORE = "更多"
+MORE_HINT = "\n\n（未完，回复“更多”继续）"
+MORE_TTL_SECONDS = 30 * 60
+
+ERROR = "抱歉，系统开了个小差，请稍后再试。"
+
+SCAN = "您扫描了二维码（场景：{scene}）。回复“帮助”查看我能做什么。"
+UNKNOWN_CLICK = "这个菜单暂时没有内容，请稍后再试，或回复“帮助”查看可用的功能。"
+IMAGE = "收到您的图片，谢谢！如需人工帮助，请留言说明。"
+VOICE = "收到您的语音。暂时只能识别文字消息，请用文字告诉我您想查什么。"
+VOICE_RECOGNIZED = "收到您的语音：“{text}”。请直接发送文字，我会为您查找。"
+VIDEO = "收到您的视频，谢谢！"
+LOCATION = "收到您的位置：{label}。"
+LOCATION_UNNAMED = "收到您的位置，谢谢！"
+LINK = "收到您分享的链接《{title}》，谢谢！"
+OTHER = "收到。回复“帮助”查看我能做什么。"

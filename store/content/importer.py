@@ -1,0 +1,383 @@
+"""Import the website's news into the content store.
+
+A URL may be a listing (followed through its pagination to the article pages) or one article page;
+a path may be one saved HTML file or a folder of them. Pages are fetched politely (fetch.py) and
+parsed in a thread (extract.py); images are downloaded with the same limits and stored once, named
+by their sha256 under `[content] media_dir`. Each failed page is reported with its URL and reason
+and the rest goes on. An unchanged page (same content hash) is not touched; a changed page updates
+its article in place, so the article keeps its id, status, WeChat fields and push history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import aiohttp
+from bs4 import BeautifulSoup
+from PIL import Image as PILImage
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from tqdm import tqdm
+
+from bot.clock import Clock
+from bot.config import Settings, SourceSettings
+from store.content.extract import Extracted, ExtractError, Listing, parse_page
+from store.content.fetch import Fetcher, FetchError
+from store.content.search import index_article
+from store.db import SessionFactory
+from store.models.content import Article, ArticleImage, Image
+
+log = logging.getLogger(__name__)
+
+MAX_LISTING_PAGES = 500  # a pager that never ends (or loops) stops here
+_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "GIF": ("image/gif", "gif"),
+            "WEBP": ("image/webp", "webp"), "BMP": ("image/bmp", "bmp")}  # fmt: skip
+
+
+@dataclass
+class ImportReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # older than --since
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+    image_failures: list[tuple[str, str]] = field(default_factory=list)
+    article_ids: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        line = (
+            f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
+            f"failed {len(self.failed)}"
+        )
+        if self.skipped:
+            line += f", skipped {len(self.skipped)} older than --since"
+        if self.image_failures:
+            line += f"; {len(self.image_failures)} image(s) could not be stored"
+        lines = [line]
+        lines += [f"  failed: {url} — {reason}" for url, reason in self.failed]
+        lines += [f"  image: {url} — {reason}" for url, reason in self.image_failures]
+        return "\n".join(lines)
+
+
+def content_hash(x: Extracted) -> str:
+    data = [x.title, x.published_at.isoformat() if x.published_at else "", x.source_name, x.author,
+            x.body_html, x.tags]  # fmt: skip
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
+
+
+def inspect_image(data: bytes) -> tuple[str, str, str, int, int]:
+    """(sha256, mime, extension, width, height); FetchError when Pillow cannot read it."""
+    try:
+        with PILImage.open(io.BytesIO(data)) as img:
+            fmt, (w, h) = img.format, img.size
+            img.verify()
+    except Exception as e:
+        raise FetchError(f"not a readable image ({type(e).__name__})") from None
+    if fmt not in _FORMATS:
+        raise FetchError(f"unsupported image format {fmt}")
+    mime, ext = _FORMATS[fmt]
+    return hashlib.sha256(data).hexdigest(), mime, ext, w, h
+
+
+def media_path(sha: str, ext: str) -> str:
+    return f"{sha[:2]}/{sha[2:4]}/{sha}.{ext}"
+
+
+def _write_file(root: Path, rel: str, data: bytes) -> None:
+    path = root / rel
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)  # atomic: a reader never sees half an image
+
+
+def _attach_images(body_html: str, stored: dict[str, str]) -> str:
+    """Mark each <img> with the sha256 of its stored image; drop the ones that could not be stored."""
+    soup = BeautifulSoup(body_html, "lxml")
+    for img in soup.find_all("img"):
+        sha = stored.get(img.get("src", ""))
+        if sha:
+            img["data-sha256"] = sha
+        else:
+            img.decompose()
+    root = soup.body or soup
+    return root.decode_contents()
+
+
+def _local_pages(target: str) -> list[str] | None:
+    """file:// URLs of a saved HTML file or of every .html/.htm under a folder; None if no such path."""
+    path = Path(target)
+    if not path.exists():
+        return None
+    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".html", ".htm")) if path.is_dir() else [path]
+    return [p.resolve().as_uri() for p in files]
+
+
+async def store_image(db: SessionFactory, media_dir: Path, data: bytes, original_url: str = "") -> Image:
+    """Store image bytes once, named by their sha256 (file under media_dir + Image row) → the row.
+    FetchError when the bytes are not an image Pillow can read."""
+    sha, mime, ext, width, height = await asyncio.to_thread(inspect_image, data)
+    rel = media_path(sha, ext)
+    await asyncio.to_thread(_write_file, media_dir, rel, data)
+    try:
+        async with db() as session, session.begin():
+            image = (await session.execute(select(Image).where(Image.sha256 == sha))).scalar_one_or_none()
+            if image is None:
+                web = "://" in original_url and not original_url.startswith("file:")
+                image = Image(sha256=sha, original_url=original_url if web else "", path=rel, size=len(data),
+                              mime=mime, width=width, height=height)  # fmt: skip
+                session.add(image)
+    except IntegrityError:  # another process stored the same bytes a moment ago
+        return await _image_by_sha(db, sha)
+    return image
+
+
+async def _image_by_sha(db: SessionFactory, sha: str) -> Image:
+    async with db() as session:
+        return (await session.execute(select(Image).where(Image.sha256 == sha))).scalar_one()
+
+
+class Importer:
+    def __init__(
+        self,
+        settings: Settings,
+        db: SessionFactory,
+        clock: Clock,
+        http: aiohttp.ClientSession,
+        progress: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.fetcher = Fetcher(settings.content, http, clock)
+        self.clock = clock
+        self.media_dir = settings.path(settings.content.media_dir)
+        self.progress = progress
+        self._write = asyncio.Lock()  # one writer: SQLite allows no more, and it keeps upserts simple
+        self._images: dict[str, asyncio.Task] = {}  # url → its one download+store in this run
+        self._image_bar: tqdm | None = None
+        self._image_failures: list[tuple[str, str]] = []
+
+    # --- entry points ------------------------------------------------------------------------------
+
+    async def run(
+        self, target: str, *, source: str | None = None, pages: int | None = None, since: date | None = None
+    ) -> ImportReport:
+        report = ImportReport()
+        if "://" not in target and (urls := await asyncio.to_thread(_local_pages, target)) is not None:
+            site = self._site(source, "")
+            await self._articles(urls, site, since, report)
+            return report
+        site = self._site(source, target)
+        try:
+            first = await self._parse(target, site)
+        except (FetchError, ExtractError) as e:
+            report.failed.append((target, str(e)))
+            return report
+        if isinstance(first, Extracted):
+            await self._articles([target], site, since, report, parsed={target: first})
+            return report
+        urls = await self._follow_listing(first, site, pages, since, report)
+        await self._articles(urls, site, since, report)
+        return report
+
+    async def save(self, x: Extracted, image_data: dict[str, bytes] | None = None) -> tuple[str, int]:
+        """Store one extracted article → ("added" | "updated" | "unchanged", article id).
+        `image_data` supplies image bytes by URL (the demo's generated images) instead of fetching."""
+        digest = content_hash(x)
+        async with self.db() as session:
+            existing = (await session.execute(select(Article).where(Article.source_url == x.url))).scalar_one_or_none()
+        if existing is not None and existing.content_hash == digest:
+            return "unchanged", existing.id
+        stored: dict[str, str] = {}
+        image_ids: list[int] = []
+        failures: list[tuple[str, str]] = []
+        results = await asyncio.gather(*(self._image(u, (image_data or {}).get(u)) for u in x.images))
+        for url, result in zip(x.images, results, strict=True):
+            if isinstance(result, Image):
+                stored[url] = result.sha256
+                image_ids.append(result.id)
+            else:
+                failures.append((url, result))
+        self._image_failures.extend(failures)
+        body_html = await asyncio.to_thread(_attach_images, x.body_html, stored) if x.images else x.body_html
+        # A page whose images did not all arrive gets another chance on the next import.
+        stored_hash = digest if not failures else hashlib.sha256((digest + "incomplete").encode()).hexdigest()
+        for attempt in (1, 2):
+            try:
+                async with self._write:
+                    return await self._upsert(x, body_html, stored_hash, image_ids)
+            except IntegrityError:
+                if attempt == 2:  # another process inserted the same URL twice in a row: give up
+                    raise
+        raise AssertionError("unreachable")
+
+    # --- listing and pages -------------------------------------------------------------------------
+
+    def _site(self, name: str | None, url: str) -> SourceSettings | None:
+        if name:
+            for s in self.settings.sources:
+                if s.name == name:
+                    return s
+            raise ValueError(f"no [[sources]] entry named {name!r} in the config")
+        for s in self.settings.sources:
+            if s.base_url and url.startswith(s.base_url):
+                return s
+        return None
+
+    async def _parse(self, url: str, site: SourceSettings | None) -> Extracted | Listing:
+        if url.startswith("file:"):
+            path = Path(unquote(urlsplit(url).path))
+            try:
+                body, charset = await asyncio.to_thread(path.read_bytes), None
+            except OSError as e:
+                raise FetchError(f"cannot read file: {e.strerror}") from None
+        else:
+            page = await self.fetcher.page(url)
+            body, charset = page.body, page.charset
+        return await asyncio.to_thread(parse_page, body, url, site, charset)
+
+    async def _follow_listing(
+        self, first: Listing, site, pages: int | None, since: date | None, report: ImportReport
+    ) -> list[str]:
+        limit = min(pages or MAX_LISTING_PAGES, MAX_LISTING_PAGES)
+        seen_pages = {first.url}
+        urls: list[str] = []
+        listing: Listing | None = first
+        bar = tqdm(desc="listing pages", unit="page", disable=not self.progress, leave=False)
+        count = 0
+        while listing is not None:
+            count += 1
+            bar.update()
+            for url, when in listing.items:
+                if since and when and when < since:
+                    report.skipped.append(url)
+                elif url not in urls:
+                    urls.append(url)
+            # Listings run newest first: a page whose every date is before --since ends the walk.
+            dates = [d for _, d in listing.items if d]
+            if since and dates and max(dates) < since:
+                break
+            nxt = listing.next_url
+            if count >= limit or not nxt or nxt in seen_pages:
+                break
+            seen_pages.add(nxt)
+            try:
+                parsed = await self._parse(nxt, site)
+            except (FetchError, ExtractError) as e:
+                report.failed.append((nxt, f"listing page: {e}"))
+                break
+            listing = parsed if isinstance(parsed, Listing) else None
+        bar.close()
+        return urls
+
+    async def _articles(
+        self, urls: list[str], site, since: date | None, report: ImportReport, parsed: dict | None = None
+    ) -> None:
+        self._image_failures = report.image_failures
+        bar = tqdm(total=len(urls), desc="pages", unit="page", disable=not self.progress)
+        self._image_bar = tqdm(total=0, desc="images", unit="img", disable=not self.progress)
+
+        async def one(url: str) -> None:
+            try:
+                x = (parsed or {}).get(url) or await self._parse(url, site)
+                if isinstance(x, Listing):
+                    raise ExtractError("a listing page, not an article")
+                x.url = url  # the link as the listing gives it: stable across redirects and re-imports
+                if since and x.published_at and x.published_at < since:
+                    report.skipped.append(url)
+                    return
+                outcome, article_id = await self.save(x)
+                getattr(report, outcome).append(url)
+                report.article_ids.append(article_id)
+            except (FetchError, ExtractError) as e:
+                report.failed.append((url, str(e)))
+            except Exception as e:
+                log.exception("importing %s failed", url)
+                report.failed.append((url, f"unexpected error: {type(e).__name__}: {e}"))
+            finally:
+                bar.update()
+
+        try:
+            await asyncio.gather(*(one(u) for u in urls))
+        finally:
+            bar.close()
+            self._image_bar.close()
+
+    # --- images --------------------------------------------------------------------------------------
+
+    def _image(self, url: str, data: bytes | None) -> asyncio.Task:
+        """One download per URL per run, shared by every article that shows the image."""
+        if url not in self._images:
+            self._images[url] = asyncio.ensure_future(self._store_image(url, data))
+        return self._images[url]
+
+    async def _store_image(self, url: str, data: bytes | None) -> Image | str:
+        """The stored Image, or the reason it could not be stored."""
+        if self._image_bar is not None:
+            self._image_bar.total += 1
+            self._image_bar.refresh()
+        try:
+            if data is None:
+                if url.startswith("file:"):
+                    path = Path(unquote(urlsplit(url).path))
+                    try:
+                        data = await asyncio.to_thread(path.read_bytes)
+                    except OSError as e:
+                        raise FetchError(f"cannot read file: {e.strerror}") from None
+                    if len(data) > self.settings.content.max_image_bytes:
+                        raise FetchError("too large")
+                else:
+                    data = await self.fetcher.image(url)
+            async with self._write:
+                image = await store_image(self.db, self.media_dir, data, url)
+            return image
+        except FetchError as e:
+            return str(e)
+        finally:
+            if self._image_bar is not None:
+                self._image_bar.update()
+
+    # --- the write -----------------------------------------------------------------------------------
+
+    async def _upsert(self, x: Extracted, body_html: str, digest: str, image_ids: list[int]) -> tuple[str, int]:
+        now = self.clock.now()
+        async with self.db() as session, session.begin():
+            article = (await session.execute(select(Article).where(Article.source_url == x.url))).scalar_one_or_none()
+            outcome = "updated"
+            if article is None:
+                outcome = "added"
+                article = Article(
+                    source_url=x.url,
+                    status="ready" if self.settings.content.auto_ready else "imported",
+                    created_at=now,
+                )
+                session.add(article)
+            elif article.content_hash == digest:
+                return "unchanged", article.id
+            article.title = x.title[:255]
+            article.author = x.author[:64]
+            article.source_name = x.source_name[:128]
+            article.published_at = x.published_at
+            article.body_html = body_html
+            article.body_text = x.body_text
+            article.digest = x.digest
+            article.tags = sorted(set(x.tags) | set(article.tags or []))
+            article.cover_image_id = image_ids[0] if image_ids else None
+            article.content_hash = digest
+            article.updated_at = now
+            await session.flush()
+            await session.execute(delete(ArticleImage).where(ArticleImage.article_id == article.id))
+            for position, image_id in enumerate(image_ids):
+                session.add(ArticleImage(article_id=article.id, position=position, image_id=image_id))
+            await index_article(session, article)
+            return outcome, article.id

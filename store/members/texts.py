@@ -1,0 +1,228 @@
+"""Every Chinese sentence of the members feature: replies to followers, import reports, CLI output."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from store.members.importer import ImportReport
+    from store.members.index import Entry
+    from store.members.status import MemberFacts
+
+# --- help lines (帮助) -------------------------------------------------------------------------------
+
+HELP_LOOKUP = "会员 单位名称：查询某单位是否为会员及其评估等级（也可直接发送单位全称或统一社会信用代码）"
+HELP_BIND = "绑定 绑定码：把你的微信绑定到本单位（绑定码向总会秘书处索取）"
+HELP_STATUS = "我的状态：查看已绑定单位的会费、评估有效期与联系人"
+HELP_UNBIND = "解绑：解除与单位的绑定"
+
+MEMBER_HELP = (
+    "会员查询说明：\n"
+    "· 发送“会员 单位名称”或“查询 单位名称”，如：会员 浙江省婚姻家庭协会\n"
+    "· 可用简称（婚姻家庭协会）、拼音首字母（zjshyjtxh）或 18 位统一社会信用代码\n"
+    "· 找到多家时回复序号选择\n"
+    "· 会员单位工作人员：发送“绑定 绑定码”后，发送“我的状态”查看会费、评估有效期等信息"
+)
+
+# --- lookups -----------------------------------------------------------------------------------------
+
+LOOKUP_USAGE = "请在“会员”后加上单位名称，如：会员 浙江省婚姻家庭协会"
+BAD_CODE = "这个统一社会信用代码的校验位不正确，请核对后再发。"
+CHOICE_MAX = 5
+CHOICE_GONE = "该单位信息已更新，请重新查询。"
+
+
+def grade_line(facts: MemberFacts) -> str:
+    if facts.grade is None:
+        return "评估等级：未评估"
+    state = "有效" if facts.grade_valid else "已过期"
+    return f"评估等级：{facts.grade}（{facts.grade_year} 年评定，有效期至 {facts.grade_valid_through} 年，{state}）"
+
+
+def member_facts(facts: MemberFacts) -> str:
+    """One unit as a follower may see it; private lines appear only when `facts.private` is set."""
+    head = f"【{facts.name}】"
+    if not facts.is_member:
+        lines = [head, "该单位已不是本会会员单位。"]
+    else:
+        lines = [head, f"本会会员：是（{facts.role}）", grade_line(facts)]
+    lines.append(f"单位类型：{facts.kind}" + (f"　所在地区：{facts.region}" if facts.region else ""))
+    lines.append(f"统一社会信用代码：{facts.credit_code}")
+    p = facts.private
+    if p is not None:
+        lines.append("—— 本单位信息（仅绑定人员可见）——")
+        if p.joined_on:
+            lines.append(f"入会时间：{p.joined_on:%Y年%m月%d日}")
+        if p.dues_paid_through is None:
+            lines.append("会费：暂无缴费记录")
+        else:
+            state = "，已欠缴，请尽快缴纳" if p.dues_overdue else ""
+            lines.append(f"会费缴至：{p.dues_paid_through} 年底{state}")
+        if facts.grade is None or not facts.grade_valid:
+            lines.append(f"等级评估：可于 {p.next_evaluation_year} 年申请评估")
+        else:
+            lines.append(f"下次评估：请于 {p.next_evaluation_year} 年申请复评")
+        contact = "　".join(x for x in (p.contact_person, p.contact_phone) if x) or "未登记"
+        lines.append(f"登记联系人：{contact}")
+        for h in p.history:
+            lines.append(
+                f"变更：{h.when:%Y-%m-%d} {FIELD_NAMES.get(h.field, h.field)} {h.old or '（空）'} → {h.new or '（空）'}"
+            )
+    return "\n".join(lines)
+
+
+def choice_list(entries: Sequence[Entry], total: int) -> str:
+    more = (
+        f"（共 {total} 家，仅列出前 {len(entries)} 家，可输入更完整的名称）" if total > len(entries) else ""
+    )
+    lines = [f"找到多家单位{more}，请回复序号查看："]
+    for n, e in enumerate(entries, start=1):
+        lines.append(f"{n}. {e.name}" + ("（已退会）" if e.retired else ""))
+    return "\n".join(lines)
+
+
+def not_found(query: str, suggestions: Iterable[Entry]) -> str:
+    names = [e.name for e in suggestions]
+    text = f"没有找到“{query}”，该单位可能不是本会会员单位。"
+    if names:
+        text += "\n您是不是要找：\n" + "\n".join(f"· {n}" for n in names)
+    return text + "\n可发送“会员 单位全称”或统一社会信用代码重新查询。"
+
+
+# --- binding and status ------------------------------------------------------------------------------
+
+BIND_USAGE = "请发送“绑定 绑定码”，绑定码向总会秘书处索取。"
+BIND_LIMITED = "尝试次数过多，请一小时后再试。"
+NOT_BOUND = "你还没有绑定会员单位。请向总会秘书处索取绑定码，然后发送“绑定 绑定码”。"
+UNBIND_NONE = "你没有绑定任何会员单位。"
+
+
+def bind_outcome(status: str, member_name: str, attempts_left: int) -> str:
+    if status == "bound":
+        return f"绑定成功：{member_name}。发送“我的状态”查看本单位会费、评估有效期与联系人。"
+    if status == "already":
+        return f"你已绑定 {member_name}，无需重复绑定。"
+    if status == "limited":
+        return BIND_LIMITED
+    reason = {
+        "wrong": "绑定码不正确",
+        "expired": "绑定码已过期，请向总会秘书处重新索取",
+        "used": "绑定码已被使用，请向总会秘书处重新索取",
+        "retired": "该单位已不是会员单位，无法绑定",
+    }[status]
+    return f"{reason}。" + (f"（本小时还可尝试 {attempts_left} 次）" if attempts_left < 3 else "")
+
+
+def unbound(names: Sequence[str]) -> str:
+    return "已解除绑定：" + "、".join(names)
+
+
+# --- import report (CLI) -----------------------------------------------------------------------------
+
+IMPORT_BAD_ENCODING = "文件编码无法识别（应为 UTF-8 或 GBK）"
+IMPORT_EMPTY = "文件中没有任何数据"
+MISSING_NAME = "缺少单位名称"
+NAME_TOO_LONG = "单位名称超过 200 字"
+MISSING_CODE = "缺少统一社会信用代码"
+GRADE_WITHOUT_YEAR = "有评估等级但缺少评估年度"
+YEAR_WITHOUT_GRADE = "有评估年度但缺少评估等级"
+
+FIELD_NAMES = {
+    "name": "单位名称",
+    "credit_code": "统一社会信用代码",
+    "kind": "单位类型",
+    "role": "会员类别",
+    "joined_on": "入会时间",
+    "grade": "评估等级",
+    "grade_year": "评估年度",
+    "dues_paid_through": "会费缴至",
+    "region": "所在地区",
+    "contact_person": "联系人",
+    "contact_phone": "联系电话",
+    "retired": "已退会",
+}
+
+
+def import_bad_xlsx(error: Exception) -> str:
+    return f"无法读取 Excel 文件：{error}"
+
+
+def import_bad_suffix(suffix: str) -> str:
+    return f"不支持的文件类型“{suffix}”，请使用 .xlsx 或 .csv"
+
+
+def import_missing_columns(names: Sequence[str]) -> str:
+    return "第一行表头缺少必需的列：" + "、".join(names)
+
+
+def bad_code(raw: str, why: str) -> str:
+    return f"统一社会信用代码“{raw}”无效：{why}"
+
+
+def bad_role(raw: str, roles: Sequence[str]) -> str:
+    if not raw:
+        return "缺少会员类别"
+    return f"未知的会员类别“{raw}”（应为 {'、'.join(roles)}）"
+
+
+def bad_kind(raw: str, kinds: Sequence[str]) -> str:
+    if not raw:
+        return "缺少单位类型"
+    return f"未知的单位类型“{raw}”（应为 {'、'.join(kinds)}）"
+
+
+def bad_grade(raw: str) -> str:
+    return f"未知的评估等级“{raw}”（应为 5A、4A、3A、2A、1A 或留空）"
+
+
+def bad_year(label: str, raw: str) -> str:
+    return f"{label}“{raw}”不是年份"
+
+
+def year_out_of_range(label: str, year: int) -> str:
+    return f"{label} {year} 年不合理"
+
+
+def bad_date(raw: str) -> str:
+    return f"入会时间“{raw}”不是日期"
+
+
+def date_out_of_range(d: date) -> str:
+    return f"入会时间 {d.isoformat()} 不合理"
+
+
+def bad_phone(raw: str) -> str:
+    return f"联系电话“{raw}”格式不正确"
+
+
+def duplicate_code(code: str, lines: Sequence[int]) -> str:
+    return f"统一社会信用代码 {code} 在文件中重复出现（第 {'、'.join(map(str, lines))} 行），两行均未导入"
+
+
+def _value(v: object) -> str:
+    if v is None or v == "":
+        return "（空）"
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    return v.isoformat() if isinstance(v, date | datetime) else str(v)
+
+
+def import_summary(report: ImportReport) -> str:
+    verb = "将" if report.dry_run else "已"
+    lines = [
+        f"{report.path}：共 {report.rows} 行；{verb}新增 {len(report.added)} 家，{verb}更新 {len(report.updated)} 家，"
+        f"无变化 {report.unchanged} 家，拒绝 {len(report.rejected)} 行"
+        + ("（试运行，未写入）" if report.dry_run else "")
+    ]
+    for c in report.added:
+        lines.append(f"  + {c.credit_code} {c.name}")
+    for c in report.updated:
+        diff = "；".join(
+            f"{FIELD_NAMES.get(f, f)} {_value(o)} → {_value(n)}" for f, (o, n) in c.fields.items()
+        )
+        lines.append(f"  ~ {c.credit_code} {c.name}：{diff}")
+    for r in report.rejected:
+        lines.append(f"  ✗ 第 {r.line} 行：{r.reason}")
+    return "\n".join(lines)

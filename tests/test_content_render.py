@@ -1,0 +1,176 @@
+"""WeChat-safe rendering and the upload cache, checked against the local platform's draft/add."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import date
+
+import pytest
+from PIL import Image as PILImage
+from sqlalchemy import select
+
+from bot.app import open_services
+from store.content.extract import Extracted
+from store.content.importer import Importer
+from store.content.render import (
+    CONTENT_MAX_CHARS,
+    TEXT_CUT_NOTE,
+    ArticleTooLong,
+    article_images,
+    sanitize,
+    render_article,
+)
+from store.content.uploads import UPLOADIMG_MAX, UploadCache, fit_image
+from store.migrate import upgrade
+from store.models.content import Article, ImageUpload
+from tests.content_site import make_jpeg, make_png
+
+
+def noisy_png(size=(900, 900)) -> bytes:
+    img = PILImage.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+async def services(sandbox, make_settings):
+    settings = sandbox.settings_for(make_settings)
+    await upgrade(settings.database_url)
+    async with open_services(settings) as s:
+        yield s
+
+
+async def add_article(services, body_html: str, images: dict[str, bytes], title="总会召开等级评估工作推进会", **fields) -> Article:
+    importer = Importer(services.settings, services.db, services.clock, http=None)
+    x = Extracted(
+        url=fields.pop("url", "https://www.example.org/news/1.html"), title=title, published_at=date(2024, 3, 14),
+        source_name="中国社会报", author="秘书处", body_html=body_html, body_text="正文", digest="摘要",
+        images=list(images),
+    )
+    _, article_id = await importer.save(x, image_data=images)
+    async with services.db() as session, session.begin():
+        article = await session.get(Article, article_id)
+        for k, v in fields.items():
+            setattr(article, k, v)
+    return article
+
+
+async def render(services, article, **kw):
+    async with services.db() as session:
+        images = await article_images(session, article)
+    return await render_article(article, images, UploadCache(services), **kw)
+
+
+DIRTY = """<div class="x" onclick="steal()"><p style="color:red;background:url(javascript:x);position:fixed">第一段
+<a href="https://www.gov.cn/policy.html" onmouseover="x()">政策原文</a>，另见
+<a href="https://mp.weixin.qq.com/s/abc">往期推送</a>和<a href="javascript:void(0)">这里</a>。</p>
+<script>alert(1)</script><iframe src="https://evil.example/"></iframe>
+<form action="/x"><input name="q"><button>提交</button></form>
+<img src="https://site.example/a.png" data-sha256="PLACEHOLDER_A" onerror="x()">
+<img src="https://elsewhere.example/tracker.gif">
+<table><tr><td colspan="2" onclick="y()">表格</td></tr></table>
+<p>再见 <a href="https://www.gov.cn/policy.html">政策原文</a></p></div>"""
+
+
+async def test_forbidden_removed_images_rewritten_and_accepted(services, sandbox):
+    png = make_png(1)
+    body = DIRTY.replace("PLACEHOLDER_A", "")  # the importer sets data-sha256 itself
+    article = await add_article(services, body, {"https://site.example/a.png": png})
+    r = await render(services, article)
+    c = r.content
+    for bad in ("<script", "<iframe", "<form", "<input", "<button", "onclick", "onerror", "onmouseover",
+                "javascript", "position", "url(", "tracker.gif", "data-sha256", 'class="'):
+        assert bad not in c, bad
+    assert "color:red" in c and 'colspan="2"' in c
+    # Outside links → text + note; the same URL keeps one number; WeChat links stay links.
+    assert "政策原文[1]" in c and c.count("https://www.gov.cn/policy.html") == 1 and "[2]" not in c
+    assert '<a href="https://mp.weixin.qq.com/s/abc">往期推送</a>' in c
+    uploaded = sandbox.calls("media/uploadimg")
+    assert len(uploaded) == 1
+    assert c.count("<img") == 1 and f'src="{sandbox.url}/mmbiz/' in c
+    assert r.title == "总会召开等级评估工作推进会" and r.content_source_url == "https://www.example.org/news/1.html"
+
+    media_id = await services.api.draft_add([r.as_draft()])
+    draft = sandbox.platform.state["drafts"][media_id]["news_item"][0]
+    assert draft["stripped_images"] == [] and draft["scripts_removed"] == 0
+    assert draft["content"] == c
+
+    # Rendering again uploads nothing new: the cache answers for this account.
+    again = await render(services, article)
+    assert again.content == c and again.thumb_media_id == r.thumb_media_id
+    assert len(sandbox.calls("media/uploadimg")) == 1
+    assert len(sandbox.calls("material/add_material")) == 1
+    async with services.db() as session:
+        rows = (await session.execute(select(ImageUpload))).scalars().all()
+    assert {row.account for row in rows} == {f"{sandbox.url}#{services.settings.wechat.appid}"}
+    assert {row.kind for row in rows} == {"uploadimg", "image"}  # a PNG cover is an image material
+
+
+async def test_cover_kinds_and_big_images_shrunk(services, sandbox):
+    small_jpeg = make_jpeg(3)
+    big = noisy_png()
+    assert len(big) > UPLOADIMG_MAX
+    article = await add_article(
+        services, '<p>图</p><img src="https://s.example/c.jpg"><img src="https://s.example/big.png">',
+        {"https://s.example/c.jpg": small_jpeg, "https://s.example/big.png": big},
+    )
+    r = await render(services, article)
+    assert r.content.count(f"{sandbox.url}/mmbiz/") == 2
+    await services.api.draft_add([r.as_draft()])
+    async with services.db() as session:
+        kinds = sorted(row.kind for row in (await session.execute(select(ImageUpload))).scalars())
+    assert kinds == ["thumb", "uploadimg", "uploadimg"]  # a JPG ≤ 64 KB cover goes as a thumb
+
+
+def test_fit_image_converts_and_shrinks():
+    data, ext = fit_image(noisy_png((700, 700)), ("JPEG", "PNG"), 200_000)
+    assert ext == "jpg" and len(data) < 200_000
+    buf = io.BytesIO()
+    PILImage.new("RGB", (50, 50), "red").save(buf, "WEBP")
+    data, ext = fit_image(buf.getvalue(), ("JPEG", "PNG"), UPLOADIMG_MAX)
+    assert ext == "jpg" and data[:3] == b"\xff\xd8\xff"
+    png = make_png(2)
+    assert fit_image(png, ("JPEG", "PNG"), UPLOADIMG_MAX) == (png, "png")  # already fine: untouched
+
+
+async def test_title_limit(services):
+    long_title = "关于印发《社会组织等级评估管理办法》实施细则及配套评分标准的通知全文"
+    assert len(long_title) > 32
+    article = await add_article(services, "<p>正文</p>", {}, title=long_title)
+    with pytest.raises(ArticleTooLong, match="32 字"):
+        await render(services, article)
+    article = await add_article(services, "<p>正文</p>", {}, title=long_title, wechat_title="等级评估实施细则发布")
+    r = await render(services, article)
+    assert r.title == "等级评估实施细则发布"
+
+
+async def test_very_long_article(services, sandbox):
+    paragraphs = "".join(f"<p>第{i}段：" + "社会组织等级评估工作稳步推进。" * 60 + "</p>" for i in range(40))
+    article = await add_article(services, paragraphs, {})
+    with pytest.raises(ArticleTooLong, match="20,000"):
+        await render(services, article)
+    r = await render(services, article, allow_cut=True)
+    assert len(r.content) < CONTENT_MAX_CHARS and r.content.endswith(f"<p>{TEXT_CUT_NOTE}</p>")
+    assert r.content.count("<p>") == r.content.count("</p>")  # whole paragraphs only
+    assert "第0段" in r.content and "第39段" not in r.content
+    media_id = await services.api.draft_add([r.as_draft()])
+    assert media_id in sandbox.platform.state["drafts"]
+    # Without a 阅读原文 URL to point to, cutting is not offered.
+    local = await add_article(services, paragraphs, {}, url="file:///tmp/x.html")
+    with pytest.raises(ArticleTooLong):
+        await render(services, local, allow_cut=True)
+
+
+async def test_article_without_image_gets_default_cover(services, sandbox):
+    article = await add_article(services, "<p>只有文字的通知。</p>", {})
+    r = await render(services, article)
+    assert r.thumb_media_id and "<img" not in r.content
+    await services.api.draft_add([r.as_draft()])
+
+
+def test_sanitize_keeps_structure():
+    html, shas = sanitize('<div><h1>小标题</h1><ul><li>一</li></ul><img data-sha256="ab" src="x"><img src="http://x/y.png"></div>')
+    assert html.startswith("<section><h1>小标题</h1><ul><li>一</li></ul>") and shas == ["ab"]
+    assert html.count("<img") == 1  # an image we did not store cannot be uploaded: dropped

@@ -1,0 +1,170 @@
+"""`[menu]` → menu/create JSON: WeChat's limits checked before the call, and `menu sync` against the
+local platform."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import MenuSettings
+from bot.menu import MenuError, build_menu
+from main import main as run_main
+
+
+def menu(*buttons: dict) -> MenuSettings:
+    return MenuSettings.model_validate({"button": list(buttons)})
+
+
+def problems(settings: MenuSettings) -> list[str]:
+    with pytest.raises(MenuError) as e:
+        build_menu(settings)
+    return e.value.problems
+
+
+class TestBuild:
+    def test_demo_shape(self):
+        out = build_menu(
+            menu(
+                {"name": "最新动态", "type": "click", "key": "NEWS_LATEST"},
+                {
+                    "name": "会员服务",
+                    "sub_button": [
+                        {"name": "我的状态", "key": "MEMBER_STATUS"},
+                        {"name": "官网", "type": "view", "url": "https://example.org/", "key": "ignored"},
+                    ],
+                },
+                {
+                    "name": "小程序",
+                    "type": "miniprogram",
+                    "url": "https://example.org/",
+                    "appid": "wx123",
+                    "pagepath": "pages/index",
+                },
+            )
+        )
+        assert out == {
+            "button": [
+                {"type": "click", "name": "最新动态", "key": "NEWS_LATEST"},
+                {
+                    "name": "会员服务",
+                    "sub_button": [
+                        {"type": "click", "name": "我的状态", "key": "MEMBER_STATUS"},
+                        {"type": "view", "name": "官网", "url": "https://example.org/"},
+                    ],
+                },
+                {
+                    "type": "miniprogram",
+                    "name": "小程序",
+                    "url": "https://example.org/",
+                    "appid": "wx123",
+                    "pagepath": "pages/index",
+                },
+            ]
+        }
+
+    def test_config_toml_menu_is_valid(self):
+        from bot.config import load_settings
+
+        settings = load_settings("config.toml", environ={})
+        assert len(build_menu(settings.menu)["button"]) == 3
+
+    def test_limits_at_the_edge_pass(self):
+        # 5 Chinese characters = 15 bytes ≤ 16; 20 = 60 bytes; key 128 bytes; url 1024 bytes.
+        url = "https://e.org/" + "a" * (1024 - len("https://e.org/"))
+        build_menu(
+            menu(
+                {"name": "一二三四五", "key": "k" * 128},
+                {"name": "x", "sub_button": [{"name": "字" * 20, "type": "view", "url": url}] * 5},
+                {"name": "y", "key": "Y"},
+            )
+        )
+
+
+class TestLimits:
+    def test_no_buttons(self):
+        assert "no buttons" in problems(menu())[0]
+
+    def test_too_many_top_level(self):
+        assert problems(menu(*[{"name": f"b{i}", "key": f"K{i}"} for i in range(4)])) == [
+            "4 top-level buttons, at most 3"
+        ]
+
+    def test_too_many_sub_buttons(self):
+        subs = [{"name": f"s{i}", "key": f"K{i}"} for i in range(6)]
+        assert problems(menu({"name": "更多", "sub_button": subs})) == [
+            "button 1 “更多”: 6 sub-buttons, at most 5"
+        ]
+
+    def test_top_name_bytes(self):
+        [p] = problems(menu({"name": "一二三四五六", "key": "K"}))
+        assert p.startswith("button 1 “一二三四五六”: name is 18 bytes, at most 16")
+
+    def test_sub_name_bytes(self):
+        [p] = problems(menu({"name": "m", "sub_button": [{"name": "字" * 21, "key": "K"}]}))
+        assert p == f"button 1.1 “{'字' * 21}”: name is 63 bytes, at most 60"
+
+    def test_key_and_url_length(self):
+        assert problems(menu({"name": "a", "key": "k" * 129})) == [
+            "button 1 “a”: key is 129 bytes, at most 128"
+        ]
+        long_url = "https://e.org/" + "a" * 1011
+        assert problems(menu({"name": "a", "type": "view", "url": long_url})) == [
+            "button 1 “a”: url is 1025 bytes, at most 1024"
+        ]
+
+    def test_required_fields_per_type(self):
+        got = problems(
+            menu(
+                {"name": "点我", "type": "click"},
+                {"name": "网页", "type": "view"},
+                {
+                    "name": "m",
+                    "sub_button": [
+                        {"name": "小程序", "type": "miniprogram", "url": "https://e.org"},
+                        {"name": "素材", "type": "media_id"},
+                        {"name": "文章", "type": "article_id"},
+                    ],
+                },
+            )
+        )
+        assert got == [
+            "button 1 “点我”: a click button needs key",
+            "button 2 “网页”: a view button needs url",
+            "button 3.1 “小程序”: a miniprogram button needs appid",
+            "button 3.1 “小程序”: a miniprogram button needs pagepath",
+            "button 3.2 “素材”: a media_id button needs media_id",
+            "button 3.3 “文章”: a article_id button needs article_id",
+        ]
+
+    def test_unknown_type_and_bad_url(self):
+        got = problems(
+            menu({"name": "a", "type": "popup", "key": "K"}, {"name": "b", "type": "view", "url": "e.org"})
+        )
+        assert got[0].startswith("button 1 “a”: unknown type 'popup' (one of: article_id,")
+        assert got[1] == "button 2 “b”: url must start with http:// or https://"
+
+    def test_parent_with_own_action(self):
+        got = problems(
+            menu({"name": "m", "type": "view", "url": "https://e.org", "sub_button": [{"name": "s", "key": "K"}]})
+        )
+        assert got == ["button 1 “m”: a button with sub_button cannot have its own type/key/url"]
+
+    def test_every_problem_reported_at_once(self):
+        got = problems(
+            menu(
+                {"name": "一二三四五六", "type": "click"},
+                {"name": "b", "sub_button": [{"name": "s", "type": "view"}]},
+            )
+        )
+        assert len(got) == 3
+
+    def test_cli_dry_run_reports_error_without_calling(self, tmp_path, capsys):
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(
+            '[wechat]\nappid="wx1"\nsecret="s"\ntoken="tok"\naccount_id="gh_1"\n'
+            'api_base_url="http://127.0.0.1:9"\n'
+            '[[menu.button]]\nname="一二三四五六"\nkey="K"\n',
+            encoding="utf-8",
+        )
+        assert run_main(["menu", "sync", "--config", str(cfg)]) == 2
+        err = capsys.readouterr().err
+        assert "button 1 “一二三四五六”: name is 18 bytes" in err

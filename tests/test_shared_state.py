@@ -1,0 +1,280 @@
+"""One contract for every SharedState backend: memory, SQL on SQLite, SQL on PostgreSQL, and Redis.
+
+Time moves only when a test says so: `advance(seconds)` moves the FakeClock, and on Redis (whose expiry
+follows its own clock) it shortens every key's remaining time by the same amount.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import FakeClock
+from bot.shared import LockTimeout, MemoryState, RedisState, SharedState, SqlState, open_shared_state
+from store.db import make_engine, make_session_factory
+from store.models.shared import SharedEntry
+
+
+@dataclass
+class Backend:
+    state: SharedState
+    clock: FakeClock
+    # A second, independent handle on the same store: what another process would see.
+    other: SharedState
+    redis: Any = None
+
+    async def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        if self.redis is not None:
+            async for key in self.redis.scan_iter(match=f"{self.state.prefix}*"):
+                left = await self.redis.pttl(key)
+                if left > 0:
+                    if left - seconds * 1000 <= 0:
+                        await self.redis.delete(key)
+                    else:
+                        await self.redis.pexpire(key, int(left - seconds * 1000))
+
+
+async def _sql_backend(url: str, clock: FakeClock):
+    engines = [make_engine(url), make_engine(url)]
+    # Just the one table (its migration is checked in test_migrations.py), so these tests do not
+    # depend on every feature's migration being in place.
+    async with engines[0].begin() as conn:
+        await conn.run_sync(SharedEntry.__table__.create)
+    states = [SqlState(make_session_factory(e), clock) for e in engines]
+    return Backend(states[0], clock, states[1]), engines
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql", "redis"])
+def backend_kind(request, tmp_path) -> tuple[str, str]:
+    """(kind, url); resolved in a sync fixture so the async database fixtures can be requested by name."""
+    if request.param == "memory":
+        return "memory", ""
+    if request.param == "sqlite":
+        return "sql", f"sqlite+aiosqlite:///{tmp_path / 'kv.db'}"
+    if request.param == "postgresql":
+        return "sql", request.getfixturevalue("pg_url")
+    return "redis", request.getfixturevalue("redis_url")
+
+
+@pytest.fixture
+async def backend(backend_kind):
+    kind, url = backend_kind
+    clock = FakeClock()
+    if kind == "memory":
+        state = MemoryState(clock)
+        # One process: the "other process" is the same object.
+        yield Backend(state, clock, state)
+    elif kind == "redis":
+        a, b = RedisState.from_url(url, clock), RedisState.from_url(url, clock)
+        yield Backend(a, clock, b, redis=a.client)
+        await a.close()
+        await b.close()
+    else:
+        b, engines = await _sql_backend(url, clock)
+        yield b
+        for e in engines:
+            await e.dispose()
+
+
+async def test_set_get_overwrite(backend):
+    s = backend.state
+    assert await s.get("k") is None
+    await s.set("k", "值 1")
+    assert await s.get("k") == "值 1"
+    await s.set("k", "v2")
+    assert await backend.other.get("k") == "v2"
+
+
+async def test_ttl_expires(backend):
+    s = backend.state
+    await s.set("k", "v", ttl=10)
+    await s.set("forever", "v")
+    await backend.advance(9)
+    assert await s.get("k") == "v"
+    await backend.advance(2)
+    assert await s.get("k") is None
+    assert await s.get("forever") == "v"
+
+
+async def test_set_replaces_ttl(backend):
+    s = backend.state
+    await s.set("k", "v", ttl=5)
+    await s.set("k", "w")
+    await backend.advance(10)
+    assert await s.get("k") == "w"
+
+
+async def test_add_only_if_absent_or_expired(backend):
+    s, other = backend.state, backend.other
+    assert await s.add("claim", "a", ttl=30)
+    assert not await other.add("claim", "b", ttl=30)
+    assert await other.get("claim") == "a"
+    await backend.advance(31)
+    assert await other.add("claim", "b", ttl=30)
+    assert await s.get("claim") == "b"
+
+
+async def test_add_is_atomic_under_concurrency(backend):
+    results = await asyncio.gather(
+        *(
+            (backend.state if i % 2 else backend.other).add("once", str(i), ttl=60)
+            for i in range(40)
+        )
+    )
+    assert sum(results) == 1
+    winner = results.index(True)
+    assert await backend.state.get("once") == str(winner)
+
+
+async def test_delete_and_compare_and_delete(backend):
+    s = backend.state
+    await s.set("k", "mine", ttl=60)
+    assert not await s.delete("k", expect="theirs")
+    assert await s.get("k") == "mine"
+    assert await backend.other.delete("k", expect="mine")
+    assert await s.get("k") is None
+    assert not await s.delete("k")
+    await s.set("k2", "v")
+    assert await s.delete("k2")
+    assert await s.get("k2") is None
+
+
+async def test_delete_of_expired_key_reports_nothing_deleted(backend):
+    s = backend.state
+    await s.set("k", "v", ttl=1)
+    await backend.advance(2)
+    assert not await s.delete("k", expect="v")
+    assert not await s.delete("k")
+
+
+async def test_incr_counts_and_expires_from_creation(backend):
+    s, other = backend.state, backend.other
+    assert await s.incr("n", ttl=60) == 1
+    assert await other.incr("n", ttl=60) == 2
+    await backend.advance(40)
+    # A later increment does not extend the window: it still ends 60 s after the first.
+    assert await s.incr("n", ttl=60) == 3
+    await backend.advance(21)
+    assert await s.incr("n", ttl=60) == 1
+
+
+async def test_incr_is_atomic_under_concurrency(backend):
+    values = await asyncio.gather(
+        *((backend.state if i % 2 else backend.other).incr("hits", ttl=60) for i in range(40))
+    )
+    assert sorted(values) == list(range(1, 41))
+
+
+async def test_lock_excludes_other_holders(backend):
+    inside = 0
+    most = 0
+    order: list[int] = []
+
+    async def worker(state: SharedState, i: int) -> None:
+        nonlocal inside, most
+        async with state.lock("job", ttl=30, timeout=30, poll=0.001):
+            inside += 1
+            most = max(most, inside)
+            await asyncio.sleep(0.002)
+            order.append(i)
+            inside -= 1
+
+    await asyncio.gather(*(worker(backend.state if i % 2 else backend.other, i) for i in range(6)))
+    assert most == 1
+    assert sorted(order) == list(range(6))
+    # Released: a new holder gets it at once.
+    async with backend.other.lock("job", timeout=0):
+        pass
+
+
+async def test_lock_of_a_crashed_holder_expires(backend):
+    # A holder that died without releasing: its claim is only the key with a TTL.
+    assert await backend.other.add("lock:job", "dead-holder", ttl=10)
+    with pytest.raises(LockTimeout):
+        async with backend.state.lock("job", timeout=0):
+            pass
+    await backend.advance(11)
+    async with backend.state.lock("job", timeout=0):
+        assert await backend.other.get("lock:job") not in (None, "dead-holder")
+
+
+# --- backend specifics ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+async def test_sql_deletes_expired_rows(kind, request, tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'kv.db'}" if kind == "sqlite" else request.getfixturevalue("pg_url")
+    clock = FakeClock()
+    b, engines = await _sql_backend(url, clock)
+    try:
+        for i in range(5):
+            await b.state.set(f"old{i}", "v", ttl=1)
+        await b.state.set("keep", "v")
+        clock.advance(SqlState.PURGE_INTERVAL + 1)
+        await b.state.set("new", "v", ttl=100)
+        async with make_session_factory(engines[0])() as session:
+            keys = set(await session.scalars(select(SharedEntry.key)))
+            assert keys == {"keep", "new"}
+            assert await session.scalar(select(func.count()).select_from(SharedEntry)) == 2
+    finally:
+        for e in engines:
+            await e.dispose()
+
+
+async def test_redis_keys_carry_a_prefix_and_native_ttl(redis_url):
+    state = RedisState.from_url(redis_url, FakeClock())
+    try:
+        await state.set("token", "t", ttl=120)
+        assert await state.client.get("wxbot:token") == "t"
+        assert 119_000 < await state.client.pttl("wxbot:token") <= 120_000
+        assert await state.add("claim", "x", ttl=5)
+        assert 0 < await state.client.pttl("wxbot:claim") <= 5000
+    finally:
+        await state.close()
+
+
+async def test_open_shared_state_picks_the_backend(make_settings, tmp_path, request):
+    clock = FakeClock()
+    settings = make_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        assert type(await open_shared_state(settings, make_session_factory(engine), clock)) is MemoryState
+    finally:
+        await engine.dispose()
+
+    pg = request.getfixturevalue("pg_url")
+    settings = make_settings(database={"url": pg})
+    engine = make_engine(pg)
+    try:
+        state = await open_shared_state(settings, make_session_factory(engine), clock)
+        assert type(state) is SqlState
+    finally:
+        await engine.dispose()
+
+
+async def test_open_shared_state_prefers_redis(make_settings, redis_url):
+    settings = make_settings(redis={"url": redis_url})
+    engine = make_engine(settings.database_url)
+    try:
+        state = await open_shared_state(settings, make_session_factory(engine), FakeClock())
+        assert type(state) is RedisState
+        await state.set("k", "v")
+        assert await state.get("k") == "v"
+        await state.close()
+    finally:
+        await engine.dispose()
+
+
+async def test_unreachable_redis_fails_at_start_with_the_key_named(make_settings):
+    settings = make_settings(redis={"url": "redis://127.0.0.1:1/0"})
+    engine = make_engine(settings.database_url)
+    try:
+        with pytest.raises(ConnectionError, match=r"\[redis\] url: cannot reach redis://127.0.0.1:1/0"):
+            await open_shared_state(settings, make_session_factory(engine), FakeClock())
+    finally:
+        await engine.dispose()
