@@ -16,6 +16,8 @@ COMMAND_MODULES = [
     "bot.cli_menu",
     "bot.cli_webhook",
     "store.members.cli",
+    "store.content.cli",
+    "scheduler.cli",
 ]
 
 

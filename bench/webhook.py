@@ -373,20 +373,21 @@ def run_wrk(url: str, workdir: Path, args, seconds: float) -> dict:
 
 
 def run_mode(mode: str, url: str, settings: Settings, expected: Expected, args, workdir: Path,
-             msg_ids: iter) -> dict:
+             msg_ids: iter, people: list[tuple[str, str]]) -> dict:
     w = settings.wechat
     delivery = WebhookDelivery(url=url, token=w.token, appid=w.appid, encoding_aes_key=w.encoding_aes_key,
                                mode=mode, http=None)  # only prepare()/decrypt_reply() are used: no HTTP
-    people = followers(args.followers)
     kinds = dict(people)
     host = url.split("/")[2]
     path = "/" + url.split("/", 3)[3]
     pool = args.pool or int(args.duration * (args.rate_plain if mode == "plain" else args.rate_safe))
 
-    # Warm-up: the same kind of traffic with its own MsgIds; its replies are not checked.
-    build_pool(delivery, w.account_id, people, int(args.warmup * 6000), next(msg_ids), host, path,
-               args.threads, workdir)
-    run_wrk(url, workdir, args, args.warmup)
+    # Warm-up: the same kind of traffic with its own MsgIds; its replies are not checked. Followers
+    # are taken in turn, so once it has answered --followers requests every follower is known to the
+    # bot and the measured run is the steady state (no first-contact inserts).
+    build_pool(delivery, w.account_id, people, max(len(people), int(args.warmup * 6000)), next(msg_ids),
+               host, path, args.threads, workdir)
+    warm = run_wrk(url, workdir, args, args.warmup)
 
     t0 = time.monotonic()
     senders = build_pool(delivery, w.account_id, people, pool, next(msg_ids), host, path, args.threads, workdir)
@@ -420,6 +421,7 @@ def run_mode(mode: str, url: str, settings: Settings, expected: Expected, args, 
         "rps": replies / seconds, "p50": stats["p50"] / 1000, "p95": stats["p95"] / 1000,
         "p99": stats["p99"] / 1000, "max": stats["max"] / 1000,
         "socket_errors": {k: stats[k] for k in ("connect", "read", "write", "timeout") if stats[k]},
+        "warm_requests": warm["requests"], "followers": len(people),
     }
 
 
@@ -434,6 +436,9 @@ def print_result(r: dict, args) -> None:
         print(f"       invalid ×{n}: {problem}")
     if r["socket_errors"]:
         print(f"       socket errors: {r['socket_errors']}")
+    if r["warm_requests"] + args.contacted < r["followers"]:
+        print(f"       the warm-up reached only {r['warm_requests']:,} of {r['followers']:,} followers: the run "
+              "includes first contacts (new follower rows); use a longer --warmup for the steady state")
     if r["exhausted"]:
         print(f"       the pool of {r['pool']:,} requests ran out before {args.duration} s: the rate is a "
               "lower bound; rerun with a bigger --pool")
@@ -459,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate-safe", type=int, default=10000, help=argparse.SUPPRESS)
     p.add_argument("--keep", action="store_true", help="keep the work folder (config, logs, requests)")
     args = p.parse_args(argv)
+    args.contacted = 0  # requests answered so far: past --followers, every follower is known to the bot
 
     if not shutil.which("wrk"):
         print("error: wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
@@ -489,14 +495,16 @@ def main(argv: list[str] | None = None) -> int:
           f"concurrency {args.concurrency}, wrk threads {args.threads}, {args.duration:g} s per mode, "
           f"{args.followers} followers; load average before start {load[0]:.2f}")
     results = []
+    people = followers(args.followers)  # the same followers in every mode
     try:
         servers.start()
         asyncio.run(wait_ready(url, settings.wechat.token, servers))
         expected = asyncio.run(calibrate(url, settings, "plain"))
         for mode in modes:
-            r = run_mode(mode, url, settings, expected, args, workdir, msg_ids)
+            r = run_mode(mode, url, settings, expected, args, workdir, msg_ids, people)
             results.append(r)
             print_result(r, args)
+            args.contacted += r["warm_requests"] + r["replies"]
         if any(p.poll() is not None for p in servers.procs):
             print(f"a bot process died:\n{servers.logs()}")
             return 1

@@ -12,6 +12,7 @@ from bot.config import Settings
 # idempotent (a second `make run` changes nothing) and returns a one-line summary.
 DEMO_LOADERS: list[str] = [
     "handlers.keywords:load_demo",
+    "store.content.demo:load_demo",
     "store.members.demo:load_demo",
 ]
 

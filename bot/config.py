@@ -181,6 +181,9 @@ class SchedulerSettings(_Section):
     publish_settle_seconds: float = Field(default=900.0, ge=0)
     # First back-off after a transient error (then doubling, at most 30 min).
     retry_seconds: float = Field(default=30.0, gt=0)
+    # The account has API 群发保护 on: a broadcast to all waits (state "confirming") for an
+    # administrator's confirmation, and fails when none comes within 30 minutes.
+    broadcast_protection: bool = False
     # Test hook for the crash tests: pipeline checkpoints ("before:draft_add", "after:submit"…)
     # at which the process logs "pipeline paused at …" and stops working. Never set in production.
     pause_at: list[str] = []

@@ -113,6 +113,7 @@ class FollowerStore:
                 # A new action resets the quota rather than adding to it (§3, unconfirmed).
                 follower.event_window_at, follower.event_window_used = now, 0
         else:
+            follower.subscribed = True  # only a follower can message us, whatever our record said
             follower.last_message_at = now
             follower.message_window_at, follower.message_window_used = now, 0
         self.changed(follower)

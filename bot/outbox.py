@@ -68,7 +68,7 @@ async def deliver(services: Services, openid: str, reply: Reply | list[Reply]) -
                 return "held"
             try:
                 await _send(services, openid, item)
-            except Exception as e:  # noqa: BLE001 - WindowClosed, quota, network, permission: all "hold"
+            except Exception as e:
                 log.warning("customer-service send to %s failed (%s); holding the reply", openid, e)
                 store.close_windows(follower)
                 await hold(services, openid, items[i:], follower)

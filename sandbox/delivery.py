@@ -8,7 +8,6 @@ Used by the platform (PUBLISHJOBFINISH / MASSSENDJOBFINISH), the follower simula
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from collections.abc import Callable
@@ -78,7 +77,7 @@ def follower_action_of(xml: str) -> tuple[str, str] | None:
     """(openid, window kind) for a follower-originated message, None for anything else."""
     try:
         msg = xmltodict.parse(xml)["xml"]
-    except Exception:  # noqa: BLE001 - not our business to validate here
+    except Exception:  # not our business to validate here
         return None
     openid = msg.get("FromUserName") or ""
     msg_type = (msg.get("MsgType") or "").lower()
@@ -198,7 +197,7 @@ class WebhookDelivery:
                 return DeliveryResult(resp.status, text, "", attempt, f"HTTP {resp.status}")
             try:
                 reply = self.decrypt_reply(text)
-            except Exception as e:  # noqa: BLE001 - a bad reply is reported, not raised
+            except Exception as e:  # a bad reply is reported, not raised
                 return DeliveryResult(resp.status, text, "", attempt, f"undecryptable reply: {e}")
             return DeliveryResult(resp.status, text, reply, attempt)
         return DeliveryResult(None, "", "", self.max_retries + 1, last_error or "no answer")

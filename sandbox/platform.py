@@ -162,7 +162,7 @@ class WxError(Exception):
 INVALID_BODY = object()  # a POST body that is not a JSON object → 47001 data format error
 
 
-class DropConnection(Exception):  # noqa: N818 - an instruction to the HTTP layer, not an error
+class DropConnection(Exception):  # an instruction to the HTTP layer, not an error
     """A fault asked to close the connection without an answer."""
 
 

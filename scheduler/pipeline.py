@@ -29,25 +29,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.context import Services
 from bot.errors import (
     ContentRejected,
     DuplicateClientMsgId,
-    FatalCredentials,
-    PermissionDenied,
     QuotaExceeded,
     SendTooFast,
     TokenInvalid,
     TransientError,
     WeChatError,
 )
+from bot.wechat_api import OutcomeUnknown
 from scheduler import notify, planning, texts
 from scheduler.drafts import ArticleMissing, build_draft, titles_of
+from store.content.render import ArticleTooLong
 from store.models.content import Article
 from store.models.pushes import Push, PushArticle, PushEvent
 
@@ -62,6 +63,13 @@ CONFIRM_TIMEOUT = timedelta(minutes=30)
 # A publish found in freepublish/batchget up to this long before our submit is still ours: WeChat's
 # update_time and our clock may differ a little.
 CLOCK_SLACK = timedelta(minutes=2)
+
+
+async def release_articles(s: AsyncSession, push_id: int) -> None:
+    """A push that will not go out frees its articles: ready again (published if they were before)."""
+    ids = select(PushArticle.article_id).where(PushArticle.push_id == push_id)
+    await s.execute(update(Article).where(Article.id.in_(ids), Article.status == "queued").values(
+        status=case((Article.wechat_url.is_(None), "ready"), else_="published")))
 
 
 class LostClaim(Exception):
@@ -108,7 +116,7 @@ class Pipeline:
         values = dict(fields, updated_at=now)
         if state is not None:
             values["state"] = state
-        if claimed:
+        if claimed and "claim_until" not in fields:
             values["claim_until"] = now + timedelta(seconds=self.settings.scheduler.claim_seconds)
         cond = [Push.id == push.id, Push.state == push.state, Push.revision == push.revision]
         if claimed:
@@ -158,6 +166,11 @@ class Pipeline:
             except LostClaim:
                 log.info("push %s changed under us; leaving it", push_id)
                 return await self.load(push_id)
+            except WeChatError as e:
+                try:
+                    await self._step_error(push, e)
+                except LostClaim:
+                    return await self.load(push_id)
         return push
 
     # --- planned / preparing ----------------------------------------------------------------------
@@ -174,7 +187,7 @@ class Pipeline:
         except ArticleMissing as e:
             await self.fail(push, None, texts.REASON_NO_ARTICLE.format(article=e.article_id))
             return
-        except ValueError as e:  # ArticleTooLong and friends: the article must change first
+        except ArticleTooLong as e:  # the article must change first
             await self.fail(push, None, str(e))
             return
         except WeChatError as e:
@@ -236,7 +249,10 @@ class Pipeline:
 
     async def _upload_news(self, push: Push) -> None:
         draft = await self.api.draft_get(push.media_id)
-        news_media_id = await self.api.upload_news(draft.get("news_item") or [])
+        fields = ("title", "author", "digest", "content", "content_source_url", "thumb_media_id",
+                  "need_open_comment", "only_fans_can_comment")
+        articles = [{k: item[k] for k in fields if k in item} for item in draft.get("news_item") or []]
+        news_media_id = await self.api.upload_news(articles)
         await self.save(push, detail=f"draft media_id 被拒（40007），改用 media/uploadnews → {news_media_id}",
                         kind="wechat", news_media_id=news_media_id)
 
@@ -282,7 +298,7 @@ class Pipeline:
             await self.save(push, next_run_at=self.clock.now() + timedelta(seconds=60))
             return
         except WeChatError as e:
-            if e.code is None:
+            if isinstance(e, OutcomeUnknown) or e.code is None:
                 # No answer: the submit may or may not have reached WeChat; reconcile, never guess.
                 await self.record(push, f"提交结果未知（{e}），稍后核对")
                 await self.save(push, next_run_at=self.clock.now() + timedelta(
@@ -315,7 +331,8 @@ class Pipeline:
                             data=result, publish_id=str(result["publish_id"]), submitted_at=now,
                             retries=0, polls=0, next_run_at=poll)
             return
-        waiting = bool(result.get("confirm") or result.get("need_confirm"))
+        # WeChat's answer does not say that an administrator must confirm: the account setting does.
+        waiting = push.tag_id is None and self.settings.scheduler.broadcast_protection
         await self.save(
             push, "confirming" if waiting else "submitted",
             detail=f"mass/sendall（clientmsgid {push.clientmsgid}）→ msg_id {result.get('msg_id')}",
@@ -455,11 +472,8 @@ class Pipeline:
             error_code=code, error_reason=reason, finished_at=self.clock.now(), next_run_at=None,
             notice=self._notice(push, "failed", reason=reason),
         )
-        # The articles are free again for another push.
         async with self.services.db.begin() as s:
-            ids = select(PushArticle.article_id).where(PushArticle.push_id == push.id)
-            await s.execute(update(Article).where(Article.id.in_(ids), Article.status == "queued")
-                            .values(status="ready"))
+            await release_articles(s, push.id)
 
     # --- errors -----------------------------------------------------------------------------------
 
@@ -477,8 +491,21 @@ class Pipeline:
         if isinstance(e, QuotaExceeded):
             await self._reschedule_for_quota(push, e, state)
             return
-        if isinstance(e, FatalCredentials | PermissionDenied | ContentRejected) or True:
-            await self.fail(push, e.code, texts.REASON_WECHAT.format(code=e.code, message=e.message))
+        # ContentRejected, PermissionDenied, FatalCredentials and unknown codes: an editor must act.
+        await self.fail(push, e.code, texts.REASON_WECHAT.format(code=e.code, message=e.message))
+
+    async def _step_error(self, push: Push, e: WeChatError) -> None:
+        """An error no step handled itself: while the outcome is awaited (polls, reconciling) it only
+        delays the next look; before submitting, it is handled by its class."""
+        if push.state in ("submitting", *WAITING_FOR_OUTCOME):
+            await self.record(push, f"{e.endpoint} ✗ {e.code} {e.message}", data={"errcode": e.code})
+            if isinstance(e, QuotaExceeded):
+                at = planning.quota_reset(self.settings, push.kind, e.code, self.clock.now())
+            else:
+                at = self.clock.now() + timedelta(seconds=backoff(self.settings.scheduler.retry_seconds, push.retries))
+            await self.save(push, retries=push.retries + 1, next_run_at=at)
+            return
+        await self._wechat_error(push, e, push.state)
 
     async def _reschedule_for_quota(self, push: Push, e: QuotaExceeded, state: str | None) -> None:
         reset = planning.quota_reset(self.settings, push.kind, e.code, self.clock.now())
@@ -529,10 +556,3 @@ STEPS = {
     "cancelled": Pipeline.cleanup,
 }
 
-
-def due_states() -> tuple[str, ...]:
-    return tuple(STEPS)
-
-
-def next_attempt_time(now: datetime) -> datetime:
-    return now

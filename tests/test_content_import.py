@@ -191,3 +191,26 @@ def test_seed_like_page_without_configuration():
 def test_page_b_bytes_are_decoded_from_meta_charset():
     x = parse_page(page_b(STORIES[3]), "http://127.0.0.1/news/n104.html")
     assert x.title == STORIES[3].title and x.published_at == date(2024, 4, 18) and x.author == "记者甲"
+
+
+def test_column_heading_is_not_the_title():
+    html = """<html><head><title>站点</title></head><body><div class="menu"><a href="/n/">新闻动态</a></div>
+    <div class="side"><h3>新闻动态</h3></div><div><h1><a href="/n/1.html">总会召开年会筹备会议</a></h1><p>2024-01-02</p>
+    <div class="c"><p>总会召开年会筹备会议，研究部署年会各项筹备工作，会议由秘书长主持，各部门负责人参加。</p></div></div>
+    </body></html>"""
+    x = parse_page(html, "http://127.0.0.1/n/1.html")
+    assert x.title == "总会召开年会筹备会议" and x.published_at == date(2024, 1, 2)
+    assert x.body_text.startswith("总会召开年会筹备会议，研究部署")
+
+
+def test_listing_selectors_override():
+    from bot.config import SourceSettings
+    from store.content.extract import Listing
+    from tests.content_site import listing
+
+    html = listing(1).replace('<div class="pager">', '<div class="pager"><a class="go" href="list_9.html">9</a>')
+    site = SourceSettings(name="s", listing_item="ul.newslist li:nth-child(-n+2)", next_page="a.go")
+    x = parse_page(html, "http://127.0.0.1/news/", site)
+    assert isinstance(x, Listing)
+    assert [u for u, _ in x.items] == ["http://127.0.0.1/news/n106.html", "http://127.0.0.1/news/n105.html"]
+    assert x.items[0][1] == date(2024, 5, 20) and x.next_url == "http://127.0.0.1/news/list_9.html"

@@ -18,8 +18,8 @@ from store.content.render import (
     TEXT_CUT_NOTE,
     ArticleTooLong,
     article_images,
-    sanitize,
     render_article,
+    sanitize,
 )
 from store.content.uploads import UPLOADIMG_MAX, UploadCache, fit_image
 from store.migrate import upgrade

@@ -28,7 +28,15 @@ ROWS = [
     row("浙江省银行业协会", DUPLICATE, "理事单位"),  # line 5
     row("", NO_NAME),  # line 6
     row("浙江省银行业学会", DUPLICATE.lower(), "会员单位"),  # line 7: the same code, typed in lower case
-    row("杭州市青少年发展基金会", GOOD_D, "理事", kind="基金会", grade="AAAAA", grade_year="2022年", dues="2026"),
+    row(
+        "杭州市青少年发展基金会",
+        GOOD_D,
+        "理事",
+        kind="基金会",
+        grade="AAAAA",
+        grade_year="2022年",
+        dues="2026",
+    ),
 ]
 ROLES = "会长单位、常务副会长单位、副会长单位、理事单位、会员单位"
 EXPECTED_REJECTED = [
@@ -62,10 +70,25 @@ async def test_import_reports_each_bad_row_and_imports_the_good_ones(members_env
     assert set(members) == {GOOD_A, GOOD_D}  # nothing of a rejected row was written
     a, d = members[GOOD_A], members[GOOD_D]
     assert (a.name, a.role, a.kind, a.grade, a.grade_year, a.dues_paid_through) == (
-        "浙江省婚姻家庭协会", "副会长单位", "社会团体", "4A", 2021, 2025,
+        "浙江省婚姻家庭协会",
+        "副会长单位",
+        "社会团体",
+        "4A",
+        2021,
+        2025,
     )
-    assert (a.contact_person, a.contact_phone, a.joined_on.isoformat()) == ("王芳", "0571-88001234", "2018-03-01")
-    assert (d.role, d.kind, d.grade, d.grade_year, d.dues_paid_through) == ("理事单位", "基金会", "5A", 2022, 2026)
+    assert (a.contact_person, a.contact_phone, a.joined_on.isoformat()) == (
+        "王芳",
+        "0571-88001234",
+        "2018-03-01",
+    )
+    assert (d.role, d.kind, d.grade, d.grade_year, d.dues_paid_through) == (
+        "理事单位",
+        "基金会",
+        "5A",
+        2022,
+        2026,
+    )
     summary = report.summary()
     for line, reason in EXPECTED_REJECTED:
         assert f"第 {line} 行：{reason}" in summary
@@ -84,7 +107,10 @@ async def test_reimport_is_idempotent_and_changes_are_history(members_env, tmp_p
         assert await registry_version(session) == version  # nothing changed: other processes keep their index
 
     members_env.clock.advance(86400)
-    changed = [HEADER, row("浙江省婚姻家庭协会会", GOOD_A, "常务副会长单位", grade="5A", grade_year="2024", dues="2026")]
+    changed = [
+        HEADER,
+        row("浙江省婚姻家庭协会会", GOOD_A, "常务副会长单位", grade="5A", grade_year="2024", dues="2026"),
+    ]
     report = await members_env.import_file(write_csv(tmp_path / "members2.csv", changed))
     assert [c.credit_code for c in report.updated] == [GOOD_A]
     assert report.updated[0].fields == {
@@ -132,19 +158,64 @@ async def test_retire_and_rejoin_are_history(members_env, tmp_path):
 
 async def test_headers_variants_english_aliases_and_value_spellings(members_env, tmp_path):
     rows = [
-        ["Name", "USCC", "Type", "Role", "Joined", "Grade", "Grade Year", "Dues", "Region", "Contact", "Phone"],
-        ["浙江省社会工作者协会", code(7), "社团", "vice president", "2019年5月", "四A", "2020", "2025年", "浙江", "李强", "13800138000"],
-        ["杭州市上城区邻里互助服务中心", code(8, "社会服务机构"), "", "会员", "2021/3/9", "无", "", "", "杭州市上城区", "", ""],
+        [
+            "Name",
+            "USCC",
+            "Type",
+            "Role",
+            "Joined",
+            "Grade",
+            "Grade Year",
+            "Dues",
+            "Region",
+            "Contact",
+            "Phone",
+        ],
+        [
+            "浙江省社会工作者协会",
+            code(7),
+            "社团",
+            "vice president",
+            "2019年5月",
+            "四A",
+            "2020",
+            "2025年",
+            "浙江",
+            "李强",
+            "13800138000",
+        ],
+        [
+            "杭州市上城区邻里互助服务中心",
+            code(8, "社会服务机构"),
+            "",
+            "会员",
+            "2021/3/9",
+            "无",
+            "",
+            "",
+            "杭州市上城区",
+            "",
+            "",
+        ],
     ]
     report = await members_env.import_file(write_csv(tmp_path / "en.csv", rows))
     assert report.ok, report.summary()
     members = await _members(members_env)
     first, second = members[code(7)], members[code(8, "社会服务机构")]
     assert (first.kind, first.role, first.grade, first.joined_on.isoformat(), first.dues_paid_through) == (
-        "社会团体", "副会长单位", "4A", "2019-05-01", 2025,
+        "社会团体",
+        "副会长单位",
+        "4A",
+        "2019-05-01",
+        2025,
     )
     # No kind given: the credit code's type digit (2 = social service agency) says it.
-    assert (second.kind, second.role, second.grade, second.dues_paid_through) == ("社会服务机构", "会员单位", None, None)
+    assert (second.kind, second.role, second.grade, second.dues_paid_through) == (
+        "社会服务机构",
+        "会员单位",
+        None,
+        None,
+    )
 
 
 async def test_values_that_make_no_sense_are_rejected(members_env, tmp_path):
@@ -171,7 +242,9 @@ async def test_values_that_make_no_sense_are_rejected(members_env, tmp_path):
 
 def test_known_codes_and_generated_codes_validate():
     assert credit_code.is_valid("91350100M000100Y43")
-    assert credit_code.is_valid("９１３５０１００Ｍ０００１００Ｙ４３")  # full-width, as pasted from a document
+    assert credit_code.is_valid(
+        "９１３５０１００Ｍ０００１００Ｙ４３"
+    )  # full-width, as pasted from a document
     assert not credit_code.is_valid("91350100M000100Y44")
     assert credit_code.problem("91350100M000100Y4") == "应为 18 位，实为 17 位"
     assert "I" in credit_code.problem("91350100M000100I43")

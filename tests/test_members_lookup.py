@@ -46,7 +46,9 @@ async def test_lookups_people_type(members_env):
     several = await _lookup(members_env, "婚姻家庭协会")
     assert sorted(_names(several)) == ["宁波市婚姻家庭协会", "杭州市婚姻家庭协会", "浙江省婚姻家庭协会"]
     partial = await _lookup(members_env, "慈善")
-    assert partial.how == "partial" and {"浙江省慈善联合总会", "杭州市慈善总会", "温州市慈善总会"} <= set(_names(partial))
+    assert partial.how == "partial" and {"浙江省慈善联合总会", "杭州市慈善总会", "温州市慈善总会"} <= set(
+        _names(partial)
+    )
 
     bad = DEMO["温州市慈善总会"].credit_code
     bad = bad[:17] + ("1" if bad[17] != "1" else "2")

@@ -168,3 +168,59 @@ class TestLimits:
         assert run_main(["menu", "sync", "--config", str(cfg)]) == 2
         err = capsys.readouterr().err
         assert "button 1 “一二三四五六”: name is 18 bytes" in err
+
+
+DEMO_MENU = {
+    "button": [
+        {"name": "最新动态", "type": "click", "key": "NEWS_LATEST"},
+        {"name": "会员服务", "sub_button": [{"name": "我的状态", "key": "MEMBER_STATUS"},
+                                        {"name": "官网", "type": "view", "url": "https://example.org/"}]},
+    ]
+}
+
+
+def write_config(tmp_path, api_base_url: str, menu: str) -> str:
+    cfg = tmp_path / "menu.toml"
+    cfg.write_text(
+        '[wechat]\nappid="wxtest0000000001"\nsecret="test-secret"\ntoken="testtoken"\n'
+        f'account_id="gh_test00000001"\napi_base_url="{api_base_url}"\n'
+        f'[database]\nurl="sqlite+aiosqlite:///{tmp_path / "menu.db"}"\n' + menu,
+        encoding="utf-8",
+    )
+    return str(cfg)
+
+
+class TestSync:
+    async def test_sync_creates_the_menu_on_the_platform(self, sandbox, make_settings):
+        from bot.cli_menu import sync_menu
+
+        settings = sandbox.settings_for(make_settings, menu=DEMO_MENU)
+        await sync_menu(settings, build_menu(settings.menu))
+        assert sandbox.platform.state["menu"] == build_menu(settings.menu)
+        assert len(sandbox.calls("menu/create")) == 1
+
+    async def test_cli_sync(self, sandbox, tmp_path, capsys):
+        import asyncio
+
+        menu = '[[menu.button]]\nname="帮助"\nkey="HELP"\n[[menu.button]]\nname="官网"\ntype="view"\nurl="https://e.org/"\n'
+        code = await asyncio.to_thread(run_main, ["menu", "sync", "--config", write_config(tmp_path, sandbox.url, menu)])
+        assert code == 0
+        assert capsys.readouterr().out.strip() == "menu synced: 2 top-level buttons, 2 actions"
+        assert sandbox.platform.state["menu"] == {"button": [
+            {"type": "click", "name": "帮助", "key": "HELP"},
+            {"type": "view", "name": "官网", "url": "https://e.org/"},
+        ]}
+
+    async def test_cli_reports_wechat_refusal(self, sandbox, tmp_path, capsys):
+        import asyncio
+
+        sandbox.platform.add_fault("menu/create", errcode=40018, times=None)
+        cfg = write_config(tmp_path, sandbox.url, '[[menu.button]]\nname="帮助"\nkey="HELP"\n')
+        assert await asyncio.to_thread(run_main, ["menu", "sync", "--config", cfg]) == 1
+        assert "error: WeChat refused the menu:" in capsys.readouterr().err
+        assert sandbox.platform.state["menu"] is None
+
+    def test_dry_run_prints_json_without_calling(self, tmp_path, capsys):
+        cfg = write_config(tmp_path, "http://127.0.0.1:9", '[[menu.button]]\nname="帮助"\nkey="HELP"\n')
+        assert run_main(["menu", "sync", "--dry-run", "--config", cfg]) == 0
+        assert '"key": "HELP"' in capsys.readouterr().out

@@ -13,7 +13,6 @@ from bot.replies import Text
 from bot.router import Router
 from sandbox.say import say
 from tests.fixtures.sandbox import make_draft
-from tests.simulator_support import chat_world  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.asyncio
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CI
-from tests.simulator_support import chat_world  # noqa: F401 - the fixture
 
 CHROMIUM = Path("/usr/bin/chromium")
+HAVE_CHROMIUM = CHROMIUM.exists()
 # The machine runs as root with no outside network (probes.md).
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio]
 
 @pytest.fixture
 async def browser():
-    if not CHROMIUM.exists():
+    if not HAVE_CHROMIUM:
         reason = f"{CHROMIUM} is not installed (Debian: apt-get install chromium fonts-wqy-zenhei)"
         if CI:
             pytest.fail(f"CI must run the browser test: {reason}")
@@ -55,6 +55,10 @@ async def test_follow_send_keyword_see_reply(chat_world, browser):
     await page.locator(".msg.account .bubble").first.wait_for()  # the welcome message
     assert await page.locator(".notice", has_text="你关注了公众号").count() == 1
 
+    # An account with a menu opens on the menu bar, as in WeChat; switch to the keyboard.
+    await page.locator("#menu-bar").wait_for(state="visible")
+    assert await page.locator("#menu .menu-item > button").all_inner_texts() == ["最新动态", "会员服务", "帮助"]
+    await page.click("#to-input")
     await page.fill("#text", "联系方式")
     await page.click("#send")
     reply = page.locator(".msg.account .bubble", has_text="秘书处电话 0571-8800 0000（测试）")
@@ -67,9 +71,10 @@ async def test_follow_send_keyword_see_reply(chat_world, browser):
     await card.wait_for(timeout=10_000)
     assert await card.get_attribute("href") == "https://example.org/r.html"
 
-    # The synced menu is at the bottom, behind the menu switch, as in WeChat.
+    # Back to the menu: a top button with sub-buttons opens them above the bar.
     await page.click("#to-menu")
-    assert await page.locator("#menu .menu-item > button").all_inner_texts() == ["最新动态", "会员服务", "帮助"]
+    await page.click("#menu .menu-item:nth-child(2) > button")
+    await page.locator("#menu .sub button", has_text="我的状态").wait_for(state="visible")
 
     shot = os.environ.get("SIMULATOR_SCREENSHOT")  # set it to look at the page while developing
     if shot:

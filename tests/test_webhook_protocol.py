@@ -7,7 +7,9 @@ import base64
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from tests.webhook_helpers import envelope, event_xml, signed_query, text_xml, webhook_client
 from tests.webhook_support import make_services

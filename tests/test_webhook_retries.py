@@ -139,12 +139,13 @@ async def test_two_instances_with_redis_dedupe_each_others_retries(make_settings
 
 @pytest.mark.parametrize("budget", [0.2])
 async def test_retry_on_other_instance_while_first_is_past_budget_gets_success(make_settings, migrated,
-                                                                               redis_url, budget):
+                                                                               redis_url, sandbox, budget):
     gate = Gate()
-    async with make_services(make_settings, migrated, redis={"url": redis_url},
-                             server={"reply_budget_seconds": budget}) as a, \
-            make_services(make_settings, migrated, redis={"url": redis_url},
-                          server={"reply_budget_seconds": budget}) as b:
+    sandbox.platform.follower_action("o_late", "message")
+    common = {"redis": {"url": redis_url}, "server": {"reply_budget_seconds": budget},
+              "wechat": {"api_base_url": sandbox.url}}
+    async with make_services(make_settings, migrated, **common) as a, \
+            make_services(make_settings, migrated, **common) as b:
         async with webhook_client(a, [gate.router]) as ha, webhook_client(b, [gate.router]) as hb:
             xml = text_xml("o_late", "慢")
             assert await ha.send(xml) == "success"
@@ -153,3 +154,4 @@ async def test_retry_on_other_instance_while_first_is_past_budget_gets_success(m
             await drain(ha)
             await drain(hb)
     assert gate.runs == 1
+    assert [m["payload"]["content"] for m in sandbox.platform.state["cs_messages"]] == ["答复1：慢"]

@@ -29,7 +29,14 @@ function el(tag, props = {}, ...children) {
 }
 
 function avatar(side) {
-  return el("div", { className: "avatar", textContent: side === "follower" ? "我" : state.accountName.slice(0, 1) });
+  return el("div", { className: "avatar", textContent: side === "follower" ? "我" : "公" });
+}
+
+// Pictures on other hosts may not load (no network in a rehearsal): keep the grey box, not a broken icon.
+function picture(src) {
+  const img = el("img", { src, alt: "" });
+  img.addEventListener("error", () => { img.style.visibility = "hidden"; });
+  return img;
 }
 
 function newsCard(articles) {
@@ -38,18 +45,18 @@ function newsCard(articles) {
   const card = el("a", { className: "news" + (rest.length ? " big" : ""), href: first.url || "#", target: "_blank", rel: "noopener" });
   card.dataset.testid = "news-card";
   if (rest.length) {
-    if (first.picurl) card.append(el("img", { src: first.picurl, alt: "" }));
+    if (first.picurl) card.append(picture(first.picurl));
     card.append(el("div", { className: "news-title", textContent: first.title }));
     for (const a of rest) {
       const row = el("a", { className: "news-more", href: a.url || "#", target: "_blank", rel: "noopener" },
         el("span", { style: "flex:1", textContent: a.title }));
-      if (a.picurl) row.append(el("img", { src: a.picurl, alt: "" }));
+      if (a.picurl) row.append(picture(a.picurl));
       card.append(row);
     }
   } else {
     card.append(el("div", { className: "news-title", textContent: first.title }));
     const body = el("div", { className: "news-body" }, el("div", { className: "news-desc", textContent: first.description || "" }));
-    if (first.picurl) body.append(el("img", { src: first.picurl, alt: "" }));
+    if (first.picurl) body.append(picture(first.picurl));
     card.append(body);
   }
   wrap.append(card);
@@ -166,6 +173,8 @@ async function poll() {
     if (openid !== state.openid) return;
     state.subscribed = data.subscribed;
     if (JSON.stringify(data.menu) !== JSON.stringify(state.menu)) {
+      // Like WeChat: an account with a menu opens on the menu bar until the follower switches.
+      if (!state.menuToggled) state.menuMode = Boolean(data.menu && data.menu.button && data.menu.button.length);
       state.menu = data.menu;
       renderMenu();
     }
@@ -231,8 +240,8 @@ $("send-form").addEventListener("submit", (e) => {
   busy(() => api.post("send", { openid: state.openid, text }));
   setTimeout(poll, 150);  // the follower's own bubble appears at once, the reply when it comes
 });
-$("to-menu").addEventListener("click", () => { state.menuMode = true; showBars(); });
-$("to-input").addEventListener("click", () => { state.menuMode = false; showBars(); });
+$("to-menu").addEventListener("click", () => { state.menuMode = true; state.menuToggled = true; showBars(); });
+$("to-input").addEventListener("click", () => { state.menuMode = false; state.menuToggled = true; showBars(); });
 
 // Customer-service messages and broadcasts arrive without the follower doing anything: poll for them.
 setInterval(poll, 1000);

@@ -256,6 +256,14 @@ def _find_title(soup: BeautifulSoup, body: Tag | None) -> Tag | None:
                 candidates.append(el)
         if stop is not None and el is stop:
             break
+    # A heading that is also a link's text is a column name ("新闻动态" in the menu), not the title.
+    links: dict[str, list[Tag]] = defaultdict(list)
+    for a in soup.find_all("a"):
+        links[" ".join(a.get_text(" ").split())].append(a)
+    candidates = [
+        c for c in candidates
+        if not any(not _inside(a, c) for a in links.get(" ".join(c.get_text(" ").split()), []))
+    ]  # fmt: skip
     if not candidates:
         return None
     in_page_title = [c for c in candidates if " ".join(c.get_text(" ").split()) in page_title]
@@ -444,8 +452,9 @@ def parse_page(
         if (listing := _listing(soup, url, site)) is not None:
             return listing
     body = soup.select_one(site.body) if site and site.body else _find_body(soup.body or soup)
-    prose = len(block_text(body)) if body is not None else 0
-    if not (site and (site.body or site.listing_item)) and prose < 300:
+    # Prose is text outside links: a listing's titles are links, an article's paragraphs are not.
+    prose = _text_len(body) - sum(_text_len(a) for a in body.find_all("a")) if body is not None else 0
+    if not (site and (site.body or site.listing_item)) and (prose < 300 or _link_density(body) > 0.5):
         if (listing := _listing(soup, url, site)) is not None:
             return listing
     if body is None or prose == 0:

@@ -4,9 +4,10 @@ Neither database segments Chinese out of the box (SQLite's FTS5 trigram tokenize
 terms; PostgreSQL's parsers treat a run of Han characters as one word), so we keep our own inverted
 index in `article_terms`: every distinct CJK unigram and bigram, and every Latin/digit word, of the
 title (field "t") and of title + body (field "a"). A query is split the same way; its rarest term
-drives the search: that term's postings are walked newest first (they are keyed by `sort_key`), each
-candidate is confirmed with a substring match (bigrams present does not mean the phrase is), and the
-walk stops at `limit`. Title hits are collected first, then body hits: title first, newer higher.
+drives the search: that term's postings are walked newest first (they are keyed by `sort_key`) in
+chunks, keeping the articles that have every other term too and, for words longer than two
+characters, really contain the words; the walk stops at `limit`. Title hits are collected first,
+then body hits: title first, newer higher. Matching is case-insensitive for Latin letters.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, literal_column, or_, select
+from sqlalchemy import delete, func, insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models.content import Article, ArticleTerm
@@ -23,7 +24,7 @@ from store.models.content import Article, ArticleTerm
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"([{_CJK}]+)|([0-9A-Za-z]+)")
 MAX_TERM = 32  # ArticleTerm.term's width; longer Latin words are indexed by their first 32 letters
-_DF_PROBE = 2000  # how far we count a term's postings to find the rarest (cheap, bounded)
+_DF_PROBE = 1000  # how far we count a term's postings to find the rarest (cheap, bounded)
 
 
 @dataclass(frozen=True)
@@ -109,54 +110,72 @@ async def _rarest(session: AsyncSession, terms: set[str]) -> tuple[str, int]:
     return ordered[best], row[best]
 
 
+async def _candidates(
+    session: AsyncSession, field: str, driver: str, others: list[str], before: int | None, n: int
+) -> list[tuple[int, int]]:
+    """The next `n` (sort_key, article_id) postings of `driver`, newest first, whose article also has
+    every other term. The other terms are checked by exact primary-key lookups (same sort_key and
+    article), so both databases walk one index in order and stop early, whatever their planner."""
+    t = ArticleTerm.__table__
+    stmt = select(t.c.sort_key, t.c.article_id).where(t.c.term == driver, t.c.field == field)
+    if before is not None:
+        stmt = stmt.where(t.c.sort_key < before)
+    for i, term in enumerate(others):
+        o = t.alias(f"o{i}")
+        stmt = stmt.where(
+            select(literal_column("1"))
+            .select_from(o)
+            .where(o.c.term == term, o.c.field == field, o.c.sort_key == t.c.sort_key, o.c.article_id == t.c.article_id)
+            .exists()
+        )
+    return [(k, a) for k, a in (await session.execute(stmt.order_by(t.c.sort_key.desc()).limit(n))).all()]
+
+
 async def search_hits(session: AsyncSession, query: str, limit: int = 10) -> list[Hit]:
     """Articles containing every word of `query` (words split on spaces), title hits first, newest first."""
-    parts = [p for p in query.split() if p]
-    per_part = [(p, query_terms(p)) for p in parts]
-    per_part = [(p, t) for p, t in per_part if t]  # punctuation-only words constrain nothing
-    if not per_part or limit <= 0:
+    words = [(w.casefold(), query_terms(w)) for w in query.split()]
+    words = [(w, t) for w, t in words if t]  # punctuation-only words constrain nothing
+    if not words or limit <= 0:
         return []
-    driver, df = await _rarest(session, set().union(*(t for _, t in per_part)))
+    terms = set().union(*(t for _, t in words))
+    driver, df = await _rarest(session, terms)
     if df == 0:
         return []
-    checked = [p for p, t in per_part if _needs_check(p, t)]
+    others = sorted(terms - {driver})
+    # Bigrams all present does not make the phrase present (估评 vs 评估): confirm longer words.
+    exact = all(len(t) == 1 and next(iter(t)) == w for w, t in words)
 
-    async def walk(field: str, confirm: list[ColumnElement], exclude: list[int], n: int) -> list[Article]:
-        stmt = (
-            select(Article)
-            .join(ArticleTerm, ArticleTerm.article_id == Article.id)
-            .where(ArticleTerm.term == driver, ArticleTerm.field == field, *confirm)
-            .order_by(ArticleTerm.sort_key.desc())
-            .limit(n)
-        )
-        if exclude:
-            stmt = stmt.where(Article.id.not_in(exclude))
-        return list((await session.execute(stmt)).scalars())
+    def matches(text: str) -> bool:
+        folded = text.casefold()
+        return all(w in folded for w, _ in words)
 
-    # In the title pass every word must be in the title, even the ones the index alone decides.
-    in_title = [Article.title.ilike(_like(p), escape="\\") for p, _ in per_part]
-    titled = await walk("t", in_title, [], limit)
-    hits = [Hit(a, True) for a in titled]
-    if len(hits) < limit:
-        in_body = [
-            or_(Article.title.ilike(_like(p), escape="\\"), Article.body_text.ilike(_like(p), escape="\\"))
-            for p in checked
-        ]
-        others = [p for p, t in per_part if not _needs_check(p, t) and next(iter(t)) != driver]
-        in_body += [_has_term(next(iter(query_terms(p)))) for p in others]
-        body = await walk("a", in_body, [a.id for a in titled], limit - len(hits))
-        hits += [Hit(a, False) for a in body]
+    hits: list[Hit] = []
+    seen: set[int] = set()
+    for field in ("t", "a"):
+        before = None
+        while len(hits) < limit:
+            chunk = await _candidates(session, field, driver, others, before, max(2 * limit, 20))
+            if not chunk:
+                break
+            before = chunk[-1][0]
+            ids = [a for _, a in chunk if a not in seen]
+            if not ids:
+                continue
+            rows = {a.id: a for a in (await session.execute(select(Article).where(Article.id.in_(ids)))).scalars()}
+            for article_id in ids:
+                article = rows.get(article_id)
+                if article is None:
+                    continue
+                in_title = field == "t"
+                text = article.title if in_title else article.title + "\n" + article.body_text
+                if exact or matches(text):
+                    hits.append(Hit(article, in_title))
+                    seen.add(article_id)
+                    if len(hits) == limit:
+                        break
+            if len(chunk) < max(2 * limit, 20):
+                break
     return hits
-
-
-def _has_term(term: str) -> ColumnElement:
-    other = ArticleTerm.__table__.alias("other")
-    return (
-        select(literal_column("1"))
-        .select_from(other)
-        .where(and_(other.c.term == term, other.c.field == "a", other.c.article_id == Article.id))
-        .exists()
-    )
 
 
 async def search(session: AsyncSession, query: str, limit: int = 10) -> list[Article]:

@@ -1,0 +1,123 @@
+"""新闻 / 最新 (and the NEWS_LATEST menu key): the latest articles; 新闻 关键词 / 搜索 关键词: a search.
+
+A passive reply is one message and we never spend a customer-service message here: one clear best
+hit becomes a 1-article news reply (title, digest, cover, link), anything else a short text list of
+titles as links. Links go to the WeChat article once published, else to the website's page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.context import Context
+from bot.replies import Article as NewsItem
+from bot.replies import News, Text
+from bot.router import Router
+from store.content.search import latest, search_hits
+from store.models.content import Article, Image, ImageUpload
+
+# --- what followers read ------------------------------------------------------------------------------
+HELP_LATEST = "新闻 — 最新动态"
+HELP_SEARCH = "新闻 关键词（或 搜索 关键词）— 搜索新闻，例如“新闻 等级评估”"
+LATEST_HEADER = "最新动态："
+SEARCH_HEADER = "与“{query}”相关的新闻："
+ITEM = "{n}. <a href=\"{url}\">{title}</a>{when}"
+ITEM_NO_LINK = "{n}. {title}{when}"
+MORE_RESULTS = "回复“新闻 关键词”换个关键词试试。"
+NO_NEWS = "暂时还没有新闻，请稍后再来看看。"
+NO_RESULT = "没有找到与“{query}”相关的新闻。"
+NO_RESULT_TRY = "可以换个更短的关键词，例如“评估”“培训”“年会”。最近的新闻："
+ASK_KEYWORD = "请在“搜索”后面加上关键词，例如：搜索 等级评估"
+# -----------------------------------------------------------------------------------------------------
+
+LIST_SIZE = 5
+# The passive text reply's practical ceiling is ~2048 UTF-8 bytes (unconfirmed; see wechat-api.md §2).
+TEXT_MAX_BYTES = 2000
+
+router = Router("news")
+
+
+def link(article: Article) -> str:
+    """The WeChat article once published, else the website's page ("" for a page imported from a file)."""
+    url = article.wechat_url or article.source_url
+    return url if url.startswith(("http://", "https://")) else ""
+
+
+def _title(article: Article) -> str:
+    return article.wechat_title or article.title
+
+
+def text_list(header: str, articles: list[Article], footer: str = "") -> Text:
+    """Titles as links, as many as fit the text reply's size."""
+    lines = [header]
+    for n, a in enumerate(articles, 1):
+        when = f"（{a.published_at.month}月{a.published_at.day}日）" if a.published_at else ""
+        url = link(a)
+        line = (ITEM if url else ITEM_NO_LINK).format(n=n, url=url, title=_title(a), when=when)
+        if len("\n".join([*lines, line, footer]).encode()) > TEXT_MAX_BYTES:
+            break
+        lines.append(line)
+    if footer:
+        lines.append(footer)
+    return Text("\n".join(lines))
+
+
+async def _cover_url(ctx: Context, article: Article) -> str:
+    """The cover as WeChat already hosts it for this account, else the website's original image."""
+    if article.cover_image_id is None:
+        return ""
+    w = ctx.settings.wechat
+    async with ctx.db() as session:
+        image = await session.get(Image, article.cover_image_id)
+        if image is None:
+            return ""
+        uploaded = (
+            await session.execute(
+                select(ImageUpload.url).where(
+                    ImageUpload.sha256 == image.sha256,
+                    ImageUpload.account == f"{w.api_base_url}#{w.appid}",
+                    ImageUpload.url != "",
+                )
+            )
+        ).scalars().first()
+    return uploaded or image.original_url
+
+
+async def news_item(ctx: Context, article: Article) -> News:
+    return News([NewsItem(
+        title=_title(article),
+        description=article.wechat_digest or article.digest,
+        url=link(article),
+        picurl=await _cover_url(ctx, article),
+    )])  # fmt: skip
+
+
+@router.exact("新闻", "最新", "最新动态", help=HELP_LATEST)
+@router.click("NEWS_LATEST")
+async def latest_news(message: Any, ctx: Context) -> Text:
+    async with ctx.db() as session:
+        articles = await latest(session, LIST_SIZE)
+    if not articles:
+        return Text(NO_NEWS)
+    return text_list(LATEST_HEADER, articles)
+
+
+@router.prefix("新闻", "搜索", help=HELP_SEARCH)
+async def search_news(message: Any, ctx: Context) -> Text | News:
+    query = ctx.args.strip()
+    if not query:
+        return Text(ASK_KEYWORD) if not message.content.strip().startswith("新闻") else await latest_news(message, ctx)
+    async with ctx.db() as session:
+        hits = await search_hits(session, query, LIST_SIZE)
+        recent = await latest(session, 3) if not hits else []
+    if not hits:
+        if not recent:
+            return Text(NO_RESULT.format(query=query) + "\n" + NO_NEWS)
+        return text_list(NO_RESULT.format(query=query) + NO_RESULT_TRY, recent)
+    titled = [h for h in hits if h.in_title]
+    # One clear best hit: the only result, or the only one with the words in its title.
+    if len(hits) == 1 or len(titled) == 1:
+        return await news_item(ctx, (titled or hits)[0].article)
+    return text_list(SEARCH_HEADER.format(query=query), [h.article for h in hits], MORE_RESULTS)
