@@ -107,10 +107,13 @@ class Dispatcher:
             reply = await asyncio.wait_for(asyncio.shield(task), max(remaining, 0.0))
         except TimeoutError:
             log.info("handler for %s is past the budget; answering success, reply follows", key)
-            task.add_done_callback(lambda t: self._late(t, openid, held, follower is not None))
+            task.add_done_callback(lambda t: self._late(t, openid, held, follower))
+            await self._sync(follower)
             return render.SUCCESS
 
         passive, later = await self.compose(message, follower, state, held, reply)
+        # Before the follower can answer: what other processes must see of this exchange.
+        await self._sync(follower)
         if later and follower is not None:
             self.spawn(outbox.deliver(self.services, openid, later))
         if passive is None:
@@ -169,10 +172,21 @@ class Dispatcher:
                     first = Text(parts[0])
         return first, later
 
-    def _late(self, task: asyncio.Task, openid: str, held: list[Reply], is_follower: bool) -> None:
-        """A handler finished after the budget: its reply (after any held ones) via the outbox."""
-        if task.cancelled() or task.exception() is not None or not is_follower:
+    async def _sync(self, follower: Any) -> None:
+        """Write the follower's conversation step and held replies for the other processes
+        (bot/followers.py; a no-op in one process). A failure is retried with the next batch."""
+        if follower is None:
             return
+        try:
+            await self.store.sync(follower)
+        except Exception:
+            log.exception("could not write the state of %s now; the next batch retries", follower.openid)
+
+    def _late(self, task: asyncio.Task, openid: str, held: list[Reply], follower: Any) -> None:
+        """A handler finished after the budget: its reply (after any held ones) via the outbox."""
+        if task.cancelled() or task.exception() is not None or follower is None:
+            return
+        self.spawn(self._sync(follower))
         items = [*held, *([task.result()] if task.result() is not None else [])]
         if items:
             self.spawn(outbox.deliver(self.services, openid, items))

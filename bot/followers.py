@@ -5,15 +5,23 @@ message in this process, later changes only mark it dirty, and the message-log w
 (bot/messagelog.py) upserts dirty rows with its next batch (at least every second). Replies held
 for a follower are the exception: `save_now()` writes them at once, so a crash cannot lose them.
 
-With several processes (shared state other than memory) a record is re-read when it is older than
-`SHARED_MAX_AGE` seconds and not dirty, so what another process changed shows up soon; two
-processes changing one follower within that time may overwrite each other's window counters
-(the platform's own 45015/45047 answer then makes the outbox hold instead of send).
+With several processes (shared state other than memory) the columns split in two:
+- what every message changes (last seen, the customer-service windows) stays written behind, and
+  the batch updates only those columns, last writer wins: a window one process has not heard of
+  makes it hold a reply it could have sent, and a quota two processes both spend is corrected
+  by the platform's own 45015/45047, which makes the outbox hold instead of send;
+- what other processes must see before the follower's next message — the conversation step,
+  held replies, unsubscribing — is written when the request that changed it answers (`sync()`,
+  awaited by the dispatcher; only such requests pay for it) and then announced by a new version
+  under `follower:<openid>` in the shared state. `get()` compares that version (one shared-state
+  read) with the one its cached record was read at, and re-reads the row only when it moved.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import secrets
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,8 +32,13 @@ from bot.context import Services
 from bot.shared import MemoryState
 from store.models.webhook import Follower
 
-SHARED_MAX_AGE = 2.0
+log = logging.getLogger(__name__)
+
 CACHE_SIZE = 200_000
+# Several processes: a cached record is re-read at the latest after this long, and the version
+# keys live twice as long, so an expired key can never vouch for a record read before a change.
+SHARED_MAX_AGE = 3600.0
+VERSION_TTL = 2 * SHARED_MAX_AGE
 
 # Customer-service windows (wechat-api.md §3): what a follower's action lets us send.
 MESSAGE_WINDOW = (timedelta(hours=48), 5)
@@ -36,10 +49,22 @@ WINDOW_EVENTS = {"click", "scancode_push", "scancode_waitmsg", "subscribe", "sub
 SYSTEM_EVENTS = {"publishjobfinish", "masssendjobfinish", "templatesendjobfinish"}
 
 COLUMNS = [c.key for c in Follower.__table__.columns]
+# What other processes must see before the follower's next message (written by `sync()`).
+SHARED_COLUMNS = ("subscribed", "state", "held")
+# What every message changes (written behind; with several processes the last writer wins).
+TOUCH_COLUMNS = tuple(c for c in COLUMNS if c not in ("openid", "first_seen", *SHARED_COLUMNS))
 
 
 def from_follower(message: Any) -> bool:
     return not (message.type == "event" and (message.event or "").lower() in SYSTEM_EVENTS)
+
+
+def version_key(openid: str) -> str:
+    return f"follower:{openid}"
+
+
+def _shared_values(follower: Follower) -> tuple:
+    return tuple(getattr(follower, c) for c in SHARED_COLUMNS)
 
 
 class FollowerStore:
@@ -47,19 +72,29 @@ class FollowerStore:
         self.services = services
         self.clock = services.clock
         self._cache: OrderedDict[str, Follower] = OrderedDict()
-        self._loaded_at: dict[str, float] = {}
         self._dirty: set[str] = set()
         self._loading: dict[str, asyncio.Future] = {}
-        self.max_age = None if isinstance(services.shared, MemoryState) else SHARED_MAX_AGE
+        # Several processes only: the version each cached record was read at, when it was read,
+        # and its shared columns as last read or written (a change to them needs `sync()`).
+        self.shared = None if isinstance(services.shared, MemoryState) else services.shared
+        self._version: dict[str, str | None] = {}
+        self._loaded_at: dict[str, float] = {}
+        self._synced: dict[str, tuple] = {}
+        self._unsynced: set[str] = set()
+        self._sync_locks: dict[str, asyncio.Lock] = {}
 
     async def get(self, openid: str) -> Follower:
         """The follower's record (a new, unsaved one for a stranger)."""
         follower = self._cache.get(openid)
-        if follower is not None and (
-            self.max_age is None
-            or openid in self._dirty
-            or self.clock.monotonic() - self._loaded_at.get(openid, 0) < self.max_age
-        ):
+        version = None
+        if self.shared is not None:
+            version = await self._current_version(openid)
+            if follower is not None and (
+                self._version.get(openid, "") != version
+                or self.clock.monotonic() - self._loaded_at.get(openid, 0) >= SHARED_MAX_AGE
+            ):
+                follower = None  # another process changed what we must see: read it again
+        if follower is not None:
             self._cache.move_to_end(openid)
             return follower
         # One read per follower even when several of their messages arrive together.
@@ -68,7 +103,7 @@ class FollowerStore:
             return await asyncio.shield(loading)
         loading = self._loading[openid] = asyncio.get_running_loop().create_future()
         try:
-            follower = await self._load(openid)
+            follower = await self._load(openid, version)
             loading.set_result(follower)
         except BaseException as e:
             loading.set_exception(e)
@@ -78,9 +113,17 @@ class FollowerStore:
             del self._loading[openid]
         return follower
 
-    async def _load(self, openid: str) -> Follower:
+    async def _current_version(self, openid: str) -> str | None:
+        try:
+            return await self.shared.get(version_key(openid))
+        except Exception:  # the shared store is down: re-read the row, which is always right
+            log.exception("followers: shared state unavailable, reading %s from the database", openid)
+            return secrets.token_hex(8)
+
+    async def _load(self, openid: str, version: str | None) -> Follower:
         async with self.services.db() as session:
             row = await session.get(Follower, openid)
+        cached = self._cache.get(openid)
         if row is None:
             now = self.clock.now()
             row = Follower(
@@ -88,18 +131,30 @@ class FollowerStore:
                 message_window_used=0, event_window_used=0, state=None, held=None,
             )
             self._dirty.add(openid)
+        elif cached is not None and openid in self._dirty:
+            # Re-read for the shared columns: keep what this process noted since its last batch.
+            for c in TOUCH_COLUMNS:
+                setattr(row, c, getattr(cached, c))
         self._cache[openid] = row
-        self._loaded_at[openid] = self.clock.monotonic()
+        self._cache.move_to_end(openid)
+        if self.shared is not None:
+            self._version[openid] = version
+            self._loaded_at[openid] = self.clock.monotonic()
+            self._synced[openid] = _shared_values(row)
+            self._unsynced.discard(openid)
         while len(self._cache) > CACHE_SIZE:
-            old, _ = self._cache.popitem(last=False)
-            if old in self._dirty:  # not written yet: keep it until the next batch
-                self._cache[old] = _
+            old, record = self._cache.popitem(last=False)
+            if old in self._dirty or old in self._unsynced:  # not written yet: keep it until then
+                self._cache[old] = record
                 break
-            self._loaded_at.pop(old, None)
+            self._drop(old)
         return row
 
     def changed(self, follower: Follower) -> None:
-        self._dirty.add(follower.openid)
+        openid = follower.openid
+        self._dirty.add(openid)
+        if self.shared is not None and _shared_values(follower) != self._synced.get(openid):
+            self._unsynced.add(openid)
 
     def touch(self, follower: Follower, message: Any) -> None:
         """Record an inbound message or event: last seen, and the window it opens."""
@@ -107,13 +162,14 @@ class FollowerStore:
         follower.last_seen = now
         if message.type == "event":
             event = (message.event or "").lower()
-            if event in ("subscribe", "subscribe_scan"):
+            if event in ("subscribe", "subscribe_scan") and not follower.subscribed:
                 follower.subscribed = True
             if event in WINDOW_EVENTS:
                 # A new action resets the quota rather than adding to it (§3, unconfirmed).
                 follower.event_window_at, follower.event_window_used = now, 0
         else:
-            follower.subscribed = True  # only a follower can message us, whatever our record said
+            if not follower.subscribed:
+                follower.subscribed = True  # only a follower can message us, whatever our record said
             follower.last_message_at = now
             follower.message_window_at, follower.message_window_used = now, 0
         self.changed(follower)
@@ -167,33 +223,88 @@ class FollowerStore:
         return {c: getattr(follower, c) for c in COLUMNS}
 
     async def flush(self, session: AsyncSession) -> int:
-        """Upsert the dirty followers in `session` (the caller commits)."""
+        """Upsert the dirty followers in `session` (the caller commits). With several processes
+        only the columns every message changes are updated; `sync()` writes the others."""
         if not self._dirty:
             return 0
         dirty, self._dirty = self._dirty, set()
         rows = [self._values(self._cache[o]) for o in dirty if o in self._cache]
+        update = TOUCH_COLUMNS if self.shared is not None else None
         try:
-            await upsert(session, rows)
+            await upsert(session, rows, update)
         except BaseException:
             self._dirty |= dirty  # try again with the next batch
             raise
-        now = self.clock.monotonic()
-        for o in dirty:
-            self._loaded_at[o] = now
         return len(rows)
+
+    async def sync(self, follower: Follower) -> None:
+        """Several processes: write the shared columns now if they changed, and announce it.
+        (One process: nothing to announce; the next batch writes them.)"""
+        openid = follower.openid
+        if self.shared is None or openid not in self._unsynced:
+            return
+        lock = self._sync_locks.setdefault(openid, asyncio.Lock())
+        async with lock:
+            if openid not in self._unsynced:
+                return
+            self._unsynced.discard(openid)
+            values = _shared_values(follower)
+            try:
+                async with self.services.db.begin() as session:
+                    await upsert(session, [self._values(follower)], SHARED_COLUMNS)
+                await self._announce(openid)
+            except BaseException:
+                self._unsynced.add(openid)
+                raise
+            self._synced[openid] = values
+
+    async def sync_pending(self) -> None:
+        """Retry the `sync()`s that failed (the message-log writer calls this with each batch)."""
+        for openid in list(self._unsynced):
+            follower = self._cache.get(openid)
+            if follower is None:
+                self._unsynced.discard(openid)
+                continue
+            try:
+                await self.sync(follower)
+            except Exception:
+                log.exception("followers: could not write the shared columns of %s; retrying", openid)
+                return
+
+    async def _announce(self, openid: str) -> None:
+        version = secrets.token_hex(8)
+        await self.shared.set(version_key(openid), version, VERSION_TTL)
+        self._version[openid] = version  # our own record is current
 
     async def save_now(self, follower: Follower) -> None:
         async with self.services.db.begin() as session:
             await upsert(session, [self._values(follower)])
         self._dirty.discard(follower.openid)
+        if self.shared is not None:
+            self._synced[follower.openid] = _shared_values(follower)
+            self._unsynced.discard(follower.openid)
+            await self._announce(follower.openid)
 
-    def forget(self, openid: str) -> None:
+    async def forget(self, openid: str) -> None:
+        """The follower's row was erased (`messagelog.forget`): drop the record here and make the
+        other processes read the row again instead of writing their copy back."""
+        self._drop(openid)
+        if self.shared is not None:
+            await self.shared.set(version_key(openid), secrets.token_hex(8), VERSION_TTL)
+
+    def _drop(self, openid: str) -> None:
         self._cache.pop(openid, None)
-        self._loaded_at.pop(openid, None)
         self._dirty.discard(openid)
+        self._unsynced.discard(openid)
+        self._version.pop(openid, None)
+        self._loaded_at.pop(openid, None)
+        self._synced.pop(openid, None)
+        self._sync_locks.pop(openid, None)
 
 
-async def upsert(session: AsyncSession, rows: list[dict]) -> None:
+async def upsert(session: AsyncSession, rows: list[dict], update: tuple[str, ...] | None = None) -> None:
+    """Insert or update rows; on conflict only the `update` columns (default: all but the key
+    and first_seen) change."""
     if not rows:
         return
     if session.bind.dialect.name == "postgresql":
@@ -201,10 +312,8 @@ async def upsert(session: AsyncSession, rows: list[dict]) -> None:
     else:
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(Follower)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["openid"],
-        set_={c: stmt.excluded[c] for c in COLUMNS if c not in ("openid", "first_seen")},
-    )
+    columns = update or [c for c in COLUMNS if c not in ("openid", "first_seen")]
+    stmt = stmt.on_conflict_do_update(index_elements=["openid"], set_={c: stmt.excluded[c] for c in columns})
     await session.execute(stmt, rows)
 
 
@@ -214,5 +323,3 @@ def of(services: Services) -> FollowerStore:
     if store is None:
         store = services.extra["webhook.followers"] = FollowerStore(services)
     return store
-
-

@@ -59,11 +59,13 @@ class LogWriter:
             try:
                 async with self.services.db.begin() as session:
                     if rows:
-                        await session.execute(insert(MessageLog), rows)
+                        # Core, not the ORM's bulk insert: one executemany, no per-row mapper work.
+                        await session.execute(insert(MessageLog.__table__), rows)
                     await store.flush(session)
             except BaseException:
                 self.pending[:0] = rows  # keep them for the next attempt
                 raise
+            await store.sync_pending()
             return len(rows)
 
     async def _run(self) -> None:
@@ -110,10 +112,12 @@ async def forget(services: Services, openid: str) -> int:
     """Erase a follower's messages, replies, record and conversation state; returns log rows erased."""
     writer = of(services)
     writer.pending = [r for r in writer.pending if r["openid"] != openid]
-    followers.of(services).forget(openid)
+    store = followers.of(services)
+    await store.forget(openid)  # before the delete, so no batch writes the record back meanwhile
     async with services.db.begin() as session:
         result = await session.execute(delete(MessageLog).where(MessageLog.openid == openid))
         await session.execute(delete(Follower).where(Follower.openid == openid))
+    await store.forget(openid)  # and after it, so other processes read the row (now gone) again
     return result.rowcount or 0
 
 

@@ -49,12 +49,36 @@ class Routed:
     describe: str
 
 
+# wechatpy's field accessors convert on every read; a message is routed through dozens of rules,
+# so its text and event name are worked out once and kept on the message object.
+_TEXT = "_router_text"
+_EVENT = "_router_event"
+_UNSET = object()
+
+
 def text_of(message: Any) -> str | None:
-    return message.content.strip() if getattr(message, "type", None) == "text" else None
+    """The stripped text of a text message, else None (computed once per message)."""
+    found = getattr(message, _TEXT, _UNSET)
+    if found is _UNSET:
+        found = message.content.strip() if getattr(message, "type", None) == "text" else None
+        _remember(message, _TEXT, found)
+    return found
 
 
 def event_of(message: Any) -> str | None:
-    return (message.event or "").lower() if getattr(message, "type", None) == "event" else None
+    """The lower-case event name of an event, else None (computed once per message)."""
+    found = getattr(message, _EVENT, _UNSET)
+    if found is _UNSET:
+        found = (message.event or "").lower() if getattr(message, "type", None) == "event" else None
+        _remember(message, _EVENT, found)
+    return found
+
+
+def _remember(message: Any, name: str, value: str | None) -> None:
+    try:
+        setattr(message, name, value)
+    except AttributeError:  # an object with __slots__: recomputed next time, still correct
+        pass
 
 
 @dataclass

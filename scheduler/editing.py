@@ -70,7 +70,7 @@ async def _check_articles(services: Services, s: AsyncSession, ids: list[int], p
         raise EditError(texts.ERR_MISSING_ARTICLES.format(ids=",".join(map(str, missing))))
     for aid in ids:
         if rows[aid].status == "queued" and not await _in_push(s, aid, push_id):
-            raise EditError(texts.ERR_NOT_READY.format(id=aid, status="queued（已在其他推送中）"))
+            raise Conflict(texts.ERR_NOT_READY.format(id=aid, status="queued（已在其他推送中）"))
         if rows[aid].status == "imported":
             raise EditError(texts.ERR_NOT_READY.format(id=aid, status=rows[aid].status))
         reason = await check_fits(services, rows[aid])

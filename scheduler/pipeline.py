@@ -324,6 +324,7 @@ class Pipeline:
         return await self.api.mass_sendall(push.news_media_id, **kwargs)
 
     async def submitted(self, push: Push, result: dict) -> None:
+        log.info("push %s submitted by %s: %s", push.id, self.worker, result)
         now = self.clock.now()
         poll = now + timedelta(seconds=self.settings.scheduler.poll_seconds)
         if push.kind == "publish":

@@ -68,7 +68,12 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No pre-ping: it costs a round trip on every checkout, on the webhook's hot path. A connection
+    # the server dropped fails its statement instead (the unit of work is retried by its caller or
+    # the next batch), and pool_recycle retires connections before idle timeouts of proxies and
+    # servers. One pool big enough for the webhook's concurrency: overflow connections would be
+    # opened and closed again on every burst.
+    return create_async_engine(url, echo=echo, pool_size=20, max_overflow=10, pool_recycle=1800)
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:

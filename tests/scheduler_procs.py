@@ -53,8 +53,11 @@ class Serve:
         self.proc: asyncio.subprocess.Process | None = None
         self._log = None
 
+    def _open_log(self):
+        return open(self.log_path, "ab")  # closed in kill/stop
+
     async def start(self) -> None:
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in wait/kill
+        self._log = self._open_log()
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "main.py", "serve", "--config", str(self.config),
             cwd=ROOT, stdout=self._log, stderr=self._log, env={**os.environ, "PYTHONUNBUFFERED": "1"},
