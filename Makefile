@@ -1,4 +1,5 @@
 # Quick start: `make run` (set up and run the bot on its embedded default) and `make test`.
+SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -17,18 +18,19 @@ demo: $(STAMP)
 	$(PY) main.py db upgrade
 	$(PY) main.py demo load
 
-# Both processes in one process group: Ctrl-C (or either one dying) stops both.
+# Two processes: the local WeChat platform and the bot. Ctrl-C stops both; so does either one exiting.
 run: demo
-	@set -m; trap 'kill 0 2>/dev/null' INT TERM EXIT; \
-	$(PY) main.py sandbox & \
-	$(PY) main.py serve & \
+	@trap 'kill $$sandbox $$bot 2>/dev/null; wait' EXIT; \
+	$(PY) main.py sandbox & sandbox=$$!; \
+	$(PY) main.py serve & bot=$$!; \
 	sleep 2; \
 	echo ""; \
 	echo "  bot webhook:        http://127.0.0.1:8080/wechat"; \
 	echo "  local WeChat:       http://127.0.0.1:8081/"; \
 	echo "  follower simulator: http://127.0.0.1:8081/simulator"; \
 	echo "  (Ctrl-C stops both)"; \
-	wait -n; exit 0
+	echo ""; \
+	wait -n $$sandbox $$bot
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -35,6 +35,7 @@ from store.models.webhook import Follower
 log = logging.getLogger(__name__)
 
 CACHE_SIZE = 200_000
+FLUSH_CHUNK = 500  # rows per upsert statement of a batch
 # Several processes: a cached record is re-read at the latest after this long, and the version
 # keys live twice as long, so an expired key can never vouch for a record read before a change.
 SHARED_MAX_AGE = 3600.0
@@ -219,19 +220,24 @@ class FollowerStore:
 
     # --- writing -----------------------------------------------------------------------------
 
-    def _values(self, follower: Follower) -> dict:
-        return {c: getattr(follower, c) for c in COLUMNS}
+    def _values(self, follower: Follower, columns=COLUMNS) -> dict:
+        return {c: getattr(follower, c) for c in columns}
 
     async def flush(self, session: AsyncSession) -> int:
         """Upsert the dirty followers in `session` (the caller commits). With several processes
-        only the columns every message changes are updated; `sync()` writes the others."""
+        only the columns every message changes are written (a new row gets the others' defaults
+        until `sync()` writes them)."""
         if not self._dirty:
             return 0
         dirty, self._dirty = self._dirty, set()
-        rows = [self._values(self._cache[o]) for o in dirty if o in self._cache]
-        update = TOUCH_COLUMNS if self.shared is not None else None
+        columns, update = COLUMNS, None
+        if self.shared is not None:
+            columns, update = ("openid", "first_seen", *TOUCH_COLUMNS), TOUCH_COLUMNS
+        rows = [self._values(self._cache[o], columns) for o in dirty if o in self._cache]
         try:
-            await upsert(session, rows, update)
+            # In chunks, like the message log: each chunk's parameters are prepared on the loop.
+            for i in range(0, len(rows), FLUSH_CHUNK):
+                await upsert(session, rows[i:i + FLUSH_CHUNK], update)
         except BaseException:
             self._dirty |= dirty  # try again with the next batch
             raise
@@ -311,7 +317,8 @@ async def upsert(session: AsyncSession, rows: list[dict], update: tuple[str, ...
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(Follower)
+    # The table, not the mapped class: a Core executemany, without the ORM's per-row bulk work.
+    stmt = insert(Follower.__table__)
     columns = update or [c for c in COLUMNS if c not in ("openid", "first_seen")]
     stmt = stmt.on_conflict_do_update(index_elements=["openid"], set_={c: stmt.excluded[c] for c in columns})
     await session.execute(stmt, rows)

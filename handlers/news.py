@@ -23,7 +23,7 @@ HELP_LATEST = "新闻 — 最新动态"
 HELP_SEARCH = "新闻 关键词（或 搜索 关键词）— 搜索新闻，例如“新闻 等级评估”"
 LATEST_HEADER = "最新动态："
 SEARCH_HEADER = "与“{query}”相关的新闻："
-ITEM = "{n}. <a href=\"{url}\">{title}</a>{when}"
+ITEM = '{n}. <a href="{url}">{title}</a>{when}'
 ITEM_NO_LINK = "{n}. {title}{when}"
 MORE_RESULTS = "回复“新闻 关键词”换个关键词试试。"
 NO_NEWS = "暂时还没有新闻，请稍后再来看看。"
@@ -74,14 +74,18 @@ async def _cover_url(ctx: Context, article: Article) -> str:
         if image is None:
             return ""
         uploaded = (
-            await session.execute(
-                select(ImageUpload.url).where(
-                    ImageUpload.sha256 == image.sha256,
-                    ImageUpload.account == f"{w.api_base_url}#{w.appid}",
-                    ImageUpload.url != "",
+            (
+                await session.execute(
+                    select(ImageUpload.url).where(
+                        ImageUpload.sha256 == image.sha256,
+                        ImageUpload.account == f"{w.api_base_url}#{w.appid}",
+                        ImageUpload.url != "",
+                    )
                 )
             )
-        ).scalars().first()
+            .scalars()
+            .first()
+        )
     return uploaded or image.original_url
 
 
@@ -108,7 +112,11 @@ async def latest_news(message: Any, ctx: Context) -> Text:
 async def search_news(message: Any, ctx: Context) -> Text | News:
     query = ctx.args.strip()
     if not query:
-        return Text(ASK_KEYWORD) if not message.content.strip().startswith("新闻") else await latest_news(message, ctx)
+        return (
+            Text(ASK_KEYWORD)
+            if not message.content.strip().startswith("新闻")
+            else await latest_news(message, ctx)
+        )
     async with ctx.db() as session:
         hits = await search_hits(session, query, LIST_SIZE)
         recent = await latest(session, 3) if not hits else []

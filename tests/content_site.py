@@ -125,8 +125,12 @@ def listing(page: int) -> str:
     # page 2 has n103..n101 and the PDF.
     rows = {
         1: [(s.slug + ".html", s.title, s.date) for s in reversed(STORIES[3:])]
-        + [("slow.html", "一篇打开很慢的新闻标题", "2024-04-05"), ("gone.html", "一篇已经删除的旧新闻标题", "2024-04-01")],
-        2: [(s.slug + ".html", s.title, s.date) for s in reversed(STORIES[:3])] + [("report.pdf", "年度工作报告全文下载", "2024-01-03")],
+        + [
+            ("slow.html", "一篇打开很慢的新闻标题", "2024-04-05"),
+            ("gone.html", "一篇已经删除的旧新闻标题", "2024-04-01"),
+        ],
+        2: [(s.slug + ".html", s.title, s.date) for s in reversed(STORIES[:3])]
+        + [("report.pdf", "年度工作报告全文下载", "2024-01-03")],
     }[page]
     items = "".join(f'<li><a href="{href}">{title}</a><span>{d}</span></li>' for href, title, d in rows)
     pager = '<a href="list_2.html">下一页</a>' if page == 1 else '<a href="index.html">上一页</a>'
@@ -140,7 +144,9 @@ HITS = web.AppKey("hits", dict)
 
 def make_site_app(slow_seconds: float = 5.0) -> web.Application:
     by_slug = {s.slug: s for s in STORIES}
-    images = {s.image: (make_png(i) if s.image.endswith(".png") else make_jpeg(i)) for i, s in enumerate(STORIES)}
+    images = {
+        s.image: (make_png(i) if s.image.endswith(".png") else make_jpeg(i)) for i, s in enumerate(STORIES)
+    }
     app = web.Application()
     app[HITS] = hits = {}
 

@@ -22,7 +22,8 @@ from tests.content_site import make_site_app
 async def config(tmp_path):
     db = tmp_path / "bot.db"
     path = tmp_path / "config.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [wechat]
 appid = "wxtest0000000001"
 secret = "s"
@@ -32,10 +33,12 @@ api_base_url = "http://127.0.0.1:9"
 [database]
 url = "sqlite+aiosqlite:///{db}"
 [content]
-media_dir = "{tmp_path / 'media'}"
+media_dir = "{tmp_path / "media"}"
 fetch_delay_seconds = 0
 fetch_timeout_seconds = 0.5
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     await upgrade(f"sqlite+aiosqlite:///{db}")
     return str(path)
 
@@ -51,7 +54,9 @@ async def test_import_list_search_ready_edit_show(config, capsys):
     server = TestServer(make_site_app(slow_seconds=2.0), host="127.0.0.1")
     await server.start_server()
     try:
-        code, out = await run(["news", "import", str(server.make_url("/news/")), "--pages", "1", "--config", config], capsys)
+        code, out = await run(
+            ["news", "import", str(server.make_url("/news/")), "--pages", "1", "--config", config], capsys
+        )
     finally:
         await server.close()
     assert code == 0
@@ -66,15 +71,31 @@ async def test_import_list_search_ready_edit_show(config, capsys):
     assert "山区小学" in out and "(in body)" in out
     article_id = out.split()[0]
 
-    code, out = await run(["news", "edit", article_id, "--wechat-title", "公益课堂走进山区" * 5, "--config", config], capsys)
+    code, out = await run(
+        ["news", "edit", article_id, "--wechat-title", "公益课堂走进山区" * 5, "--config", config], capsys
+    )
     assert code == 2 and "WeChat allows 32" in out
-    code, out = await run(["news", "edit", article_id, "--wechat-title", "公益课堂走进山区", "--digest", "志愿者送课进山。",
-                           "--config", config], capsys)
+    code, out = await run(
+        [
+            "news",
+            "edit",
+            article_id,
+            "--wechat-title",
+            "公益课堂走进山区",
+            "--digest",
+            "志愿者送课进山。",
+            "--config",
+            config,
+        ],
+        capsys,
+    )
     assert code == 0 and "公益课堂走进山区" in out
     code, out = await run(["news", "ready", article_id, "99999", "--config", config], capsys)
     assert code == 1 and f"{article_id}: ready" in out and "99999: no such article" in out
     code, out = await run(["news", "show", article_id, "--config", config], capsys)
-    assert code == 0 and "status: ready" in out and "wechat digest: 志愿者送课进山。" in out and "(cover)" in out
+    assert (
+        code == 0 and "status: ready" in out and "wechat digest: 志愿者送课进山。" in out and "(cover)" in out
+    )
 
 
 async def test_import_everything_failed_exits_1(config, capsys):
@@ -89,10 +110,18 @@ async def test_demo_is_idempotent(migrated, make_settings):
     settings = make_settings(database={"url": migrated})
     engine = make_engine(migrated)
     clock = FakeClock()
-    services = Services(settings=settings, db=make_session_factory(engine), api=None, shared=MemoryState(clock), clock=clock)
+    services = Services(
+        settings=settings, db=make_session_factory(engine), api=None, shared=MemoryState(clock), clock=clock
+    )
     try:
-        assert await load_demo(services) == f"news: {len(DEMO)} articles (added {len(DEMO)}, updated 0, unchanged 0)"
-        assert await load_demo(services) == f"news: {len(DEMO)} articles (added 0, updated 0, unchanged {len(DEMO)})"
+        assert (
+            await load_demo(services)
+            == f"news: {len(DEMO)} articles (added {len(DEMO)}, updated 0, unchanged 0)"
+        )
+        assert (
+            await load_demo(services)
+            == f"news: {len(DEMO)} articles (added 0, updated 0, unchanged {len(DEMO)})"
+        )
         async with services.db() as session:
             assert [a.status for a in await search(session, "等级评估", 10)] == ["ready", "ready", "ready"]
             assert (await session.execute(select(func.count()).select_from(Image))).scalar() == len(DEMO)

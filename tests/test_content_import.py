@@ -14,14 +14,25 @@ from store.content.extract import parse_date, parse_page
 from store.content.importer import Importer
 from store.db import make_engine, make_session_factory
 from store.models.content import Article, ArticleImage, Image
-from tests.content_site import HITS, STORIES, make_site_app, page_a, page_b
+from tests.content_site import HITS, STORIES, make_png, make_site_app, page_a, page_b
 
-CHROME = ["登录", "注册", "返回首页", "扫二维码", "人阅读", "您当前的位置", "分享到", "打印本页", "alert", "广告"]
+CHROME = [
+    "登录",
+    "注册",
+    "返回首页",
+    "扫二维码",
+    "人阅读",
+    "您当前的位置",
+    "分享到",
+    "打印本页",
+    "alert",
+    "广告",
+]
 
 
 @pytest.fixture
 async def site():
-    server = TestServer(make_site_app(slow_seconds=3.0), host="127.0.0.1")
+    server = TestServer(make_site_app(slow_seconds=1.0), host="127.0.0.1")
     await server.start_server()
     yield server
     await server.close()
@@ -56,7 +67,9 @@ async def test_listing_import_then_unchanged(site, store):
 
     assert sorted(report.added) == sorted(str(site.make_url(f"/news/{s.slug}.html")) for s in STORIES)
     failed = dict(report.failed)
-    assert set(failed) == {str(site.make_url(p)) for p in ("/news/gone.html", "/news/slow.html", "/news/report.pdf")}
+    assert set(failed) == {
+        str(site.make_url(p)) for p in ("/news/gone.html", "/news/slow.html", "/news/report.pdf")
+    }
     assert "404" in failed[str(site.make_url("/news/gone.html"))]
     assert "timed out" in failed[str(site.make_url("/news/slow.html"))]
     assert "not an HTML page (application/pdf)" in failed[str(site.make_url("/news/report.pdf"))]
@@ -98,7 +111,9 @@ async def test_listing_import_then_unchanged(site, store):
     assert len(again.unchanged) == 6 and not again.added and not again.updated
     assert "added 0, updated 0, unchanged 6, failed 3" in again.summary()
     async with db() as session:
-        after = {a.source_url: (a.updated_at, a.id) for a in (await session.execute(select(Article))).scalars()}
+        after = {
+            a.source_url: (a.updated_at, a.id) for a in (await session.execute(select(Article))).scalars()
+        }
     assert after == before
     # The unchanged articles' images were not downloaded again.
     assert site.app[HITS]["/uploads/2024/03/a1.png"] == 1
@@ -141,7 +156,9 @@ async def test_single_article_url_and_gbk_page(site, store):
 
 async def test_since_skips_older_articles(site, store):
     settings, db, http = store
-    report = await Importer(settings, db, FakeClock(), http).run(str(site.make_url("/news/")), since=date(2024, 4, 10))
+    report = await Importer(settings, db, FakeClock(), http).run(
+        str(site.make_url("/news/")), since=date(2024, 4, 10)
+    )
     assert sorted(report.added) == sorted(str(site.make_url(f"/news/{s.slug}.html")) for s in STORIES[3:])
     assert not report.failed  # the broken, slow and PDF links are dated before --since
     assert len(report.skipped) == 6
@@ -150,10 +167,14 @@ async def test_since_skips_older_articles(site, store):
 def test_site_selectors_override(make_settings):
     from bot.config import SourceSettings
 
-    html = page_a(STORIES[0]).replace("<h1>", "<h1 class='x'>").replace(
-        '<div class="info">', '<div class="info"><span class="src">发布单位：秘书处</span>'
+    html = (
+        page_a(STORIES[0])
+        .replace("<h1>", "<h1 class='x'>")
+        .replace('<div class="info">', '<div class="info"><span class="src">发布单位：秘书处</span>')
     )
-    site = SourceSettings(name="s", title="div.location", source="span.src", body="div.content", drop=["p:last-child"])
+    site = SourceSettings(
+        name="s", title="div.location", source="span.src", body="div.content", drop=["p:last-child"]
+    )
     x = parse_page(html, "http://127.0.0.1/news/a.html", site)
     assert x.title.startswith("您当前的位置")  # the selector wins over the guess
     assert x.source_name == "发布单位：秘书处"
@@ -182,7 +203,9 @@ def test_seed_like_page_without_configuration():
     assert x.title == "总会 为社会组织高质量发展搭建平台"
     assert x.published_at == date(2024, 3, 14) and x.source_name == "中国社会报"
     assert x.images == ["http://127.0.0.1/u/11.jpg", "http://127.0.0.1/news/u/22.jpg"]
-    assert "等级评估" in x.body_text and "2023年12月7日" in x.body_text and "(作者系总会监事长)" in x.body_text
+    assert (
+        "等级评估" in x.body_text and "2023年12月7日" in x.body_text and "(作者系总会监事长)" in x.body_text
+    )
     for word in CHROME:
         assert word not in x.body_html
     assert x.author == "" and x.tags == ["新闻动态"]
@@ -208,9 +231,29 @@ def test_listing_selectors_override():
     from store.content.extract import Listing
     from tests.content_site import listing
 
-    html = listing(1).replace('<div class="pager">', '<div class="pager"><a class="go" href="list_9.html">9</a>')
+    html = listing(1).replace(
+        '<div class="pager">', '<div class="pager"><a class="go" href="list_9.html">9</a>'
+    )
     site = SourceSettings(name="s", listing_item="ul.newslist li:nth-child(-n+2)", next_page="a.go")
     x = parse_page(html, "http://127.0.0.1/news/", site)
     assert isinstance(x, Listing)
     assert [u for u, _ in x.items] == ["http://127.0.0.1/news/n106.html", "http://127.0.0.1/news/n105.html"]
     assert x.items[0][1] == date(2024, 5, 20) and x.next_url == "http://127.0.0.1/news/list_9.html"
+
+
+async def test_folder_with_local_images(store, tmp_path):
+    settings, db, http = store
+    site = tmp_path / "saved"
+    (site / "img").mkdir(parents=True)
+    (site / "img" / "a.png").write_bytes(make_png(5))
+    (site / "a.html").write_text(
+        page_a(STORIES[0]).replace(f"..{STORIES[0].image}", "img/a.png"), encoding="utf-8"
+    )
+    (site / "b.htm").write_bytes(page_b(STORIES[1]).replace(STORIES[1].image.encode(), b"img/missing.jpg"))
+    (site / "notes.txt").write_text("not a page", encoding="utf-8")
+    report = await Importer(settings, db, FakeClock(), http).run(str(site))
+    assert len(report.added) == 2 and not report.failed
+    assert [url.rsplit("/", 1)[-1] for url, _ in report.image_failures] == ["missing.jpg"]
+    async with db() as session:
+        images = (await session.execute(select(Image))).scalars().all()
+    assert len(images) == 1 and images[0].original_url == "" and images[0].mime == "image/png"

@@ -43,7 +43,9 @@ async def services(migrated, make_settings):
     settings = make_settings(database={"url": migrated})
     engine = make_engine(migrated)
     clock = FakeClock()
-    yield Services(settings=settings, db=make_session_factory(engine), api=None, shared=MemoryState(clock), clock=clock)
+    yield Services(
+        settings=settings, db=make_session_factory(engine), api=None, shared=MemoryState(clock), clock=clock
+    )
     await engine.dispose()
 
 
@@ -51,8 +53,17 @@ async def add(services, slug, title, when, body, image: bytes | None = None, **f
     url = f"https://www.example.org/news/{slug}.html"
     images = {f"https://www.example.org/img/{slug}.png": image} if image else {}
     html = f"<p>{body}</p>" + "".join(f'<img src="{u}">' for u in images)
-    x = Extracted(url=url, title=title, published_at=when, source_name="", author="", body_html=html,
-                  body_text=body, digest=make_digest(body), images=list(images))
+    x = Extracted(
+        url=url,
+        title=title,
+        published_at=when,
+        source_name="",
+        author="",
+        body_html=html,
+        body_text=body,
+        digest=make_digest(body),
+        images=list(images),
+    )
     _, article_id = await Importer(services.settings, services.db, services.clock, http=None).save(x, images)
     if fields:
         async with services.db() as session, session.begin():
@@ -70,10 +81,24 @@ async def answer(services, message):
 
 
 async def seed(services):
-    await add(services, "a", "社会组织等级评估工作启动", date(2024, 3, 1), "今年的评估工作分三个阶段进行。", make_png(1))
+    await add(
+        services,
+        "a",
+        "社会组织等级评估工作启动",
+        date(2024, 3, 1),
+        "今年的评估工作分三个阶段进行。",
+        make_png(1),
+    )
     await add(services, "b", "年会筹备会召开", date(2024, 5, 1), "会议研究了等级评估材料。")
-    await add(services, "c", "公益培训走进社区", date(2024, 6, 1), "培训内容包括财务管理。",
-              status="published", wechat_url="https://mp.weixin.qq.com/s/ccc")
+    await add(
+        services,
+        "c",
+        "公益培训走进社区",
+        date(2024, 6, 1),
+        "培训内容包括财务管理。",
+        status="published",
+        wechat_url="https://mp.weixin.qq.com/s/ccc",
+    )
 
 
 async def test_latest_by_word_and_menu(services):
@@ -102,8 +127,15 @@ async def test_one_clear_hit_is_a_news_reply(services):
         cover = select(Article.cover_image_id).where(Article.title.like("社会组织%")).scalar_subquery()
         sha = (await session.execute(select(Image.sha256).where(Image.id == cover))).scalar_one()
         w = services.settings.wechat
-        session.add(ImageUpload(sha256=sha, account=f"{w.api_base_url}#{w.appid}", kind="image",
-                                url="http://mmbiz.qpic.cn/cover.png", media_id="m1"))
+        session.add(
+            ImageUpload(
+                sha256=sha,
+                account=f"{w.api_base_url}#{w.appid}",
+                kind="image",
+                url="http://mmbiz.qpic.cn/cover.png",
+                media_id="m1",
+            )
+        )
     reply = await answer(services, text_message("搜索 等级评估"))
     assert reply.articles[0].picurl == "http://mmbiz.qpic.cn/cover.png"
 

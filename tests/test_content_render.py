@@ -42,11 +42,19 @@ async def services(sandbox, make_settings):
         yield s
 
 
-async def add_article(services, body_html: str, images: dict[str, bytes], title="总会召开等级评估工作推进会", **fields) -> Article:
+async def add_article(
+    services, body_html: str, images: dict[str, bytes], title="总会召开等级评估工作推进会", **fields
+) -> Article:
     importer = Importer(services.settings, services.db, services.clock, http=None)
     x = Extracted(
-        url=fields.pop("url", "https://www.example.org/news/1.html"), title=title, published_at=date(2024, 3, 14),
-        source_name="中国社会报", author="秘书处", body_html=body_html, body_text="正文", digest="摘要",
+        url=fields.pop("url", "https://www.example.org/news/1.html"),
+        title=title,
+        published_at=date(2024, 3, 14),
+        source_name="中国社会报",
+        author="秘书处",
+        body_html=body_html,
+        body_text="正文",
+        digest="摘要",
         images=list(images),
     )
     _, article_id = await importer.save(x, image_data=images)
@@ -80,8 +88,22 @@ async def test_forbidden_removed_images_rewritten_and_accepted(services, sandbox
     article = await add_article(services, body, {"https://site.example/a.png": png})
     r = await render(services, article)
     c = r.content
-    for bad in ("<script", "<iframe", "<form", "<input", "<button", "onclick", "onerror", "onmouseover",
-                "javascript", "position", "url(", "tracker.gif", "data-sha256", 'class="'):
+    for bad in (
+        "<script",
+        "<iframe",
+        "<form",
+        "<input",
+        "<button",
+        "onclick",
+        "onerror",
+        "onmouseover",
+        "javascript",
+        "position",
+        "url(",
+        "tracker.gif",
+        "data-sha256",
+        'class="',
+    ):
         assert bad not in c, bad
     assert "color:red" in c and 'colspan="2"' in c
     # Outside links → text + note; the same URL keeps one number; WeChat links stay links.
@@ -90,7 +112,10 @@ async def test_forbidden_removed_images_rewritten_and_accepted(services, sandbox
     uploaded = sandbox.calls("media/uploadimg")
     assert len(uploaded) == 1
     assert c.count("<img") == 1 and f'src="{sandbox.url}/mmbiz/' in c
-    assert r.title == "总会召开等级评估工作推进会" and r.content_source_url == "https://www.example.org/news/1.html"
+    assert (
+        r.title == "总会召开等级评估工作推进会"
+        and r.content_source_url == "https://www.example.org/news/1.html"
+    )
 
     media_id = await services.api.draft_add([r.as_draft()])
     draft = sandbox.platform.state["drafts"][media_id]["news_item"][0]
@@ -113,7 +138,8 @@ async def test_cover_kinds_and_big_images_shrunk(services, sandbox):
     big = noisy_png()
     assert len(big) > UPLOADIMG_MAX
     article = await add_article(
-        services, '<p>图</p><img src="https://s.example/c.jpg"><img src="https://s.example/big.png">',
+        services,
+        '<p>图</p><img src="https://s.example/c.jpg"><img src="https://s.example/big.png">',
         {"https://s.example/c.jpg": small_jpeg, "https://s.example/big.png": big},
     )
     r = await render(services, article)
@@ -141,7 +167,9 @@ async def test_title_limit(services):
     article = await add_article(services, "<p>正文</p>", {}, title=long_title)
     with pytest.raises(ArticleTooLong, match="32 字"):
         await render(services, article)
-    article = await add_article(services, "<p>正文</p>", {}, title=long_title, wechat_title="等级评估实施细则发布")
+    article = await add_article(
+        services, "<p>正文</p>", {}, title=long_title, wechat_title="等级评估实施细则发布"
+    )
     r = await render(services, article)
     assert r.title == "等级评估实施细则发布"
 
@@ -171,6 +199,8 @@ async def test_article_without_image_gets_default_cover(services, sandbox):
 
 
 def test_sanitize_keeps_structure():
-    html, shas = sanitize('<div><h1>小标题</h1><ul><li>一</li></ul><img data-sha256="ab" src="x"><img src="http://x/y.png"></div>')
+    html, shas = sanitize(
+        '<div><h1>小标题</h1><ul><li>一</li></ul><img data-sha256="ab" src="x"><img src="http://x/y.png"></div>'
+    )
     assert html.startswith("<section><h1>小标题</h1><ul><li>一</li></ul>") and shas == ["ab"]
     assert html.count("<img") == 1  # an image we did not store cannot be uploaded: dropped

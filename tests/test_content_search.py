@@ -60,7 +60,10 @@ async def test_longer_term_inside_longer_word(db):
         hits = await search_hits(session, "等级评估", 10)
     # Title hits first (newest first among them), then body hits.
     assert [(s, h.in_title) for s, h in zip(slugs(h.article for h in hits), hits, strict=True)] == [
-        ("a", True), ("d", True), ("b", False)]
+        ("a", True),
+        ("d", True),
+        ("b", False),
+    ]
 
 
 async def test_two_character_term_and_ranking(db):
@@ -88,8 +91,16 @@ async def test_three_characters_words_latin_and_misses(db):
 
 async def test_reimport_reindexes_changed_article(db):
     factory, importer = db
-    x = Extracted(url="https://www.example.org/news/c.html", title="公益培训走进社区", published_at=date(2024, 6, 1),
-                  source_name="", author="", body_html="<p>志愿服务</p>", body_text="志愿服务", digest="")
+    x = Extracted(
+        url="https://www.example.org/news/c.html",
+        title="公益培训走进社区",
+        published_at=date(2024, 6, 1),
+        source_name="",
+        author="",
+        body_html="<p>志愿服务</p>",
+        body_text="志愿服务",
+        digest="",
+    )
     assert (await importer.save(x))[0] == "updated"
     async with factory() as session:
         assert slugs(await search(session, "志愿", 10)) == ["c"]

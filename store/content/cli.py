@@ -21,7 +21,9 @@ from store.models.content import ARTICLE_STATUSES, Article, ArticleImage, Image
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("news", parents=[common], help="the content store: import, list, search, edit articles")
+    p = sub.add_parser(
+        "news", parents=[common], help="the content store: import, list, search, edit articles"
+    )
     nsub = p.add_subparsers(dest="news_command", required=True, metavar="ACTION")
 
     imp = nsub.add_parser(
@@ -35,7 +37,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     imp.add_argument("target", metavar="URL_OR_PATH")
     imp.add_argument("--source", metavar="NAME", help="use this [[sources]] entry's selectors")
     imp.add_argument("--pages", type=int, metavar="N", help="follow at most N listing pages")
-    imp.add_argument("--since", type=_date, metavar="DATE", help="skip articles dated before DATE (2024-03-14)")
+    imp.add_argument(
+        "--since", type=_date, metavar="DATE", help="skip articles dated before DATE (2024-03-14)"
+    )
     imp.set_defaults(func=_run(_import))
 
     ls = nsub.add_parser("list", parents=[common], help="the newest articles")
@@ -54,7 +58,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
     ed = nsub.add_parser("edit", parents=[common], help="set an article's WeChat title, digest or tags")
     ed.add_argument("id", type=int, metavar="ID")
-    ed.add_argument("--wechat-title", help=f"the title on WeChat (at most {TITLE_MAX} characters); '' clears it")
+    ed.add_argument(
+        "--wechat-title", help=f"the title on WeChat (at most {TITLE_MAX} characters); '' clears it"
+    )
     ed.add_argument("--digest", help=f"the digest on WeChat (at most {DIGEST_MAX} characters); '' clears it")
     ed.add_argument("--tags", help="comma-separated tags (replaces the current ones)")
     ed.set_defaults(func=_run(_edit))
@@ -149,7 +155,9 @@ async def _ready(args, settings: Settings, db: SessionFactory) -> int:
 
 async def _edit(args, settings: Settings, db: SessionFactory) -> int:
     if args.wechat_title is not None and len(args.wechat_title.strip()) > TITLE_MAX:
-        print(f"error: --wechat-title is {len(args.wechat_title.strip())} characters; WeChat allows {TITLE_MAX}")
+        print(
+            f"error: --wechat-title is {len(args.wechat_title.strip())} characters; WeChat allows {TITLE_MAX}"
+        )
         return 2
     if args.digest is not None and len(args.digest.strip()) > DIGEST_MAX:
         print(f"error: --digest is {len(args.digest.strip())} characters; WeChat allows {DIGEST_MAX}")
@@ -192,7 +200,9 @@ async def _show(args, settings: Settings, db: SessionFactory) -> int:
         print(f"{name:>13}: {value}")
     for i, img in enumerate(images):
         cover = " (cover)" if img.id == a.cover_image_id else ""
-        print(f"{'image ' + str(i + 1):>13}: {img.path} {img.width}x{img.height} {img.size} B{cover} ← {img.original_url}")
+        print(
+            f"{'image ' + str(i + 1):>13}: {img.path} {img.width}x{img.height} {img.size} B{cover} ← {img.original_url}"
+        )
     print()
     print(a.body_text)
     return 0

@@ -65,7 +65,9 @@ def picture(colour: tuple[int, int, int], seed: int) -> bytes:
 
 def _extracted(slug: str, title: str, when: date, source: str, paragraphs: list[str]) -> Extracted:
     image_url = f"{BASE}images/{slug}.jpg"
-    html = "".join(f'<p><img src="{image_url}" alt=""></p>' if p == "{img}" else f"<p>{p}</p>" for p in paragraphs)
+    html = "".join(
+        f'<p><img src="{image_url}" alt=""></p>' if p == "{img}" else f"<p>{p}</p>" for p in paragraphs
+    )
     from bs4 import BeautifulSoup
 
     text = block_text(BeautifulSoup(html, "lxml"))

@@ -22,9 +22,7 @@ from bot.config import SourceSettings
 
 DIGEST_MAX = 120  # WeChat allows 128; leave room for the ellipsis and editors' tweaks
 
-_DATE = re.compile(
-    r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?"
-)
+_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?")
 # Dates many CMSs put in article URLs: /2024/03/14/, t20240314_123.html, /202403/14/
 _URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-/_]?(\d{2})[-/_]?(\d{2})(?!\d)")
 _SOURCE = re.compile(r"来\s*源\s*[:：]\s*([^\s|｜]{1,40})")
@@ -64,7 +62,12 @@ _KEEP = {
     "ul", "ol", "li", "table", "thead", "tbody", "tr", "td", "th", "img", "figure", "figcaption",
     "pre", "code", "hr", "a",
 }  # fmt: skip
-_KEEP_ATTRS = {"a": ("href",), "img": ("src", "alt"), "td": ("colspan", "rowspan"), "th": ("colspan", "rowspan")}
+_KEEP_ATTRS = {
+    "a": ("href",),
+    "img": ("src", "alt"),
+    "td": ("colspan", "rowspan"),
+    "th": ("colspan", "rowspan"),
+}
 _WS = re.compile(r"[ \t\r\f\v\xa0\u3000\u2002\u2003\u200b]+")
 
 
@@ -350,7 +353,11 @@ def _paragraphs(body: Tag) -> None:
     run: list = []
 
     def flush(before) -> None:
-        if any((isinstance(n, NavigableString) and n.strip()) or (isinstance(n, Tag) and (n.get_text(strip=True) or n.name == "img" or n.find("img"))) for n in run):
+        if any(
+            (isinstance(n, NavigableString) and n.strip())
+            or (isinstance(n, Tag) and (n.get_text(strip=True) or n.name == "img" or n.find("img")))
+            for n in run
+        ):
             p = BeautifulSoup("", "lxml").new_tag("p")
             for n in run:
                 p.append(n.extract())
@@ -395,7 +402,9 @@ def _listing(soup: BeautifulSoup, url: str, site: SourceSettings | None) -> List
     host = urlsplit(url).netloc
     links: list[Tag]
     if site and site.listing_item:
-        links = [a for el in soup.select(site.listing_item) for a in ([el] if el.name == "a" else el.find_all("a"))]
+        links = [
+            a for el in soup.select(site.listing_item) for a in ([el] if el.name == "a" else el.find_all("a"))
+        ]
         if not links:
             return None
     else:

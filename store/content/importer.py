@@ -119,7 +119,11 @@ def _local_pages(target: str) -> list[str] | None:
     path = Path(target)
     if not path.exists():
         return None
-    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".html", ".htm")) if path.is_dir() else [path]
+    files = (
+        sorted(p for p in path.rglob("*") if p.suffix.lower() in (".html", ".htm"))
+        if path.is_dir()
+        else [path]
+    )
     return [p.resolve().as_uri() for p in files]
 
 
@@ -195,7 +199,9 @@ class Importer:
         `image_data` supplies image bytes by URL (the demo's generated images) instead of fetching."""
         digest = content_hash(x)
         async with self.db() as session:
-            existing = (await session.execute(select(Article).where(Article.source_url == x.url))).scalar_one_or_none()
+            existing = (
+                await session.execute(select(Article).where(Article.source_url == x.url))
+            ).scalar_one_or_none()
         if existing is not None and existing.content_hash == digest:
             return "unchanged", existing.id
         stored: dict[str, str] = {}
@@ -349,10 +355,14 @@ class Importer:
 
     # --- the write -----------------------------------------------------------------------------------
 
-    async def _upsert(self, x: Extracted, body_html: str, digest: str, image_ids: list[int]) -> tuple[str, int]:
+    async def _upsert(
+        self, x: Extracted, body_html: str, digest: str, image_ids: list[int]
+    ) -> tuple[str, int]:
         now = self.clock.now()
         async with self.db() as session, session.begin():
-            article = (await session.execute(select(Article).where(Article.source_url == x.url))).scalar_one_or_none()
+            article = (
+                await session.execute(select(Article).where(Article.source_url == x.url))
+            ).scalar_one_or_none()
             outcome = "updated"
             if article is None:
                 outcome = "added"

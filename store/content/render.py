@@ -47,7 +47,11 @@ _ALLOWED = {
     "img", "figure", "figcaption", "section", "hr", "a",
 }  # fmt: skip
 _RENAME = {"div": "section", "article": "section", "main": "section", "center": "section", "font": "span"}
-_ATTRS = {"img": {"src", "alt", "style"}, "td": {"colspan", "rowspan", "style"}, "th": {"colspan", "rowspan", "style"}}
+_ATTRS = {
+    "img": {"src", "alt", "style"},
+    "td": {"colspan", "rowspan", "style"},
+    "th": {"colspan", "rowspan", "style"},
+}
 _STYLE_PROPS = {
     "color", "background-color", "font-size", "font-weight", "font-style", "text-align", "text-decoration",
     "text-indent", "line-height", "letter-spacing", "margin", "margin-top", "margin-bottom", "margin-left",
@@ -87,7 +91,12 @@ def clean_style(style: str) -> str:
     for decl in style.split(";"):
         prop, _, value = decl.partition(":")
         prop, value = prop.strip().lower(), value.strip()
-        if prop in _STYLE_PROPS and _STYLE_VALUE.match(value) and "url" not in value.lower() and "expression" not in value.lower():
+        if (
+            prop in _STYLE_PROPS
+            and _STYLE_VALUE.match(value)
+            and "url" not in value.lower()
+            and "expression" not in value.lower()
+        ):
             keep.append(f"{prop}:{value}")
     return ";".join(keep)
 
@@ -133,7 +142,9 @@ def sanitize(body_html: str) -> tuple[str, list[str]]:
         allowed = _ATTRS.get(el.name, {"style"})
         attrs = {k: v for k, v in el.attrs.items() if k in allowed}
         if "style" in attrs:
-            attrs["style"] = clean_style(attrs["style"] if isinstance(attrs["style"], str) else " ".join(attrs["style"]))
+            attrs["style"] = clean_style(
+                attrs["style"] if isinstance(attrs["style"], str) else " ".join(attrs["style"])
+            )
             if not attrs["style"]:
                 del attrs["style"]
         el.attrs = attrs

@@ -125,7 +125,12 @@ async def _candidates(
         stmt = stmt.where(
             select(literal_column("1"))
             .select_from(o)
-            .where(o.c.term == term, o.c.field == field, o.c.sort_key == t.c.sort_key, o.c.article_id == t.c.article_id)
+            .where(
+                o.c.term == term,
+                o.c.field == field,
+                o.c.sort_key == t.c.sort_key,
+                o.c.article_id == t.c.article_id,
+            )
             .exists()
         )
     return [(k, a) for k, a in (await session.execute(stmt.order_by(t.c.sort_key.desc()).limit(n))).all()]
@@ -161,7 +166,9 @@ async def search_hits(session: AsyncSession, query: str, limit: int = 10) -> lis
             ids = [a for _, a in chunk if a not in seen]
             if not ids:
                 continue
-            rows = {a.id: a for a in (await session.execute(select(Article).where(Article.id.in_(ids)))).scalars()}
+            rows = {
+                a.id: a for a in (await session.execute(select(Article).where(Article.id.in_(ids)))).scalars()
+            }
             for article_id in ids:
                 article = rows.get(article_id)
                 if article is None:
@@ -195,7 +202,10 @@ async def latest(session: AsyncSession, n: int = 5) -> list[Article]:
     found = list(dated)
     if len(found) < n:
         undated = await session.execute(
-            select(Article).where(Article.published_at.is_(None)).order_by(Article.id.desc()).limit(n - len(found))
+            select(Article)
+            .where(Article.published_at.is_(None))
+            .order_by(Article.id.desc())
+            .limit(n - len(found))
         )
         found += list(undated.scalars())
     return found

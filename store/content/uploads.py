@@ -102,7 +102,9 @@ class UploadCache:
     async def _once(self, image: Image, kinds: tuple[str, ...], upload) -> ImageUpload:
         if (row := await self.cached(image.sha256, kinds)) is not None:
             return row
-        async with self.services.shared.lock(f"upload:{self.account}:{image.sha256}:{kinds[0]}", ttl=120, timeout=120):
+        async with self.services.shared.lock(
+            f"upload:{self.account}:{image.sha256}:{kinds[0]}", ttl=120, timeout=120
+        ):
             if (row := await self.cached(image.sha256, kinds)) is not None:
                 return row  # another worker uploaded it while we waited
             kind, url, media_id = await upload(image)
@@ -119,14 +121,18 @@ class UploadCache:
         return await asyncio.to_thread((self.media_dir / image.path).read_bytes)
 
     async def _upload_body_image(self, image: Image) -> tuple[str, str, str]:
-        data, ext = await asyncio.to_thread(fit_image, await self._read(image), ("JPEG", "PNG"), UPLOADIMG_MAX)
+        data, ext = await asyncio.to_thread(
+            fit_image, await self._read(image), ("JPEG", "PNG"), UPLOADIMG_MAX
+        )
         url = await self.services.api.upload_image(data, f"{image.sha256[:16]}.{ext}")
         return "uploadimg", url, ""
 
     async def _upload_cover(self, image: Image) -> tuple[str, str, str]:
         data = await self._read(image)
         if image.mime == "image/jpeg" and len(data) <= THUMB_MAX:
-            media_id, url = await self.services.api.add_material(data, f"{image.sha256[:16]}.jpg", type="thumb")
+            media_id, url = await self.services.api.add_material(
+                data, f"{image.sha256[:16]}.jpg", type="thumb"
+            )
             return "thumb", url, media_id
         data, ext = await asyncio.to_thread(fit_image, data, ("JPEG", "PNG", "GIF", "BMP"), MATERIAL_MAX)
         media_id, url = await self.services.api.add_material(data, f"{image.sha256[:16]}.{ext}", type="image")

@@ -51,8 +51,10 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["cover_image_id"], ["images.id"],
-            name="fk_articles_cover_image_id_images", ondelete="SET NULL",
+            ["cover_image_id"],
+            ["images.id"],
+            name="fk_articles_cover_image_id_images",
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_articles"),
         sa.UniqueConstraint("source_url", name="uq_articles_source_url"),
@@ -65,8 +67,10 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("image_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["article_id"], ["articles.id"],
-            name="fk_article_images_article_id_articles", ondelete="CASCADE",
+            ["article_id"],
+            ["articles.id"],
+            name="fk_article_images_article_id_articles",
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["image_id"], ["images.id"], name="fk_article_images_image_id_images", ondelete="CASCADE"
@@ -93,8 +97,10 @@ def upgrade() -> None:
         sa.Column("sort_key", sa.BigInteger(), nullable=False),
         sa.Column("article_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["article_id"], ["articles.id"],
-            name="fk_article_terms_article_id_articles", ondelete="CASCADE",
+            ["article_id"],
+            ["articles.id"],
+            name="fk_article_terms_article_id_articles",
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("term", "field", "sort_key", "article_id", name="pk_article_terms"),
     )
