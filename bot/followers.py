@@ -15,6 +15,10 @@ With several processes (shared state other than memory) the columns split in two
   awaited by the dispatcher; only such requests pay for it) and then announced by a new version
   under `follower:<openid>` in the shared state. `get()` compares that version (one shared-state
   read) with the one its cached record was read at, and re-reads the row only when it moved.
+Erasing a follower (`messagelog.forget`, any process) also leaves a marker with the time of the
+erasure and moves one epoch key; each batch reads that key, and only when it moved looks up the
+markers of the followers it wrote, so a copy another process had not written yet is erased again
+(`erased()`, used by bot/messagelog.py) instead of outliving the erasure.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import asyncio
 import logging
 import secrets
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,6 +69,14 @@ def version_key(openid: str) -> str:
     return f"follower:{openid}"
 
 
+# Erasures: when each follower was erased, and an epoch that moves with every erasure.
+ERASED_EPOCH_KEY = "followers:erased"
+
+
+def erased_key(openid: str) -> str:
+    return f"follower-erased:{openid}"
+
+
 def _shared_values(follower: Follower) -> tuple:
     return tuple(getattr(follower, c) for c in SHARED_COLUMNS)
 
@@ -83,6 +96,9 @@ class FollowerStore:
         self._synced: dict[str, tuple] = {}
         self._unsynced: set[str] = set()
         self._sync_locks: dict[str, asyncio.Lock] = {}
+        # Records this process wrote since the last look at the erasures, and the epoch seen then.
+        self.written: set[str] = set()
+        self._erased_epoch: str | None = None
 
     async def get(self, openid: str) -> Follower:
         """The follower's record (a new, unsaved one for a stranger)."""
@@ -234,6 +250,7 @@ class FollowerStore:
         if self.shared is not None:
             columns, update = ("openid", "first_seen", *TOUCH_COLUMNS), TOUCH_COLUMNS
         rows = [self._values(self._cache[o], columns) for o in dirty if o in self._cache]
+        self.written.update(dirty)
         try:
             # In chunks, like the message log: each chunk's parameters are prepared on the loop.
             for i in range(0, len(rows), FLUSH_CHUNK):
@@ -256,6 +273,7 @@ class FollowerStore:
             self._unsynced.discard(openid)
             values = _shared_values(follower)
             try:
+                self.written.add(openid)
                 async with self.services.db.begin() as session:
                     await upsert(session, [self._values(follower)], SHARED_COLUMNS)
                 await self._announce(openid)
@@ -283,6 +301,7 @@ class FollowerStore:
         self._version[openid] = version  # our own record is current
 
     async def save_now(self, follower: Follower) -> None:
+        self.written.add(follower.openid)
         async with self.services.db.begin() as session:
             await upsert(session, [self._values(follower)])
         self._dirty.discard(follower.openid)
@@ -291,12 +310,42 @@ class FollowerStore:
             self._unsynced.discard(follower.openid)
             await self._announce(follower.openid)
 
-    async def forget(self, openid: str) -> None:
-        """The follower's row was erased (`messagelog.forget`): drop the record here and make the
-        other processes read the row again instead of writing their copy back."""
+    async def forget(self, openid: str, erased_at: datetime) -> None:
+        """The follower's row is being erased (`messagelog.forget`, at `erased_at`): drop the record
+        here, leave the erasure's marker, and make the other processes read the row again."""
         self._drop(openid)
         if self.shared is not None:
+            await self.shared.set(erased_key(openid), erased_at.isoformat(), VERSION_TTL)
+            await self.shared.set(ERASED_EPOCH_KEY, secrets.token_hex(8))
             await self.shared.set(version_key(openid), secrets.token_hex(8), VERSION_TTL)
+
+    async def erased(self, openids: Iterable[str]) -> tuple[str | None, dict[str, datetime]]:
+        """(epoch, {openid: erased at}) for those of `openids` erased since the epoch last passed
+        to `erased_seen()`: one shared-state read unless something was erased meanwhile."""
+        if self.shared is None:
+            return None, {}
+        epoch = await self.shared.get(ERASED_EPOCH_KEY)
+        if epoch == self._erased_epoch:
+            return epoch, {}
+        found = {}
+        for openid in openids:
+            value = await self.shared.get(erased_key(openid))
+            if value:
+                found[openid] = datetime.fromisoformat(value)
+        return epoch, found
+
+    def erased_seen(self, epoch: str | None, openids: set[str], erased: dict[str, datetime]) -> None:
+        """The erasures up to `epoch` are dealt with for `openids`: drop the copies made before."""
+        self._erased_epoch = epoch
+        self.written -= openids
+        for openid, at in erased.items():
+            follower = self._cache.get(openid)
+            if follower is not None and follower.first_seen <= at:
+                self._drop(openid)
+
+    def unwritten(self) -> set[str]:
+        """Followers whose record this process may still write (dirty or not yet synced)."""
+        return self._dirty | self._unsynced
 
     def _drop(self, openid: str) -> None:
         self._cache.pop(openid, None)

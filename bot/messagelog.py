@@ -33,6 +33,7 @@ class LogWriter:
         self._task: asyncio.Task | None = None
         self._stopping = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._written: set[str] = set()  # followers with rows written since the last erasure check
 
     def record(
         self,
@@ -68,8 +69,29 @@ class LogWriter:
             except BaseException:
                 self.pending[:0] = rows  # keep them for the next attempt
                 raise
+            self._written.update(r["openid"] for r in rows)
+            await self._erase_again(store)
             await store.sync_pending()
             return len(rows)
+
+    async def _erase_again(self, store: followers.FollowerStore) -> None:
+        """Another process erased a follower (`forget()`) whose rows or record this one had not
+        written yet: erase what it wrote since, and what it still holds, from before the erasure.
+        Looked at after the commit: a batch committed before the erasure's delete is gone with it,
+        and one committed after is found here, since the marker is set before the delete.
+        (Times compare the processes' clocks: rows within their skew of the erasure may go either way.)"""
+        openids = self._written | store.written | store.unwritten() | {r["openid"] for r in self.pending}
+        epoch, erased = await store.erased(openids)
+        if erased:
+            async with self.services.db.begin() as session:
+                for openid, at in erased.items():
+                    await session.execute(delete(MessageLog).where(MessageLog.openid == openid, MessageLog.at <= at))
+                    await session.execute(
+                        delete(Follower).where(Follower.openid == openid, Follower.first_seen <= at)
+                    )
+            self.pending = [r for r in self.pending if not (r["openid"] in erased and r["at"] <= erased[r["openid"]])]
+        store.erased_seen(epoch, openids, erased)
+        self._written -= openids
 
     async def _run(self) -> None:
         # The cadence is wall time on purpose: it is batching, not a deadline a test would move.
@@ -116,11 +138,14 @@ async def forget(services: Services, openid: str) -> int:
     writer = of(services)
     writer.pending = [r for r in writer.pending if r["openid"] != openid]
     store = followers.of(services)
-    await store.forget(openid)  # before the delete, so no batch writes the record back meanwhile
+    erased_at = services.clock.now()
+    # Before the delete, so no batch writes the record back meanwhile, and other processes' batches
+    # committed after the delete find the marker (LogWriter._erase_again)...
+    await store.forget(openid, erased_at)
     async with services.db.begin() as session:
         result = await session.execute(delete(MessageLog).where(MessageLog.openid == openid))
         await session.execute(delete(Follower).where(Follower.openid == openid))
-    await store.forget(openid)  # and after it, so other processes read the row (now gone) again
+    await store.forget(openid, erased_at)  # ...and after it, so they read the row (now gone) again
     return result.rowcount or 0
 
 

@@ -25,6 +25,7 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"([{_CJK}]+)|([0-9A-Za-z]+)")
 MAX_TERM = 32  # ArticleTerm.term's width; longer Latin words are indexed by their first 32 letters
 _DF_PROBE = 1000  # how far we count a term's postings to find the rarest (cheap, bounded)
+_CHUNK_MAX = 2000  # postings fetched per step when walking a long list
 
 
 @dataclass(frozen=True)
@@ -154,34 +155,41 @@ async def search_hits(session: AsyncSession, query: str, limit: int = 10) -> lis
         folded = text.casefold()
         return all(w in folded for w, _ in words)
 
-    hits: list[Hit] = []
-    seen: set[int] = set()
+    found: list[tuple[int, bool]] = []  # (article id, in title), in rank order
     for field in ("t", "a"):
-        before = None
-        while len(hits) < limit:
-            chunk = await _candidates(session, field, driver, others, before, max(2 * limit, 20))
+        before, size = None, max(2 * limit, 20)
+        while len(found) < limit:
+            chunk = await _candidates(session, field, driver, others, before, size)
             if not chunk:
                 break
             before = chunk[-1][0]
-            ids = [a for _, a in chunk if a not in seen]
-            if not ids:
-                continue
-            rows = {
-                a.id: a for a in (await session.execute(select(Article).where(Article.id.in_(ids)))).scalars()
-            }
-            for article_id in ids:
-                article = rows.get(article_id)
-                if article is None:
-                    continue
-                in_title = field == "t"
-                text = article.title if in_title else article.title + "\n" + article.body_text
-                if exact or matches(text):
-                    hits.append(Hit(article, in_title))
-                    seen.add(article_id)
-                    if len(hits) == limit:
-                        break
-            if len(chunk) < max(2 * limit, 20):
+            taken = {a for a, _ in found}
+            ids = [a for _, a in chunk if a not in taken]
+            if ids and not exact:
+                # Only the text is read to confirm; whole rows are loaded for the hits alone.
+                cols = (
+                    (Article.id, Article.title)
+                    if field == "t"
+                    else (Article.id, Article.title, Article.body_text)
+                )
+                texts = {
+                    r[0]: "\n".join(r[1:])
+                    for r in await session.execute(select(*cols).where(Article.id.in_(ids)))
+                }
+                ids = [a for a in ids if a in texts and matches(texts[a])]
+            found += [(a, field == "t") for a in ids[: limit - len(found)]]
+            if len(chunk) < size:
                 break
+            size = min(size * 2, _CHUNK_MAX)  # a rare phrase of common bigrams: fewer, larger steps
+    if not found:
+        return []
+    rows = {
+        a.id: a
+        for a in (
+            await session.execute(select(Article).where(Article.id.in_([a for a, _ in found])))
+        ).scalars()
+    }
+    hits = [Hit(rows[a], in_title) for a, in_title in found if a in rows]
     return hits
 
 
