@@ -46,6 +46,10 @@ class MembersRouter(Router):
         if self.lookup is not None:
             await self.lookup.current()
 
+    async def start(self) -> None:
+        # Build the index at start-up, so the first follower does not wait for it.
+        await self.prepare()
+
 
 def _bare_name_matcher(lookup: MemberLookup | None):
     def matcher(message: Any) -> Captured | None:
