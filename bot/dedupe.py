@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -54,7 +53,10 @@ class Dedupe:
         self.poll = poll
         # One process only: the in-memory map is the whole story, no second copy in the shared state.
         self.shared = None if isinstance(shared, MemoryState) else shared
-        self._seen: OrderedDict[str, tuple[asyncio.Future, float]] = OrderedDict()
+        # key → (the in-flight future, or the finished answer, expiry). A finished entry keeps only
+        # the answer string: minutes of futures at thousands a second made every full garbage
+        # collection walk them (the webhook's p99 stalls); a (str, float) tuple is not tracked.
+        self._seen: dict[str, tuple[asyncio.Future | str, float]] = {}
 
     async def once(self, key: str, produce: Callable[[], Awaitable[str]], deadline: float) -> str:
         """The answer for `key`: produced by this call if it is the first, else the first one's.
@@ -63,6 +65,8 @@ class Dedupe:
         self._expire(now)
         seen = self._seen.get(key)
         if seen is not None:
+            if isinstance(seen[0], str):
+                return seen[0]
             return await asyncio.shield(seen[0])
         future = asyncio.get_running_loop().create_future()
         self._seen[key] = (future, now + self.ttl)
@@ -75,6 +79,7 @@ class Dedupe:
             future.exception()
             raise
         future.set_result(answer)
+        self._seen[key] = (answer, now + self.ttl)
         return answer
 
     async def _claim_and_produce(self, key: str, produce, deadline: float) -> str:
@@ -119,7 +124,7 @@ class Dedupe:
 
     def _expire(self, now: float) -> None:
         while self._seen:
-            key, (future, expires) = next(iter(self._seen.items()))
-            if expires > now or not future.done():
+            key, (entry, expires) = next(iter(self._seen.items()))
+            if expires > now or not (isinstance(entry, str) or entry.done()):
                 return
             del self._seen[key]
