@@ -44,6 +44,7 @@ from bot.errors import (
     TokenInvalid,
     TransientError,
     WeChatError,
+    WindowClosed,
 )
 from bot.wechat_api import OutcomeUnknown
 from scheduler import notify, planning, texts
@@ -224,18 +225,25 @@ class Pipeline:
         approved = bool(push.approved_by or self.settings.scheduler.auto_approve)
         if push.state == "drafted" and push.preview:
             await self.checkpoint("before:preview", push)
+            reached: list[str] = []
             for openid in self.settings.editors.openids:
                 try:
-                    await self.api.mass_preview(openid, push.news_media_id or push.media_id)
-                except ContentRejected as e:
-                    if e.code != 40007 or push.news_media_id:
-                        raise
-                    # Some accounts refuse draft media_ids for mass APIs (wechat-api.md §6).
-                    await self._upload_news(push)
-                    await self.api.mass_preview(openid, push.news_media_id)
+                    try:
+                        await self.api.mass_preview(openid, push.news_media_id or push.media_id)
+                    except ContentRejected as e:
+                        if e.code != 40007 or push.news_media_id:
+                            raise
+                        # Some accounts refuse draft media_ids for mass APIs (wechat-api.md §6).
+                        await self._upload_news(push)
+                        await self.api.mass_preview(openid, push.news_media_id)
+                    reached.append(openid)
+                except WindowClosed as e:
+                    # One editor who cannot receive it (not following, bad openid) must not fail the
+                    # push: the others still get it, and the draft stays readable in the draft box.
+                    await self.record(push, f"mass/preview → {openid} ✗ {e.code} {e.message}")
             await self.save(
                 push, "previewed",
-                detail=f"mass/preview → {', '.join(self.settings.editors.openids) or '（没有配置编辑）'}",
+                detail=f"mass/preview → {', '.join(reached) or '（没有编辑收到预览）'}",
                 notice=None if approved else self._notice(push, "approval"),
                 next_run_at=self.clock.now() if approved else None,
             )

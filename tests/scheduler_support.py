@@ -103,8 +103,8 @@ class Env:
 async def bot_env(sandbox, make_settings, *, scheduler: dict | None = None, webhook: bool = True,
                   clock: Clock | None = None, **sections):
     """The bot's services on a fresh migrated database, talking to `sandbox`, with its webhook running."""
-    settings = sandbox.settings_for(make_settings, scheduler={**FAST, **(scheduler or {})},
-                                    editors={"openids": [EDITOR]}, **sections)
+    sections.setdefault("editors", {"openids": [EDITOR]})
+    settings = sandbox.settings_for(make_settings, scheduler={**FAST, **(scheduler or {})}, **sections)
     await upgrade(settings.database_url)
     sandbox.platform.set_follower(EDITOR)
     async with open_services(settings, clock=clock) as services:

@@ -120,6 +120,18 @@ async def test_preview_then_approval_required(sandbox, make_settings):
         assert push.approved_by == "editor"
 
 
+async def test_an_editor_who_cannot_receive_the_preview_does_not_fail_the_push(sandbox, make_settings):
+    stranger = "o_not_a_follower"
+    async with bot_env(sandbox, make_settings, editors={"openids": [stranger, EDITOR]}) as env:
+        push = await create(env, await env.articles(1), preview=True)
+        push = await env.drive(push.id, ("previewed",))
+        assert [p["openid"] for p in sandbox.platform.state["previews"]] == [EDITOR]
+        async with env.services.db() as s:
+            details = [e.detail for e in await s.scalars(select(PushEvent).where(PushEvent.push_id == push.id))]
+        assert any(stranger in d and "40003" in d for d in details)
+        assert any(d.endswith(f"mass/preview → {EDITOR}") for d in details)
+
+
 async def test_cancel_before_submit_deletes_the_draft(sandbox, make_settings):
     async with bot_env(sandbox, make_settings) as env:
         ids = await env.articles(1)
