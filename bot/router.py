@@ -87,7 +87,8 @@ class Router:
     rules: list[Rule] = field(default_factory=list)
     steps: dict[str, Step] = field(default_factory=dict)
 
-    def _add(self, matcher: Matcher, describe: str, help: str | None):
+    def rule(self, matcher: Matcher, describe: str, help: str | None = None):
+        """A rule with its own matcher: `matcher(message) -> Captured | None`."""
         def decorator(handler: Handler) -> Handler:
             self.rules.append(Rule(matcher, handler, f"{self.name}: {describe}", help))
             return handler
@@ -103,7 +104,7 @@ class Router:
                 return Captured()
             return None
 
-        return self._add(m, f"exact {'/'.join(words)}", help)
+        return self.rule(m, f"exact {'/'.join(words)}", help)
 
     def prefix(self, *prefixes: str, help: str | None = None):
         """`新闻 关键词` → ctx.args == "关键词". The bare prefix matches too (args == "")."""
@@ -120,14 +121,14 @@ class Router:
                     return Captured(args=rest.strip(" \t:：,，"))
             return None
 
-        return self._add(m, f"prefix {'/'.join(prefixes)}", help)
+        return self.rule(m, f"prefix {'/'.join(prefixes)}", help)
 
     def contains(self, *parts: str, help: str | None = None):
         def m(msg):
             t = text_of(msg)
             return Captured() if t is not None and any(p in t for p in parts) else None
 
-        return self._add(m, f"contains {'/'.join(parts)}", help)
+        return self.rule(m, f"contains {'/'.join(parts)}", help)
 
     def regex(self, pattern: str | re.Pattern, help: str | None = None):
         rx = re.compile(pattern) if isinstance(pattern, str) else pattern
@@ -137,7 +138,7 @@ class Router:
             found = rx.search(t) if t is not None else None
             return Captured(match=found) if found else None
 
-        return self._add(m, f"regex {rx.pattern}", help)
+        return self.rule(m, f"regex {rx.pattern}", help)
 
     def event(self, *names: str, help: str | None = None):
         keys = {n.lower() for n in names}
@@ -145,7 +146,7 @@ class Router:
         def m(msg):
             return Captured() if event_of(msg) in keys else None
 
-        return self._add(m, f"event {'/'.join(names)}", help)
+        return self.rule(m, f"event {'/'.join(names)}", help)
 
     def click(self, *keys: str, help: str | None = None):
         """A menu CLICK with one of these keys."""
@@ -155,7 +156,7 @@ class Router:
                 return Captured(args=msg.key)
             return None
 
-        return self._add(m, f"click {'/'.join(keys)}", help)
+        return self.rule(m, f"click {'/'.join(keys)}", help)
 
     def scene(self, *scenes: str, help: str | None = None):
         """A QR scene, whether the follower subscribed by scanning it or scanned it while following."""
@@ -165,7 +166,7 @@ class Router:
                 return Captured(args=str(msg.scene_id))
             return None
 
-        return self._add(m, f"scene {'/'.join(scenes)}", help)
+        return self.rule(m, f"scene {'/'.join(scenes)}", help)
 
     def message(self, *types: str, help: str | None = None):
         """Any message of these types (image, voice, video, location, link, text, event)."""
@@ -173,7 +174,7 @@ class Router:
         def m(msg):
             return Captured() if getattr(msg, "type", None) in types else None
 
-        return self._add(m, f"type {'/'.join(types)}", help)
+        return self.rule(m, f"type {'/'.join(types)}", help)
 
     def step(self, kind: str, accepts: Callable[[str, dict], bool]):
         def decorator(handler: Handler) -> Handler:

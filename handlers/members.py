@@ -160,7 +160,7 @@ async def credit_code_lookup(message: Any, ctx: Context) -> Reply:
     return await answer_lookup(ctx, ctx.match.group(0))
 
 
-@router._add(_bare_name_matcher(None), BARE_NAME.removeprefix("members: "), None)
+@router.rule(_bare_name_matcher(None), BARE_NAME.removeprefix("members: "))
 async def bare_name(message: Any, ctx: Context) -> Reply:
     return await answer_lookup(ctx, ctx.args)
 
