@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Services
-from bot.shared import MemoryState
+from bot.shared import MemoryState, SqlState
 from store.models.webhook import Follower
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,10 @@ class FollowerStore:
         # Several processes only: the version each cached record was read at, when it was read,
         # and its shared columns as last read or written (a change to them needs `sync()`).
         self.shared = None if isinstance(services.shared, MemoryState) else services.shared
+        # Erasure markers must reach this process even on the embedded default, where
+        # `main.py followers forget` is another process on the same SQLite file: they live in the
+        # database's shared_kv table there (one read a batch, never on a reply's path).
+        self.erasures = self.shared or SqlState(services.db, services.clock)
         self._version: dict[str, str | None] = {}
         self._loaded_at: dict[str, float] = {}
         self._synced: dict[str, tuple] = {}
@@ -314,22 +318,20 @@ class FollowerStore:
         """The follower's row is being erased (`messagelog.forget`, at `erased_at`): drop the record
         here, leave the erasure's marker, and make the other processes read the row again."""
         self._drop(openid)
+        await self.erasures.set(erased_key(openid), erased_at.isoformat(), VERSION_TTL)
+        await self.erasures.set(ERASED_EPOCH_KEY, secrets.token_hex(8))
         if self.shared is not None:
-            await self.shared.set(erased_key(openid), erased_at.isoformat(), VERSION_TTL)
-            await self.shared.set(ERASED_EPOCH_KEY, secrets.token_hex(8))
             await self.shared.set(version_key(openid), secrets.token_hex(8), VERSION_TTL)
 
     async def erased(self, openids: Iterable[str]) -> tuple[str | None, dict[str, datetime]]:
         """(epoch, {openid: erased at}) for those of `openids` erased since the epoch last passed
         to `erased_seen()`: one shared-state read unless something was erased meanwhile."""
-        if self.shared is None:
-            return None, {}
-        epoch = await self.shared.get(ERASED_EPOCH_KEY)
+        epoch = await self.erasures.get(ERASED_EPOCH_KEY)
         if epoch == self._erased_epoch:
             return epoch, {}
         found = {}
         for openid in openids:
-            value = await self.shared.get(erased_key(openid))
+            value = await self.erasures.get(erased_key(openid))
             if value:
                 found[openid] = datetime.fromisoformat(value)
         return epoch, found
