@@ -8,6 +8,11 @@ In-process attempts meet in a map of futures (the hot path never leaves memory).
 processes the claim goes through the shared state (`add` = set-if-absent): the winner stores
 "done:<answer>" when it has one, and a loser polls for it until the reply budget runs out (then
 answers `success`, as the first attempt will have done or will do).
+
+The claim can carry one more read (`read=`, e.g. the sender's record version) in the same round
+trip; `produce` gets its value, or NOT_READ. Answers are stored behind the reply, those that
+finish together in one batch (a retry on another process polls until its answer lands);
+`drain()` waits for those writes at shutdown.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.render import SUCCESS
-from bot.shared import MemoryState, SharedState
+from bot.shared import NOT_READ, MemoryState, SharedState
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +62,21 @@ class Dedupe:
         # the answer string: minutes of futures at thousands a second made every full garbage
         # collection walk them (the webhook's p99 stalls); a (str, float) tuple is not tracked.
         self._seen: dict[str, tuple[asyncio.Future | str, float]] = {}
+        # Answers produced but not yet in the shared state (skey → "done:…"), and the one task
+        # writing them: whatever finishes while a batch is on its way goes in the next batch.
+        self._unstored: dict[str, str] = {}
+        self._writer: asyncio.Task | None = None
 
-    async def once(self, key: str, produce: Callable[[], Awaitable[str]], deadline: float) -> str:
+    async def once(
+        self,
+        key: str,
+        produce: Callable[[object], Awaitable[str]],
+        deadline: float,
+        read: str | None = None,
+    ) -> str:
         """The answer for `key`: produced by this call if it is the first, else the first one's.
-        `deadline` (clock.monotonic()) bounds how long we wait for another process's answer."""
+        `deadline` (clock.monotonic()) bounds how long we wait for another process's answer.
+        `produce` gets the shared value under `read` if it was read with the claim, else NOT_READ."""
         now = self.clock.monotonic()
         self._expire(now)
         seen = self._seen.get(key)
@@ -71,7 +87,7 @@ class Dedupe:
         future = asyncio.get_running_loop().create_future()
         self._seen[key] = (future, now + self.ttl)
         try:
-            answer = await self._claim_and_produce(key, produce, deadline)
+            answer = await self._claim_and_produce(key, produce, deadline, read)
         except BaseException as e:
             # Nothing to replay: let a retry try again, and tell anyone waiting now.
             self._seen.pop(key, None)
@@ -82,26 +98,30 @@ class Dedupe:
         self._seen[key] = (answer, now + self.ttl)
         return answer
 
-    async def _claim_and_produce(self, key: str, produce, deadline: float) -> str:
+    async def _claim_and_produce(self, key: str, produce, deadline: float, read: str | None) -> str:
         if self.shared is None:
-            return await produce()
+            return await produce(NOT_READ)
         skey = f"dedupe:{key}"
         while True:
             try:
-                claimed = await self.shared.add(skey, PENDING, self.ttl)
+                if read is None:
+                    claimed, read_value = await self.shared.add(skey, PENDING, self.ttl), NOT_READ
+                else:
+                    claimed, read_value = await self.shared.add_and_get(skey, PENDING, self.ttl, read)
             except Exception:  # the shared store is down: answering beats deduping across processes
                 log.exception("dedupe: shared state unavailable, deduping in this process only")
-                return await produce()
+                return await produce(NOT_READ)
             if claimed:
                 try:
-                    answer = await produce()
+                    answer = await produce(read_value)
                 except BaseException:
                     await self.shared.delete(skey, expect=PENDING)  # a retry may try again
                     raise
-                try:
-                    await self.shared.set(skey, DONE + answer, self.ttl)
-                except Exception:
-                    log.exception("dedupe: could not store the answer for %s", key)
+                # Behind the reply: a retry here finds the answer in `_seen`, one on another
+                # process polls until this write lands (milliseconds; the budget is seconds).
+                self._unstored[skey] = DONE + answer
+                if self._writer is None:
+                    self._writer = asyncio.create_task(self._store())
                 return answer
             value = await self._wait_other(skey, deadline)
             if value is not None:
@@ -109,6 +129,22 @@ class Dedupe:
             if self.clock.monotonic() >= deadline:
                 return SUCCESS
             # The claim vanished (its owner failed and released it): try to claim again.
+
+    async def _store(self) -> None:
+        try:
+            while self._unstored:
+                batch, self._unstored = self._unstored, {}
+                try:
+                    await self.shared.set_many(batch, self.ttl)
+                except Exception:  # a retry elsewhere answers `success` at its deadline
+                    log.exception("dedupe: could not store %d answers", len(batch))
+        finally:
+            self._writer = None
+
+    async def drain(self) -> None:
+        """Wait for the answers still being stored (shutdown), so retries elsewhere find them."""
+        while self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
 
     async def _wait_other(self, skey: str, deadline: float) -> str | None:
         while True:

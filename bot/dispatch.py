@@ -23,6 +23,7 @@ from bot.context import Context, Services
 from bot.conversation import Conversation, NoConversation
 from bot.replies import News, Reply, Text
 from bot.router import Captured, Router, find_step, route, text_of
+from bot.shared import NOT_READ
 from handlers import texts
 
 log = logging.getLogger(__name__)
@@ -88,14 +89,15 @@ class Dispatcher:
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
-    async def answer(self, message: Any, key: str, started: float) -> str:
-        """The passive reply XML, or `success`."""
+    async def answer(self, message: Any, key: str, started: float, version: object = NOT_READ) -> str:
+        """The passive reply XML, or `success`. `version`: the sender's record version, if the
+        caller read it already (FollowerStore.version_key_of)."""
         clock = self.services.clock
         openid = message.source
         follower = None
         state: Any = NoConversation()
         if followers.from_follower(message):
-            follower = await self.store.get(openid)
+            follower = await self.store.get(openid, version)
             self.store.touch(follower, message)
             state = Conversation(self.store, follower, clock)
         self.log.record(openid, "in", "webhook", *summary(message), msg_key=key)

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Services
-from bot.shared import MemoryState, SqlState
+from bot.shared import NOT_READ, MemoryState, SqlState
 from store.models.webhook import Follower
 
 log = logging.getLogger(__name__)
@@ -104,12 +104,22 @@ class FollowerStore:
         self.written: set[str] = set()
         self._erased_epoch: str | None = None
 
-    async def get(self, openid: str) -> Follower:
-        """The follower's record (a new, unsaved one for a stranger)."""
+    def version_key_of(self, message: Any) -> str | None:
+        """The shared key `get()` will read for this message's sender (None: it reads nothing), so
+        the webhook can read it together with its dedupe claim."""
+        if self.shared is None or not from_follower(message):
+            return None
+        return version_key(message.source)
+
+    async def get(self, openid: str, version: object = NOT_READ) -> Follower:
+        """The follower's record (a new, unsaved one for a stranger). `version`: the shared
+        version, if the caller read it already (see `version_key_of`)."""
         follower = self._cache.get(openid)
-        version = None
-        if self.shared is not None:
-            version = await self._current_version(openid)
+        if self.shared is None:
+            version = None
+        else:
+            if version is NOT_READ:
+                version = await self._current_version(openid)
             if follower is not None and (
                 self._version.get(openid, "") != version
                 or self.clock.monotonic() - self._loaded_at.get(openid, 0) >= SHARED_MAX_AGE

@@ -65,7 +65,10 @@ class Webhook:
 
         key = key_of(message)
         answer = await self.dedupe.once(
-            key, lambda: self.dispatcher.answer(message, key, started), started + self.budget
+            key,
+            lambda version: self.dispatcher.answer(message, key, started, version),
+            started + self.budget,
+            read=self.dispatcher.store.version_key_of(message),  # with the claim: one round trip
         )
         if answer == render.SUCCESS:
             return web.Response(text=answer)
@@ -98,6 +101,7 @@ class Webhook:
 
     async def stop(self) -> None:
         await self.dispatcher.drain()
+        await self.dedupe.drain()
         await messagelog.of(self.services).stop()
 
 

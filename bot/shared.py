@@ -14,7 +14,7 @@ import asyncio
 import math
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from bot.config import Settings
 
 _KV = SharedEntry.__table__
+
+
+# "This value was not read ahead": the caller must `get` it itself (distinct from None, "no such key").
+NOT_READ: object = object()
 
 
 class LockTimeout(Exception):
@@ -60,6 +64,20 @@ class SharedState(ABC):
     @abstractmethod
     async def incr(self, key: str, ttl: float) -> int:
         """Add one to a counter that starts at 0 and expires `ttl` seconds after its creation."""
+
+    async def add_and_get(
+        self, key: str, value: str, ttl: float | None, get_key: str
+    ) -> tuple[bool, str | None]:
+        """`add(key, value, ttl)` and `get(get_key)` together: (added, value of get_key).
+
+        For a hot path that needs both (the webhook's dedupe claim and the sender's record version);
+        Redis does it in one round trip. Here, two calls (the in-memory and SQL backends)."""
+        return await self.add(key, value, ttl), await self.get(get_key)
+
+    async def set_many(self, items: Mapping[str, str], ttl: float | None = None) -> None:
+        """`set` of each key to its value, all with the same ttl (Redis: one round trip)."""
+        for key, value in items.items():
+            await self.set(key, value, ttl)
 
     async def close(self) -> None:
         return None
@@ -233,6 +251,14 @@ local v = redis.call('INCR', KEYS[1])
 if v == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return v
 """
+# SET NX and a GET of another key in one step: the webhook's two reads per message become one
+# round trip (a script is one command for redis-py to send and parse, cheaper than MULTI/EXEC).
+_ADD_AND_GET = """
+local added
+if ARGV[2] == '' then added = redis.call('SET', KEYS[1], ARGV[1], 'NX')
+else added = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) end
+return {added and 1 or 0, redis.call('GET', KEYS[2])}
+"""
 
 
 class RedisState(SharedState):
@@ -245,6 +271,7 @@ class RedisState(SharedState):
         self.prefix = prefix
         self._delete_if_equal = client.register_script(_DELETE_IF_EQUAL)
         self._incr_with_ttl = client.register_script(_INCR_WITH_TTL)
+        self._add_and_get = client.register_script(_ADD_AND_GET)
 
     @classmethod
     def from_url(cls, url: str, clock: Clock | None = None, prefix: str = "wxbot:") -> RedisState:
@@ -265,6 +292,22 @@ class RedisState(SharedState):
     async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
         px = None if ttl is None else self._ms(ttl)
         return bool(await self.client.set(self.prefix + key, value, nx=True, px=px))
+
+    async def add_and_get(
+        self, key: str, value: str, ttl: float | None, get_key: str
+    ) -> tuple[bool, str | None]:
+        px = "" if ttl is None else str(self._ms(ttl))
+        added, current = await self._add_and_get(
+            keys=[self.prefix + key, self.prefix + get_key], args=[value, px]
+        )
+        return bool(added), current
+
+    async def set_many(self, items: Mapping[str, str], ttl: float | None = None) -> None:
+        px = None if ttl is None else self._ms(ttl)
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key, value in items.items():
+                pipe.set(self.prefix + key, value, px=px)
+            await pipe.execute()
 
     async def delete(self, key: str, expect: str | None = None) -> bool:
         if expect is None:

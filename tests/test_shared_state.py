@@ -131,6 +131,40 @@ async def test_add_is_atomic_under_concurrency(backend):
     assert await backend.state.get("once") == str(winner)
 
 
+async def test_add_and_get_claims_and_reads_another_key(backend):
+    s, other = backend.state, backend.other
+    assert await s.add_and_get("claim", "a", 30, "version") == (True, None)
+    await other.set("version", "v1")
+    assert await other.add_and_get("claim", "b", 30, "version") == (False, "v1")
+    assert await s.get("claim") == "a"
+    await backend.advance(31)  # an expired claim may be taken over, as with add()
+    assert await other.add_and_get("claim", "b", None, "version") == (True, "v1")
+    await backend.advance(10_000)
+    assert await s.get("claim") == "b"  # no ttl: kept
+
+
+async def test_add_and_get_is_atomic_under_concurrency(backend):
+    await backend.state.set("version", "v")
+    results = await asyncio.gather(
+        *(
+            (backend.state if i % 2 else backend.other).add_and_get("once", str(i), 60, "version")
+            for i in range(40)
+        )
+    )
+    assert [added for added, _ in results].count(True) == 1
+    assert {current for _, current in results} == {"v"}
+
+
+async def test_set_many_sets_each_with_the_ttl(backend):
+    s, other = backend.state, backend.other
+    await s.set("a", "old")
+    await s.set_many({"a": "1", "b": "值 2"}, ttl=10)
+    assert (await other.get("a"), await other.get("b")) == ("1", "值 2")
+    await backend.advance(11)
+    assert (await other.get("a"), await other.get("b")) == (None, None)
+    await s.set_many({})  # nothing to do is not an error
+
+
 async def test_delete_and_compare_and_delete(backend):
     s = backend.state
     await s.set("k", "mine", ttl=60)

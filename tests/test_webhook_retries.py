@@ -9,9 +9,12 @@ import time
 import pytest
 
 from bot import outbox
+from bot.clock import Clock
+from bot.dedupe import DONE, PENDING, Dedupe
 from bot.replies import Text
 from bot.router import Router
 from bot.server import WEBHOOK
+from bot.shared import MemoryState
 from store.migrate import upgrade
 from tests.webhook_helpers import text_xml, webhook_client
 from tests.webhook_support import make_services
@@ -155,3 +158,40 @@ async def test_retry_on_other_instance_while_first_is_past_budget_gets_success(m
             await drain(hb)
     assert gate.runs == 1
     assert [m["payload"]["content"] for m in sandbox.platform.state["cs_messages"]] == ["答复1：慢"]
+
+
+class HeldWrites(MemoryState):
+    """Shared state as another process sees it, whose `set_many` waits until the test releases it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def set_many(self, items, ttl=None) -> None:
+        await self.release.wait()
+        await super().set_many(items, ttl)
+
+
+async def test_answer_is_stored_behind_the_reply_and_drained_at_shutdown():
+    state = HeldWrites()
+    dedupe = Dedupe(state, Clock(), ttl=60)
+    dedupe.shared = state  # as if several processes shared it (Dedupe skips MemoryState otherwise)
+    runs = []
+
+    async def produce(version):
+        runs.append(version)
+        return "答复"
+
+    read = "follower:o_x"
+    await state.set(read, "v7")
+    assert await dedupe.once("m:1", produce, deadline=1e18, read=read) == "答复"
+    assert runs == ["v7"]  # the claim read the version in the same call
+    assert await state.get("dedupe:m:1") == PENDING  # the reply did not wait for the write
+    assert await dedupe.once("m:1", produce, deadline=1e18) == "答复"  # a retry here: same answer
+    drained = asyncio.create_task(dedupe.drain())
+    await asyncio.sleep(0.01)
+    assert not drained.done()  # shutdown waits for the answer to be stored…
+    state.release.set()
+    await drained
+    assert await state.get("dedupe:m:1") == DONE + "答复"  # …so a retry elsewhere finds it
+    assert runs == ["v7"]
