@@ -7,6 +7,8 @@ import importlib
 import logging
 import sys
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.config import ConfigError, load_settings
 
 # Each module adds its commands with `register(subparsers)`; a command sets `func(args, settings)`.
@@ -43,7 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    return args.func(args, settings) or 0
+    try:
+        return args.func(args, settings) or 0
+    except DBAPIError as e:
+        # The usual cause on a fresh checkout: a command run before the database was created.
+        text = str(e.orig)
+        if "no such table" in text or "does not exist" in text:
+            print(f"error: the database is not at the latest schema ({text}); run "
+                  f"`python main.py db upgrade --config {args.config}` first", file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":

@@ -89,7 +89,11 @@ async def _database(settings: Settings) -> AsyncIterator[SessionFactory]:
 
 async def _with_db(command, args, settings: Settings) -> int:
     async with _database(settings) as db:
-        return await command(args, settings, db, Clock())
+        try:
+            return await command(args, settings, db, Clock())
+        except binding.MemberNotFound:  # every command that takes a CODE says the same
+            print(f"no member with credit code {args.code}")
+            return 1
 
 
 async def _import(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
@@ -125,11 +129,7 @@ async def _list(args, settings: Settings, db: SessionFactory, clock: Clock) -> i
 
 async def _show(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
     async with db() as session:
-        try:
-            m = await binding.find_member(session, args.code)
-        except binding.MemberNotFound:
-            print(f"no member with credit code {args.code}")
-            return 1
+        m = await binding.find_member(session, args.code)
         history = list(
             await session.scalars(
                 select(MemberHistory).where(MemberHistory.member_id == m.id).order_by(MemberHistory.id)
@@ -179,13 +179,9 @@ async def _retire(args, settings: Settings, db: SessionFactory, clock: Clock) ->
 
 
 async def _bind_code(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
-    try:
-        code, member, expires = await binding.issue_code(
-            db, args.code, clock.now(), settings.members.bind_code_ttl_minutes
-        )
-    except binding.MemberNotFound:
-        print(f"no member with credit code {args.code}")
-        return 1
+    code, member, expires = await binding.issue_code(
+        db, args.code, clock.now(), settings.members.bind_code_ttl_minutes
+    )
     until = expires.astimezone(ZoneInfo(settings.scheduler.timezone))
     print(f"{member.name}\nbinding code: {code}  (one use, valid until {until:%Y-%m-%d %H:%M})")
     print(f"the follower sends: 绑定 {code}")
@@ -193,11 +189,7 @@ async def _bind_code(args, settings: Settings, db: SessionFactory, clock: Clock)
 
 
 async def _bindings(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
-    try:
-        member, bindings, events = await binding.bindings_of(db, args.code)
-    except binding.MemberNotFound:
-        print(f"no member with credit code {args.code}")
-        return 1
+    member, bindings, events = await binding.bindings_of(db, args.code)
     print(member.name)
     active = [b for b in bindings if b.revoked_at is None]
     print(f"bound followers: {len(active)}")
@@ -211,11 +203,7 @@ async def _bindings(args, settings: Settings, db: SessionFactory, clock: Clock) 
 
 async def _unbind(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
     async with db() as session:
-        try:
-            member = await binding.find_member(session, args.code)
-        except binding.MemberNotFound:
-            print(f"no member with credit code {args.code}")
-            return 1
+        member = await binding.find_member(session, args.code)
     names = await binding.unbind(db, args.openid, clock.now(), member.id, kind="revoke")
     print(
         f"revoked: {args.openid} from {member.name}"
