@@ -1,10 +1,10 @@
 """The local platform's HTTP face: `/cgi-bin/<endpoint>` as api.weixin.qq.com answers it, the
-`/_sandbox/` controls for tests and benchmarks, and the pages people look at. All rules live in
-sandbox/platform.py; this module only turns HTTP into `Platform` calls and back."""
+`/_sandbox/` controls for tests and benchmarks, the pages people look at and the follower simulator.
+All rules live in the sandbox.platform package; this module only turns HTTP into `Platform` calls and
+back."""
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,14 +14,8 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.config import Settings
-from sandbox import pages
-from sandbox.platform import INVALID_BODY, DropConnection, Platform
-
-PLATFORM_KEY = web.AppKey("platform", Platform)
-
-# Features that add pages to the sandbox ("module:function", called with the app): the follower
-# simulator registers here.
-EXTENSIONS: list[str] = ["sandbox.simulator:setup"]
+from sandbox import pages, simulator
+from sandbox.platform import INVALID_BODY, PLATFORM_KEY, DropConnection, Platform
 
 MAX_UPLOAD_BYTES = 12 * 1024 * 1024  # above the 10 MB image material limit, so 40009 can be answered
 
@@ -55,9 +49,7 @@ def make_sandbox_app(
     app.router.add_get("/_sandbox/state", _state)
     app.router.add_post("/_sandbox/reset", _reset)
     pages.setup(app, platform)
-    for spec in EXTENSIONS:
-        module, _, name = spec.partition(":")
-        getattr(importlib.import_module(module), name)(app)
+    simulator.setup(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
 

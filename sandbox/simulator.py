@@ -29,9 +29,8 @@ from typing import Any
 import xmltodict
 from aiohttp import web
 
-from sandbox.app import PLATFORM_KEY
 from sandbox.delivery import DeliveryResult, event_message, text_message
-from sandbox.platform import PLATFORM_SENDER, Platform
+from sandbox.platform import PLATFORM_KEY, PLATFORM_SENDER, Platform
 
 STATIC = Path(__file__).parent / "static"
 
