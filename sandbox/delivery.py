@@ -1,7 +1,10 @@
-"""Delivering a message to the bot's webhook exactly as WeChat does (wechat-api.md §1): the query carries
+"""Delivering a message to the bot's webhook exactly as WeChat does: the query carries
 `signature, timestamp, nonce, openid` (+ `encrypt_type=aes, msg_signature` in compatible/safe mode);
 safe mode sends only ToUserName + Encrypt, compatible mode the plaintext fields and Encrypt. Without an
 answer within 5 s the same body is sent again, up to 3 retries. The decrypted reply is returned.
+Rules from 消息推送 (https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/message-push.html),
+被动回复用户消息 (https://developers.weixin.qq.com/doc/offiaccount/en/Message_Management/Passive_user_reply_message.html)
+and 消息加解密 (https://developers.weixin.qq.com/doc/service/guide/dev/push/encryption.html).
 
 Used by the platform (PUBLISHJOBFINISH / MASSSENDJOBFINISH), the follower simulator and `sandbox say`.
 """
@@ -27,7 +30,8 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5.0  # WeChat drops the connection after 5 s and sends again
 MAX_RETRIES = 3
 
-# A follower's message or event → the kind of customer-service window it opens (wechat-api.md §3).
+# A follower's message or event → the kind of customer-service window it opens (客服消息,
+# https://developers.weixin.qq.com/doc/offiaccount/Customer_Service/Customer_Service_Messages.html).
 # VIEW, LOCATION events and unknown events open none.
 _EVENT_KINDS = {
     "subscribe": "subscribe",

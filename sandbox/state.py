@@ -12,7 +12,7 @@ from typing import Any
 
 
 class StateStore:
-    """Reads and writes the platform state; the callers decide when (see Platform.flush)."""
+    """Reads and writes the platform state; the callers decide when (Platform.changed, Platform.save_now)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
