@@ -1,7 +1,7 @@
-"""The local platform's HTTP face: `/cgi-bin/<endpoint>` as api.weixin.qq.com answers it, the
-`/_sandbox/` controls for tests and benchmarks, the pages people look at and the follower simulator.
-All rules live in the sandbox.platform package; this module only turns HTTP into `Platform` calls and
-back."""
+"""The local platform's HTTP face: `/cgi-bin/<endpoint>` and `/datacube/<name>` as api.weixin.qq.com
+answers them, the `/_sandbox/` controls for tests and benchmarks, the pages people look at and the
+follower simulator. All rules live in the sandbox.platform package; this module only turns HTTP into
+`Platform` calls and back."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def make_sandbox_app(
     app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
     app[PLATFORM_KEY] = platform
     app.router.add_route("*", "/cgi-bin/{endpoint:.+}", _cgi)
+    app.router.add_route("*", "/datacube/{endpoint}", _cgi)  # 数据统计 lives outside cgi-bin
     app.router.add_post("/_sandbox/faults", _faults)
     app.router.add_post("/_sandbox/faults/clear", _faults_clear)
     app.router.add_post("/_sandbox/clock/advance", _clock_advance)
@@ -91,7 +92,7 @@ async def _cgi(request: web.Request) -> web.StreamResponse:
             except ValueError:
                 body = INVALID_BODY
     try:
-        result = await platform.call(request.match_info["endpoint"], dict(request.query), body, files,
+        result = await platform.call(request.path, dict(request.query), body, files,
                                      method=request.method)
     except DropConnection:
         if request.transport is not None:

@@ -11,6 +11,7 @@ but the settings and the clock (bot.config, bot.clock, in core.py only).
     media.py      media/uploadimg, material/add_material   drafts.py    draft/*, media/uploadnews
     publish.py    freepublish/*                            mass.py      message/mass/*
     account.py    tags/get, menu/*, user/get, user/info    events.py    PUBLISHJOBFINISH, MASSSENDJOBFINISH
+    datacube.py   datacube/* (数据统计): date rules, rows    figures.py   their generated, deterministic numbers
 
 Each API module exports `ENDPOINTS` (endpoint → `(platform, query, body, files) -> answer`); core.py
 merges them. The HTTP face is sandbox/app.py.

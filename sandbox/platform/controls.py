@@ -27,8 +27,9 @@ class Controls:
     def add_fault(self, endpoint: str, errcode: int | None = None, times: int | None = 1,
                   latency: float = 0.0, drop: bool = False, publish_status: int | None = None,
                   fail_idx: list[int] | None = None) -> dict:
-        """Make the next `times` calls to `endpoint` ("*" = any) fail with `errcode`, wait `latency`
-        seconds, and/or drop the connection. `times=None` = until reset. Endpoint "publish_job"
+        """Make the next `times` calls to `endpoint` ("*" = any; "datacube/*" = any of an area) fail
+        with `errcode`, wait `latency` seconds, and/or drop the connection. `times=None` = until
+        reset. Endpoint "publish_job"
         with `publish_status` (2, 3 or 4) and `fail_idx` makes the next publish(es) fail instead."""
         if endpoint == "publish_job":
             if publish_status not in (2, 3, 4):
@@ -60,9 +61,11 @@ class Controls:
         at = self.now() if at is None else at
         f = self.follower(openid, create=True)
         if kind == "unsubscribe":
+            self._log_follow(f, False, at)
             f.update(subscribed=False, unsubscribe_time=at, msg_window=None, event_window=None)
         else:
             if kind == "subscribe" or not f["subscribed"]:
+                self._log_follow(f, True, at)
                 f.update(subscribed=True, subscribe_time=at)
             if kind == "message":
                 f["msg_window"] = {"at": at, "used": 0}
@@ -73,6 +76,7 @@ class Controls:
     def set_follower(self, openid: str, subscribed: bool = True, tags: list[int] | None = None) -> dict:
         """Declare a follower (and their tags) without opening any window."""
         f = self.follower(openid, create=True)
+        self._log_follow(f, subscribed, self.now())
         if subscribed and not f["subscribed"]:
             f.update(subscribed=True, subscribe_time=self.now())
         elif not subscribed and f["subscribed"]:
@@ -83,6 +87,12 @@ class Controls:
             f["tags"] = [int(t) for t in tags]
         self.changed()
         return f
+
+    def _log_follow(self, f: dict, subscribed: bool, at: float) -> None:
+        """Keep a change of `f`'s subscription in the follow log (数据统计 counts follows from it)."""
+        if subscribed != f["subscribed"]:
+            self.state["follows"].append({"at": at, "openid": f["openid"],
+                                          "kind": "subscribe" if subscribed else "unsubscribe"})
 
     def invalidate_token(self, grace: float = 0.0) -> None:
         """Another process force-refreshed: the current tokens stop working after `grace` seconds
@@ -103,7 +113,8 @@ class Controls:
     def configure(self, **options: Any) -> dict:
         """publish_delay (s), hold_jobs (publishes and mass sends wait for release), broadcast_protection,
         draft_media_for_mass (False: mass send refuses draft media_ids with 40007, as the community
-        reports; use uploadnews), webhook_url."""
+        reports; use uploadnews), webhook_url, datacube_delay (True: the 发表内容 statistics answer
+        is_delay: true, their figures not final yet)."""
         for key, value in options.items():
             if key not in self.state["options"]:
                 raise ValueError(f"unknown option {key!r}")

@@ -1,5 +1,5 @@
 """The local WeChat platform's state and its one entry point, without HTTP. `Platform.call(endpoint,
-query, body, files)` is what `/cgi-bin/<endpoint>` does: record the call, apply an injected fault, check
+query, body, files)` is what `/cgi-bin/<endpoint>` (and `/datacube/<name>`) does: record the call, apply an injected fault, check
 the access token and the daily quota, then run the endpoint's rules (each API area is a module of this
 package exporting its `ENDPOINTS`, merged below). The platform also owns its clock (quota days in Beijing
 time, advanceable), its saving to disk, and its background jobs: publishes and mass sends that finish
@@ -25,7 +25,7 @@ import aiohttp
 from bot.clock import Clock
 from bot.config import Settings
 from sandbox.delivery import WebhookDelivery
-from sandbox.platform import account, drafts, mass, media, messages, publish, tokens
+from sandbox.platform import account, datacube, drafts, mass, media, messages, publish, tokens
 from sandbox.platform.controls import Controls
 from sandbox.platform.errors import WxError
 from sandbox.platform.schema import (
@@ -168,14 +168,14 @@ class Platform(Controls):
         """The platform's time for quotas, windows and expiry: the injected clock plus any advance."""
         return self.clock.time() + self.state["clock_offset"]
 
-    def _local(self, ts: float | None = None) -> datetime:
+    def local_time(self, ts: float | None = None) -> datetime:
         return datetime.fromtimestamp(self.now() if ts is None else ts, UTC).astimezone(PLATFORM_TZ)
 
     def day(self, ts: float | None = None) -> str:
-        return self._local(ts).strftime("%Y-%m-%d")
+        return self.local_time(ts).strftime("%Y-%m-%d")
 
     def month(self, ts: float | None = None) -> str:
-        return self._local(ts).strftime("%Y-%m")
+        return self.local_time(ts).strftime("%Y-%m")
 
     def next_id(self) -> int:
         self.state["seq"] += 1
@@ -228,7 +228,8 @@ class Platform(Controls):
                     raise WxError(int(fault["errcode"]))
             handler = ENDPOINTS.get(endpoint)
             if handler is None:
-                raise WxError(40066, f"invalid url: /cgi-bin/{endpoint}")
+                path = endpoint if endpoint.startswith(("datacube/", "cgi-bin/")) else f"cgi-bin/{endpoint}"
+                raise WxError(40066, f"invalid url: /{path}")
             if endpoint not in ("token", "stable_token"):
                 tokens.check_token(self, query.get("access_token"))
             self._use_quota(endpoint)
@@ -245,7 +246,8 @@ class Platform(Controls):
 
     def _take_fault(self, endpoint: str) -> dict | None:
         for fault in self.state["faults"]:
-            if fault["endpoint"] in (endpoint, "*"):
+            pattern = fault["endpoint"]
+            if pattern in (endpoint, "*") or (pattern.endswith("/*") and endpoint.startswith(pattern[:-1])):
                 if fault["times"] is not None:
                     fault["times"] -= 1
                     if fault["times"] <= 0:
@@ -276,4 +278,5 @@ ENDPOINTS: dict[str, Handler] = {
     **publish.ENDPOINTS,
     **mass.ENDPOINTS,
     **account.ENDPOINTS,
+    **datacube.ENDPOINTS,
 }

@@ -57,6 +57,9 @@ ERRMSG: dict[int, str] = {
     46003: "menu no exist",
     47001: "data format error",
     48001: "api unauthorized",
+    61500: "date format error",
+    61501: "date range error",
+    61503: "data not ready",
 }
 
 

@@ -75,3 +75,28 @@ DAILY_LIMITS: dict[str, int] = {
     "user/get": 500, "user/info": 5_000_000,
 }
 DEFAULT_DAILY_LIMIT = 10_000
+
+# Analytics (数据统计 / datacube): the guide 数据统计
+# (https://developers.weixin.qq.com/doc/service/guide/product/analysis_data/analysis_data.md), the legacy span
+# tables (https://developers.weixin.qq.com/doc/service/en/Analytics/User_Analysis_Data_Interface.html,
+# https://developers.weixin.qq.com/doc/service/en/Analytics/Graphic_Analysis_Data_Interface.html) and each API's
+# page (https://developers.weixin.qq.com/doc/service/api/wedata/news/api_getarticleread and its siblings).
+# A span of N days: end_date − begin_date < N (N = 1: begin_date = end_date).
+DATACUBE_SPANS = {
+    "getusersummary": 7, "getusercumulate": 7,  # 用户分析: "最大跨度7天"
+    "getarticlesummary": 1, "getarticletotal": 1, "getuserread": 3, "getuserreadhour": 1,
+    "getusershare": 7, "getusersharehour": 1,  # 图文分析 (legacy span table)
+    "getarticleread": 1, "getarticleshare": 1, "getarticletotaldetail": 1,  # "日期范围仅支持查询1天"
+    "getbizsummary": 30,  # "查询日期范围的长度最长支持查询30天"
+}
+# Yesterday's data is ready after 08:00 platform time ("建议每日8点后查询前一天数据", the CN guide).
+DATACUBE_READY_HOUR = 8
+LEGACY_DATA_START = "2014-12-01"  # the legacy pages: data are stored from 2014-12-01
+NEW_DATA_START = "2025-11-01"  # 发表内容 APIs: "数据存储起始时间为2025-11-01，之前日期数据无效"
+# getarticlesummary lists an article only if int_page_read_user + ori_page_read_user + share_user +
+# share_count + add_to_fav_count ≥ 3 (the guide).
+ARTICLESUMMARY_MIN_INTERACTIONS = 3
+# getarticletotal "最多统计发表日后7天数据"; getarticletotaldetail "每篇文章仅统计发表日期起30天内". The send
+# day is counted as the first of them (unconfirmed). The community sees the same 7 days for getarticlesummary.
+LEGACY_ARTICLE_DAYS = 7
+NEW_ARTICLE_DAYS = 30

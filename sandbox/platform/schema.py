@@ -21,6 +21,8 @@ def empty_state() -> dict[str, Any]:
         "force_refresh": {"day": "", "count": 0, "last": 0.0},
         "whitelisted": True,
         "followers": {},
+        # Every (un)subscription as it happened, oldest first: what 数据统计's follower figures count.
+        "follows": [],
         "tags": {"2": "星标组"},
         "images": {},
         "materials": {},
@@ -46,6 +48,7 @@ def empty_state() -> dict[str, Any]:
             "broadcast_protection": False,
             "draft_media_for_mass": True,
             "webhook_url": None,
+            "datacube_delay": False,
         },
     }
 
@@ -53,6 +56,8 @@ def empty_state() -> dict[str, Any]:
 def complete(state: dict[str, Any]) -> dict[str, Any]:
     """A state saved before a key existed gets that key's fresh value."""
     fresh = empty_state()
+    if "follows" not in state:
+        state["follows"] = follows_of(state.get("followers", {}))
     for key, value in fresh.items():
         state.setdefault(key, value)
     for key, value in fresh["options"].items():
@@ -60,9 +65,23 @@ def complete(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
+def follows_of(followers: dict[str, dict]) -> list[dict]:
+    """The follow log a state saved before it existed implies: each follower's last (un)subscription."""
+    log = []
+    for f in followers.values():
+        if f.get("subscribe_time") is None:
+            continue
+        log.append({"at": f["subscribe_time"], "openid": f["openid"], "kind": "subscribe"})
+        if not f.get("subscribed") and f.get("unsubscribe_time") is not None:
+            log.append({"at": f["unsubscribe_time"], "openid": f["openid"], "kind": "unsubscribe"})
+    return sorted(log, key=lambda e: e["at"])
+
+
 def normalize_endpoint(endpoint: str) -> str:
+    """"/cgi-bin/token" → "token"; "/datacube/getusersummary" stays "datacube/getusersummary" (the
+    statistics live outside cgi-bin, so "cgi-bin/datacube/..." is left as the unknown URL it is)."""
     e = endpoint.strip().lstrip("/")
-    if e.startswith("cgi-bin/"):
+    if e.startswith("cgi-bin/") and not e.startswith("cgi-bin/datacube/"):
         e = e[len("cgi-bin/"):]
     return e.split("?", 1)[0].rstrip("/")
 
