@@ -1,6 +1,7 @@
 """What people see of the local platform: published and mass-sent articles at their article_url
 (`/s/<article_id>/<idx>`), draft previews, the uploaded images (`/mmbiz/<file>`), and an index at `/`
-listing drafts, publishes, broadcasts and customer-service messages so editors can rehearse."""
+listing drafts, publishes, broadcasts, customer-service messages and the statistics (数据统计) so
+editors can rehearse."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from html import escape
 from aiohttp import web
 
 from sandbox.platform import PLATFORM_TZ, Platform
+from sandbox.platform.datacube import overview
 
 # User-facing text (Chinese), in one place.
 TEXTS = {
@@ -19,6 +21,7 @@ TEXTS = {
     "publishes": "发布记录",
     "broadcasts": "群发记录",
     "cs": "客服消息",
+    "stats": "数据统计",
     "stripped": "被过滤的外部图片",
     "none": "（无）",
     "deleted": "此内容已被发布者删除",
@@ -137,6 +140,7 @@ def _index_body(platform: Platform) -> str:
         rows.append([_when(m["created_at"]), str(m["msg_id"]), escape(target),
                      f"{len(m['recipients'])} 人", escape(TEXTS["mass_status"].get(m["status"], m["status"])), what])
     parts.append(_table(["时间", "msg_id", "对象", "送达", "状态", "内容"], rows))
+    parts.append(_stats(platform))
     parts.append(f"<h2>{TEXTS['cs']}（{len(s['cs_messages'])}）</h2>")
     parts.append(_table(["时间", "粉丝", "类型", "内容"], [
         [_when(m["at"]), escape(m["openid"]), escape(m["msgtype"]), escape(_cs_text(m))]
@@ -147,6 +151,15 @@ def _index_body(platform: Platform) -> str:
             [_when(x["at"]), escape(x["where"]), escape(x["title"]), escape(x["url"])]
             for x in reversed(s["stripped_images"][-100:])]))
     return "".join(parts)
+
+
+def _stats(platform: Platform) -> str:
+    """What /datacube/ will report: figures up to the latest ready day (the next day after 08:00)."""
+    o = overview(platform)
+    return (f"<h2>{TEXTS['stats']}</h2><p class=meta>截至 {o['ready']}（北京时间次日 8 点后更新）；"
+            f"累计关注 {o['followers']} 人</p>" + _table(["日期", "msgid", "方式", "标题", "阅读人数", "分享人数"], [
+                [a["day"], escape(a["msgid"]), "群发" if a["notified"] else "发布（不通知）", escape(a["title"]),
+                 str(a["read_user"]), str(a["share_user"])] for a in o["articles"]]))
 
 
 def _cs_text(message: dict) -> str:
