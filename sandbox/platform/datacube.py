@@ -103,6 +103,11 @@ def _mass_sent(p: Platform) -> list[fig.Item]:
     return [i for i in fig.items(p) if i.notified]
 
 
+def _read_on(items: list[fig.Item], d: date) -> list[fig.Item]:
+    """The articles that can have figures on day `d` (within their 30 days)."""
+    return [i for i in items if 0 <= i.age(d) < NEW_ARTICLE_DAYS]
+
+
 # --- users ----------------------------------------------------------------------------------------
 
 
@@ -180,7 +185,7 @@ def _total_details(item: fig.Item, last: date) -> list[dict]:
 def _account_day(p: Platform, d: date) -> tuple[dict[str, int], dict[str, list[int]]]:
     """The mass-sent articles' counters summed for day `d`, and the split ones by channel."""
     sums, by_channel = dict.fromkeys(COUNTERS, 0), {n: [0] * len(fig.CHANNELS) for n in fig.SPLIT}
-    for item in _mass_sent(p):
+    for item in _read_on(_mass_sent(p), d):
         f = fig.day_figures(item, d)
         if not f["int_page_read_user"]:
             continue
@@ -216,7 +221,7 @@ def _hourly(p: Platform, d: date) -> list[dict[str, int]]:
     """The mass-sent articles' split counters of day `d`, hour by hour (each article's hours follow its
     own readers: none before it went out)."""
     by_hour = [dict.fromkeys(fig.SPLIT, 0) for _ in range(24)]
-    for item in _mass_sent(p):
+    for item in _read_on(_mass_sent(p), d):
         f = fig.day_figures(item, d)
         if not f["int_page_read_user"]:
             continue
@@ -281,7 +286,7 @@ def _readers_by_channel(item: fig.Item, d: date) -> list[int]:
 def article_read(p: Platform, days: list[date]) -> list[dict]:
     rows = []
     for d in days:
-        for item in fig.items(p):
+        for item in _read_on(fig.items(p), d):
             users = fig.reads(item, d)
             if users:
                 rows.append({"ref_date": d.isoformat(), "msgid": item.msgid, "detail": {
@@ -293,7 +298,7 @@ def article_read(p: Platform, days: list[date]) -> list[dict]:
 def article_share(p: Platform, days: list[date]) -> list[dict]:
     rows = []
     for d in days:
-        for item in fig.items(p):
+        for item in _read_on(fig.items(p), d):
             shared = fig.day_figures(item, d)["share_user"]
             if shared:
                 rows.append({"ref_date": d.isoformat(), "msgid": item.msgid, "detail": {"share_user": shared}})
@@ -306,7 +311,7 @@ def biz_summary(p: Platform, days: list[date]) -> list[dict]:
     all_items = fig.items(p)
     for d in days:
         sums, by_channel = dict.fromkeys(fig.DAY_FIELDS, 0), [0] * len(fig.CHANNELS)
-        for item in all_items:
+        for item in _read_on(all_items, d):
             f = fig.day_figures(item, d)
             for name in fig.DAY_FIELDS:
                 sums[name] += f[name]

@@ -132,6 +132,8 @@ def reads(item: Item, day: date) -> int:
 def day_figures(item: Item, day: date) -> dict[str, int]:
     """All of the article's counters for `day` alone (DAY_FIELDS); all 0 on a day without reads."""
     users = reads(item, day)
+    if not users:
+        return dict.fromkeys(DAY_FIELDS, 0)
 
     def share_of(name: str, low: float, high: float, of: int = users) -> int:
         return round(of * (low + (high - low) * unit(item.msgid, day, name)))
@@ -147,7 +149,7 @@ def day_figures(item: Item, day: date) -> dict[str, int]:
     f["add_to_fav_count"] = share_of("fav count", 1.0, 1.1, f["add_to_fav_user"])
     # 赞赏 (in fen): now and then somebody gives 1–20 yuan.
     f["praise_money"] = 100 * (1 + int(20 * unit(item.msgid, day, "praise"))) \
-        if users and unit(item.msgid, day, "praised") < 0.15 else 0
+        if unit(item.msgid, day, "praised") < 0.15 else 0
     return {name: f[name] for name in DAY_FIELDS}
 
 
