@@ -207,11 +207,6 @@ async def seed(services: Services) -> int:
     return added
 
 
-async def load_demo(services: Services) -> str:
-    added = await seed(services)
-    return f"keyword rules: {added} added from [[keywords]] ({len(services.settings.keywords)} in config)"
-
-
 async def explain(services: Services, text: str) -> list[str]:
     """`keywords test`: which rule would answer `text` (built-in or editor rule) and what it says.
     Editors' rules, help and the fallback are run; other built-in commands are only named, because
