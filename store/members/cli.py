@@ -100,7 +100,12 @@ async def _import(args, settings: Settings, db: SessionFactory, clock: Clock) ->
     now = clock.now()
     try:
         report = await import_file(
-            db, args.file, now, local_today(now, settings.scheduler.timezone), dry_run=args.dry_run
+            db,
+            args.file,
+            now,
+            local_today(now, settings.scheduler.timezone),
+            settings.members.roles,
+            dry_run=args.dry_run,
         )
     except (ImportFileError, OSError) as e:
         print(f"{args.file}: {e}")

@@ -3,7 +3,9 @@
 Reading and checking happen off the event loop (`asyncio.to_thread`); writing is one transaction:
 every valid row is upserted by credit code, changed fields are kept as history, and a row with any
 problem is reported with its line number and reason and writes nothing. A credit code that appears
-twice in one file rejects both rows, since the file does not say which is right.
+twice in one file rejects both rows, since the file does not say which is right; so does one name
+under two codes, and a name that an existing unit holds under another code (a mistyped code would
+otherwise add a second unit of the same name). Roles are the federation's (`[members] roles`).
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.db import SessionFactory
 from store.members import credit_code, texts
-from store.members.index import bump_version
+from store.members.index import bump_version, normalize
 from store.models.members import Member, MemberHistory
 
 FIELDS = (
@@ -95,13 +99,11 @@ HEADERS = {
 }
 _HEADER_FIELD = {h: f for f, names in HEADERS.items() for h in names}
 
-ROLES = ("会长单位", "常务副会长单位", "副会长单位", "理事单位", "会员单位")
-ROLE_ALIASES = {
-    **{r: r for r in ROLES},
-    **{r.removesuffix("单位"): r for r in ROLES},
-    "常务理事单位": "理事单位",
-    "常务理事": "理事单位",
+# The roles themselves come from `[members] roles`; these are other spellings of the usual ones, used
+# only when that role is configured. A role not configured is a row error, never a nearby role.
+ROLE_SYNONYMS = {
     "普通会员": "会员单位",
+    "普通会员单位": "会员单位",
     "president": "会长单位",
     "executivevicepresident": "常务副会长单位",
     "vicepresident": "副会长单位",
@@ -311,8 +313,20 @@ def _grade(text: str) -> str | None:
     return t
 
 
-def check_row(line: int, raw: dict[str, object], today: date) -> MemberRow:
-    """Normalise and validate one row; ValueError says what is wrong (in Chinese, for the report)."""
+def role_spellings(roles: Sequence[str]) -> dict[str, str]:
+    """Header-key spelling → role: each configured role, without its 单位, and the usual synonyms of
+    the configured ones."""
+    out = {_header_key(s): r for s, r in ROLE_SYNONYMS.items() if r in roles}
+    for r in roles:
+        out[_header_key(r)] = r
+        if r.endswith("单位") and len(r) > 2:
+            out[_header_key(r.removesuffix("单位"))] = r
+    return out
+
+
+def check_row(line: int, raw: dict[str, object], today: date, roles: Sequence[str]) -> MemberRow:
+    """Normalise and validate one row; ValueError says what is wrong (in Chinese, for the report).
+    `roles`: the federation's roles (`[members] roles`)."""
     cell = {f: _cell(raw.get(f)) for f in FIELDS}
     problems: list[str] = []
 
@@ -328,9 +342,9 @@ def check_row(line: int, raw: dict[str, object], today: date) -> MemberRow:
     elif why := credit_code.problem(code):
         problems.append(texts.bad_code(cell["credit_code"], why))
 
-    role = ROLE_ALIASES.get(_header_key(cell["role"]))
+    role = role_spellings(roles).get(_header_key(cell["role"]))
     if role is None:
-        problems.append(texts.bad_role(cell["role"], ROLES))
+        problems.append(texts.bad_role(cell["role"], roles))
 
     kind = KIND_ALIASES.get(_header_key(cell["kind"]))
     if kind is None and not cell["kind"] and not problems:
@@ -373,7 +387,7 @@ def check_row(line: int, raw: dict[str, object], today: date) -> MemberRow:
     )
 
 
-def parse_file(path: Path, today: date) -> tuple[int, list[MemberRow], list[Rejected]]:
+def parse_file(path: Path, today: date, roles: Sequence[str]) -> tuple[int, list[MemberRow], list[Rejected]]:
     """Read and check every row (sync: run it in a thread). Returns (rows read, good, rejected)."""
     columns, data = read_table(path)
     checked: list[tuple[int, str, MemberRow | str]] = []  # (line, code as written, row or reason)
@@ -381,23 +395,36 @@ def parse_file(path: Path, today: date) -> tuple[int, list[MemberRow], list[Reje
         raw = {f: cells[i] for i, f in columns.items() if i < len(cells)}
         code = credit_code.normalize(_cell(raw.get("credit_code")))
         try:
-            checked.append((line, code, check_row(line, raw, today)))
+            checked.append((line, code, check_row(line, raw, today, roles)))
         except ValueError as e:
             checked.append((line, code, str(e)))
     lines_of: dict[str, list[int]] = {}
     for line, code, _ in checked:
         if code:
             lines_of.setdefault(code, []).append(line)
+    # One name under two codes: one of the codes is probably mistyped, and the file does not say which.
+    codes_of_name: dict[str, set[str]] = {}
+    for _, _, result in checked:
+        if isinstance(result, MemberRow):
+            codes_of_name.setdefault(normalize(result.name), set()).add(result.credit_code)
+    name_lines = {
+        n: [ln for ln, _, r in checked if isinstance(r, MemberRow) and normalize(r.name) == n]
+        for n, c in codes_of_name.items()
+        if len(c) > 1
+    }
     good: list[MemberRow] = []
     rejected: list[Rejected] = []
     for line, code, result in checked:
+        reasons = []
         if code and len(lines_of[code]) > 1:
             # The file says two things about one unit and does not say which is right: neither is taken.
-            reasons = [texts.duplicate_code(code, lines_of[code])]
-            reasons += [result] if isinstance(result, str) else []
+            reasons.append(texts.duplicate_code(code, lines_of[code]))
+        if isinstance(result, MemberRow) and normalize(result.name) in name_lines:
+            reasons.append(texts.duplicate_name(result.name, name_lines[normalize(result.name)]))
+        if isinstance(result, str):
+            reasons.append(result)
+        if reasons:
             rejected.append(Rejected(line, "；".join(reasons)))
-        elif isinstance(result, str):
-            rejected.append(Rejected(line, result))
         else:
             good.append(result)
     rejected.sort(key=lambda r: r.line)
@@ -412,11 +439,17 @@ def _shown(value: object) -> str | None:
 
 
 async def import_file(
-    db: SessionFactory, path: str | Path, now: datetime, today: date, dry_run: bool = False
+    db: SessionFactory,
+    path: str | Path,
+    now: datetime,
+    today: date,
+    roles: Sequence[str],
+    dry_run: bool = False,
 ) -> ImportReport:
-    """Import `path` into the registry (all valid rows in one transaction); see the module docstring."""
+    """Import `path` into the registry (all valid rows in one transaction); see the module docstring.
+    `roles`: the federation's roles (`[members] roles`)."""
     path = Path(path)
-    rows_read, good, rejected = await asyncio.to_thread(parse_file, path, today)
+    rows_read, good, rejected = await asyncio.to_thread(parse_file, path, today, roles)
     report = ImportReport(path=str(path), rows=rows_read, rejected=rejected, dry_run=dry_run)
     await upsert(db, good, now, f"import {path.name}"[:300], report)
     return report
@@ -426,8 +459,15 @@ async def upsert(
     db: SessionFactory, rows: list[MemberRow], now: datetime, source: str, report: ImportReport
 ) -> None:
     """Add or update members by credit code in one transaction, keeping each changed field as history
-    (`source` says what changed it); with `report.dry_run` nothing is written."""
+    (`source` says what changed it); with `report.dry_run` nothing is written. A row that would give
+    its name to a second unit is rejected (`_name_taken`)."""
     async with db() as session:
+        taken = await _name_taken(session, rows)
+        report.rejected = sorted(
+            [*report.rejected, *(Rejected(r.line, taken[r.line]) for r in rows if r.line in taken)],
+            key=lambda r: r.line,
+        )
+        rows = [r for r in rows if r.line not in taken]
         codes = [row.credit_code for row in rows]
         existing: dict[str, Member] = {}
         for chunk in range(0, len(codes), 500):  # stay under the databases' bound-parameter limits
@@ -467,6 +507,23 @@ async def upsert(
         else:
             await bump_version(session, now)
             await session.commit()
+
+
+async def _name_taken(session: AsyncSession, rows: list[MemberRow]) -> dict[int, str]:
+    """Line → reason for rows whose name is an active unit's under another code (not itself in the
+    file, where it may be renamed): the code is likely mistyped, and adding the row would show
+    followers two units of one name."""
+    in_file = {row.credit_code for row in rows}
+    owner: dict[str, str] = {}
+    for name, code in await session.execute(select(Member.name, Member.credit_code).where(Member.retired.is_(False))):
+        if code not in in_file:
+            owner[normalize(name)] = code
+    taken = {}
+    for row in rows:
+        other = owner.get(normalize(row.name))
+        if other is not None and other != row.credit_code:
+            taken[row.line] = texts.name_taken(row.name, other)
+    return taken
 
 
 async def retire(db: SessionFactory, code: str, now: datetime) -> Member | None:

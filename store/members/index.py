@@ -13,6 +13,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -30,7 +31,6 @@ from store.models.members import Member, MemberRegistry
 CHECK_EVERY_SECONDS = 1.0
 MAX_INITIALS = 32  # spellings of one name's initials kept when several characters are heteronyms
 MIN_TYPO_LENGTH = 4  # shorter names are too close to each other for "one character off" to mean much
-ROLE_ORDER = {"会长单位": 0, "常务副会长单位": 1, "副会长单位": 2, "理事单位": 3, "会员单位": 4}
 
 PROVINCES = (
     "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 "
@@ -158,11 +158,13 @@ class MemberIndex:
     deletions: dict[str, set[str]] = field(default_factory=dict)  # one character deleted → name keys
     by_bigram: dict[str, set[int]] = field(default_factory=dict)
     names: list[tuple[str, int]] = field(default_factory=list)
+    role_rank: dict[str, int] = field(default_factory=dict)  # `[members] roles`, highest first
 
     @classmethod
-    def build(cls, entries: list[Entry]) -> MemberIndex:
-        """Build from entries (CPU work: run it in a thread for a large registry)."""
-        index = cls()
+    def build(cls, entries: list[Entry], roles: Sequence[str] = ()) -> MemberIndex:
+        """Build from entries (CPU work: run it in a thread for a large registry); `roles` ranks
+        units of one name length (`[members] roles`, highest first)."""
+        index = cls(role_rank={r: n for n, r in enumerate(roles)})
         for e in entries:
             index.entries[e.id] = e
             index.by_code[e.credit_code] = e
@@ -187,7 +189,7 @@ class MemberIndex:
 
     def _ranked(self, ids) -> tuple[Entry, ...]:
         found = [self.entries[i] for i in set(ids)]
-        found.sort(key=lambda e: (e.retired, len(e.name), ROLE_ORDER.get(e.role, 9), e.name))
+        found.sort(key=lambda e: (e.retired, len(e.name), self.role_rank.get(e.role, len(self.role_rank)), e.name))
         return tuple(found)
 
     def _ids_of_key(self, key: str) -> set[int]:
@@ -287,9 +289,16 @@ async def load_entries(session: AsyncSession) -> list[Entry]:
 class MemberLookup:
     """One process's index, rebuilt when the registry version changes."""
 
-    def __init__(self, db: SessionFactory, clock: Clock, check_every: float = CHECK_EVERY_SECONDS) -> None:
+    def __init__(
+        self,
+        db: SessionFactory,
+        clock: Clock,
+        check_every: float = CHECK_EVERY_SECONDS,
+        roles: Sequence[str] = (),
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.roles = tuple(roles)
         self.check_every = check_every
         self.index: MemberIndex | None = None
         self.version = -1
@@ -311,7 +320,7 @@ class MemberLookup:
                     else:
                         entries = None
                 if entries is not None:
-                    self.index = await asyncio.to_thread(MemberIndex.build, entries)
+                    self.index = await asyncio.to_thread(MemberIndex.build, entries, self.roles)
                     self.version = version
                 self._checked = self.clock.monotonic()
         assert self.index is not None
@@ -325,5 +334,7 @@ def lookup_for(services: Any) -> MemberLookup:
     """The process's lookup (made on first use and kept in `services.extra["members"]`)."""
     lookup = services.extra.get("members")
     if lookup is None:
-        lookup = services.extra["members"] = MemberLookup(services.db, services.clock)
+        lookup = services.extra["members"] = MemberLookup(
+            services.db, services.clock, roles=services.settings.members.roles
+        )
     return lookup

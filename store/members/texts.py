@@ -164,7 +164,10 @@ def bad_code(raw: str, why: str) -> str:
 def bad_role(raw: str, roles: Sequence[str]) -> str:
     if not raw:
         return "缺少会员类别"
-    return f"未知的会员类别“{raw}”（应为 {'、'.join(roles)}）"
+    return (
+        f"未知的会员类别“{raw}”（应为 {'、'.join(roles)}；如本会确有此类别，请把它加到 config.toml 的 "
+        "[members] roles 中）"
+    )
 
 
 def bad_kind(raw: str, kinds: Sequence[str]) -> str:
@@ -199,6 +202,20 @@ def bad_phone(raw: str) -> str:
 
 def duplicate_code(code: str, lines: Sequence[int]) -> str:
     return f"统一社会信用代码 {code} 在文件中重复出现（第 {'、'.join(map(str, lines))} 行），两行均未导入"
+
+
+def duplicate_name(name: str, lines: Sequence[int]) -> str:
+    return (
+        f"单位名称“{name}”在文件中以不同的统一社会信用代码出现（第 {'、'.join(map(str, lines))} 行），"
+        "其中的代码可能有误，这几行均未导入"
+    )
+
+
+def name_taken(name: str, other_code: str) -> str:
+    return (
+        f"已有同名单位“{name}”（统一社会信用代码 {other_code}），本行的代码可能填错了，未导入；"
+        f"若该单位确已换用新代码，请先运行 members retire {other_code}，再导入"
+    )
 
 
 def _value(v: object) -> str:
