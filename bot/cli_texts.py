@@ -128,3 +128,26 @@ FOLLOWERS_HELP = "粉丝记录"
 FORGET_HELP = "按粉丝的要求删除其消息记录和状态"
 FORGET_OPENID = "粉丝的 openid"
 FORGOTTEN = "已删除 {openid} 的数据：消息记录 {count} 条，以及粉丝记录和会话状态"
+
+# `keywords test`: the rule that answers, in words (bot/router.py describes rules as "router: kind …").
+ROUTER_NAMES = {"help": "帮助", "news": "新闻", "members": "会员", "keywords": "关键词规则", "pushes": "推送",
+                "events": "事件", "fallback": "兜底回复", "replies": "回复"}
+RULE_KINDS = {"exact": "完全相同", "prefix": "开头相同", "contains": "包含", "regex": "正则表达式",
+              "event": "事件", "click": "菜单点击", "scene": "二维码场景", "type": "消息类型",
+              "bare": "单独发送的单位名称", "greeting": "问候", "number": "序号", "more": "“更多”"}
+TEST_NO_RULE = "“{text}”：没有规则回答（不回复）"
+TEST_RULE = "“{text}” → {rule}"
+TEST_SAYS = "  回复：{content}"
+TEST_NEWS = "  图文：《{title}》{url} — {description}"
+TEST_BUILT_IN = "  （内置命令：回答取决于当时的数据，这里不运行）"
+
+
+def rule_name(describe: str) -> str:
+    """"keyword rule #2: prefix 年会" → "关键词规则 #2：开头相同 年会"."""
+    router, _, rule = describe.partition(": ")
+    if router.startswith("keyword rule #"):
+        router = f"{ROUTER_NAMES['keywords']} #{router.removeprefix('keyword rule #')}"
+    else:
+        router = ROUTER_NAMES.get(router, router)
+    kind, _, what = rule.partition(" ")
+    return f"{router}：{RULE_KINDS.get(kind, kind)} {what}".rstrip()

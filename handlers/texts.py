@@ -22,3 +22,10 @@ LOCATION = "收到您的位置：{label}。"
 LOCATION_UNNAMED = "收到您的位置，谢谢！"
 LINK = "收到您分享的链接《{title}》，谢谢！"
 OTHER = "收到。回复“帮助”查看我能做什么。"
+
+# Editors' keyword rules (`main.py keywords add`): why a rule cannot be stored.
+RULE_BAD_MATCH = "匹配方式应为 {choices} 之一"
+RULE_NO_PATTERN = "关键词是空的"
+RULE_NO_REPLY = "回复是空的"
+RULE_BAD_REGEX = "不是有效的正则表达式：{error}"
+RULE_NEWS_NEEDS_URL = "图文回复需要 --url"
