@@ -134,7 +134,7 @@ ROUTER_NAMES = {"help": "帮助", "news": "新闻", "members": "会员", "keywor
                 "events": "事件", "fallback": "兜底回复", "replies": "回复"}
 RULE_KINDS = {"exact": "完全相同", "prefix": "开头相同", "contains": "包含", "regex": "正则表达式",
               "event": "事件", "click": "菜单点击", "scene": "二维码场景", "type": "消息类型",
-              "bare": "单独发送的单位名称", "greeting": "问候", "number": "序号", "more": "“更多”"}
+              "bare": "单独发送的单位名称", "greeting": "问候", "thanks": "致谢", "number": "序号", "more": "“更多”"}
 TEST_NO_RULE = "“{text}”：没有规则回答（不回复）"
 TEST_RULE = "“{text}” → {rule}"
 TEST_SAYS = "  回复：{content}"

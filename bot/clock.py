@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -68,3 +68,8 @@ def local_time(at: datetime, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def shown_time(at: datetime, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """`at` in `timezone` with its label: "2026-03-01 20:00（北京时间）"."""
     return f"{local_time(at, timezone, fmt)}（{zone_label(timezone)}）"
+
+
+def local_date(at: datetime, timezone: str) -> date:
+    """The calendar date at `at` in `timezone` (years and days turn over there, not in UTC)."""
+    return at.astimezone(ZoneInfo(timezone)).date()

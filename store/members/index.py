@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -31,6 +32,10 @@ from store.models.members import Member, MemberRegistry
 CHECK_EVERY_SECONDS = 1.0
 MAX_INITIALS = 32  # spellings of one name's initials kept when several characters are heteronyms
 MIN_TYPO_LENGTH = 4  # shorter names are too close to each other for "one character off" to mean much
+# A suggestion for a name we do not know must share this much of what distinguishes the query (its
+# characters weighted by rarity in the registry, its province and city left out): "火星协会" shares
+# only the 协会 every other unit has, and gets no suggestion.
+SUGGEST_FLOOR = 0.6
 
 PROVINCES = (
     "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 "
@@ -148,6 +153,11 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+def _share(weights: dict[str, float], name: str) -> float:
+    total = sum(weights.values())
+    return sum(w for ch, w in weights.items() if ch in name) / total if total else 0.0
+
+
 @dataclass
 class MemberIndex:
     entries: dict[int, Entry] = field(default_factory=dict)
@@ -158,6 +168,7 @@ class MemberIndex:
     deletions: dict[str, set[str]] = field(default_factory=dict)  # one character deleted → name keys
     by_bigram: dict[str, set[int]] = field(default_factory=dict)
     names: list[tuple[str, int]] = field(default_factory=list)
+    char_count: Counter[str] = field(default_factory=Counter)  # character → names that contain it
     role_rank: dict[str, int] = field(default_factory=dict)  # `[members] roles`, highest first
 
     @classmethod
@@ -182,6 +193,7 @@ class MemberIndex:
                         index.deletions.setdefault(d, set()).add(key)
             for bigram in _bigrams(name):
                 index.by_bigram.setdefault(bigram, set()).add(e.id)
+            index.char_count.update(set(name))
         return index
 
     def __len__(self) -> int:
@@ -226,7 +238,8 @@ class MemberIndex:
         return Result("none", suggestions=self.closest(q))
 
     def closest(self, q: str, limit: int = 3) -> tuple[Entry, ...]:
-        """The names sharing the most character pairs with `q`, rare pairs counting more."""
+        """The names sharing the most character pairs with `q`, rare pairs counting more, among those
+        that share at least SUGGEST_FLOOR of what distinguishes `q` (`similarity`)."""
         scores: Counter[int] = Counter()
         for bigram in _bigrams(q):
             posting = self.by_bigram.get(bigram, ())
@@ -234,8 +247,26 @@ class MemberIndex:
                 weight = 1.0 / len(posting)
                 for i in posting:
                     scores[i] += 1.0 + weight
-        best = sorted(scores.items(), key=lambda kv: (-kv[1], len(self.entries[kv[0]].name)))[:limit]
-        return tuple(self.entries[i] for i, _ in best)
+        best = sorted(scores.items(), key=lambda kv: (-kv[1], len(self.entries[kv[0]].name)))
+        weights = self._weights(q)
+        out = []
+        for i, _ in best[: limit * 10]:
+            if _share(weights, normalize(self.entries[i].name)) >= SUGGEST_FLOOR:
+                out.append(self.entries[i])
+                if len(out) == limit:
+                    break
+        return tuple(out)
+
+    def similarity(self, q: str, name: str) -> float:
+        """How much of `q` `name` contains (both normalised), 0 to 1: see `_weights`."""
+        return _share(self._weights(q), name)
+
+    def _weights(self, q: str) -> dict[str, float]:
+        """What distinguishes `q`: its characters once its province and city are left out (an
+        alias), each weighted by how rare it is among the registry's names."""
+        core = min(aliases(q) | {q}, key=len)
+        n = len(self.entries) or 1
+        return {ch: math.log(1 + n / max(1, self.char_count[ch])) for ch in set(core)}
 
     def unique(self, query: str) -> Entry | None:
         """The unit this text names on its own (a full name, an alias or a credit code that fits

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 # --- help lines (帮助) -------------------------------------------------------------------------------
 
 HELP_LOOKUP = "会员 单位名称：查询某单位是否为会员及其评估等级（也可直接发送单位全称或统一社会信用代码）"
-HELP_BIND = "绑定 绑定码：把你的微信绑定到本单位（绑定码向总会秘书处索取）"
+HELP_BIND = "绑定 绑定码：把您的微信绑定到本单位（绑定码向总会秘书处索取）"
 HELP_STATUS = "我的状态：查看已绑定单位的会费、评估有效期与联系人"
 HELP_UNBIND = "解绑：解除与单位的绑定"
 
@@ -95,15 +95,15 @@ def not_found(query: str, suggestions: Iterable[Entry]) -> str:
 
 BIND_USAGE = "请发送“绑定 绑定码”，绑定码向总会秘书处索取。"
 BIND_LIMITED = "尝试次数过多，请一小时后再试。"
-NOT_BOUND = "你还没有绑定会员单位。请向总会秘书处索取绑定码，然后发送“绑定 绑定码”。"
-UNBIND_NONE = "你没有绑定任何会员单位。"
+NOT_BOUND = "您还没有绑定会员单位。请向总会秘书处索取绑定码，然后发送“绑定 绑定码”。"
+UNBIND_NONE = "您没有绑定任何会员单位。"
 
 
 def bind_outcome(status: str, member_name: str, attempts_left: int) -> str:
     if status == "bound":
         return f"绑定成功：{member_name}。发送“我的状态”查看本单位会费、评估有效期与联系人。"
     if status == "already":
-        return f"你已绑定 {member_name}，无需重复绑定。"
+        return f"您已绑定 {member_name}，无需重复绑定。"
     if status == "limited":
         return BIND_LIMITED
     reason = {
