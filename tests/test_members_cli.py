@@ -80,3 +80,21 @@ def test_every_unit_argument_says_what_it_is(cli, capsys):
         out = capsys.readouterr().out
         assert "UNIT" in out and "全称、简称、拼音首字母或 18 位统一社会信用代码" in out
         assert out.startswith("用法：") and "显示本说明并退出" in out
+
+
+def test_files_that_cannot_be_read_or_written_say_so_in_words(cli, tmp_path):
+    status, out, _ = cli("members", "import", str(tmp_path / "none.csv"))
+    assert status == 2 and out.strip() == f"{tmp_path / 'none.csv'}：找不到这个文件或它所在的文件夹"
+    status, out, _ = cli("members", "export", str(tmp_path / "no" / "such" / "dir.csv"))
+    assert status == 2 and "找不到这个文件或它所在的文件夹" in out
+
+
+def test_times_are_shown_in_the_configured_zone_with_its_label():
+    from datetime import UTC, datetime
+
+    from bot.clock import local_time, shown_time
+
+    at = datetime(2026, 1, 5, 18, 30, tzinfo=UTC)
+    assert shown_time(at, "Asia/Shanghai") == "2026-01-06 02:30（北京时间）"
+    assert shown_time(at, "Europe/Berlin") == "2026-01-05 19:30（Europe/Berlin）"
+    assert local_time(at, "Asia/Shanghai", "%Y-%m-%d") == "2026-01-06"

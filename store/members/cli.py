@@ -16,9 +16,10 @@ from bot.config import Settings
 from store.db import SessionFactory, make_engine, make_session_factory
 from store.members import binding, texts
 from store.members.find import find_unit, member_by_id
-from store.members.importer import FIELDS, HEADERS, ImportFileError, import_file, retire
+from store.members.importer import import_file, retire
 from store.members.registry import export_table, history_of, list_units, write_table
 from store.members.status import local_today
+from store.members.table import FIELDS, HEADERS, ImportFileError
 from store.models.members import Member
 
 CHOICES_SHOWN = 10
@@ -134,7 +135,7 @@ async def _import(args, settings: Settings, db: SessionFactory, clock: Clock) ->
             dry_run=args.dry_run,
         )
     except (ImportFileError, OSError) as e:
-        print(texts.CLI_FILE_ERROR.format(file=args.file, error=e))
+        print(texts.CLI_FILE_ERROR.format(file=args.file, error=texts.file_problem(e)))
         return 2
     print(report.summary())
     return 0 if report.ok else 1
@@ -180,7 +181,11 @@ async def _show(args, settings: Settings, db: SessionFactory, clock: Clock, m: M
 
 async def _export(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
     members = await list_units(db, include_retired=False)
-    await asyncio.to_thread(write_table, args.file, export_table(members))
+    try:
+        await asyncio.to_thread(write_table, args.file, export_table(members))
+    except OSError as e:
+        print(texts.CLI_FILE_ERROR.format(file=args.file, error=texts.file_problem(e)))
+        return 2
     print(texts.CLI_EXPORTED.format(n=len(members), file=args.file))
     return 0
 

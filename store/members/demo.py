@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.members import credit_code
-from store.members.importer import ImportReport, MemberRow, upsert
+from store.members.importer import ImportReport, upsert
+from store.members.table import MemberRow
 from store.models.members import Member
 
 # (name, kind, role, region, division code, grade, grade year, dues paid through, joined)

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from store.db import SessionFactory
-from store.members.importer import FIELDS, HEADERS
+from store.members.table import FIELDS, HEADERS
 from store.models.members import Member, MemberHistory
 
 

@@ -300,6 +300,19 @@ CLI_CANCELLED = "已取消，未作任何修改。"
 CLI_NOT_A_CHOICE = "“{answer}”不是列表中的序号，未作任何修改。"
 
 
+def file_problem(error: Exception) -> str:
+    """A file that cannot be read or written, in words (an ImportFileError already is)."""
+    if isinstance(error, FileNotFoundError):
+        return "找不到这个文件或它所在的文件夹"
+    if isinstance(error, PermissionError):
+        return "没有权限读写这个文件"
+    if isinstance(error, IsADirectoryError):
+        return "这是一个文件夹，不是文件"
+    if isinstance(error, OSError):
+        return f"无法读写这个文件（{error.strerror or error}）"
+    return str(error)
+
+
 def cli_not_found(query: str, suggestions: Iterable[Entry]) -> str:
     names = [f"{e.name}（{e.credit_code}）" for e in suggestions]
     text = f"没有找到“{query}”。"
