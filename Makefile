@@ -14,6 +14,7 @@ $(STAMP): requirements.txt
 
 setup: $(STAMP)
 
+# The demo goes only into an empty database: a database with real data is left as it is.
 demo: $(STAMP)
 	$(PY) main.py db upgrade
 	$(PY) main.py demo load
@@ -25,10 +26,10 @@ run: demo
 	$(PY) main.py serve & bot=$$!; \
 	sleep 2; \
 	echo ""; \
-	echo "  bot webhook:        http://127.0.0.1:8080/wechat"; \
-	echo "  local WeChat:       http://127.0.0.1:8081/"; \
-	echo "  follower simulator: http://127.0.0.1:8081/simulator"; \
-	echo "  (Ctrl-C stops both)"; \
+	echo "  机器人 webhook：  http://127.0.0.1:8080/wechat"; \
+	echo "  本地微信平台：    http://127.0.0.1:8081/"; \
+	echo "  粉丝模拟器：      http://127.0.0.1:8081/simulator"; \
+	echo "  （按 Ctrl-C 同时停止两者）"; \
 	echo ""; \
 	wait -n $$sandbox $$bot
 

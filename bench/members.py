@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.clock import Clock
 from store.db import make_engine, make_session_factory
 from store.members import credit_code
-from store.members.importer import ImportReport, MemberRow, upsert
+from store.members.importer import ImportReport, upsert
 from store.members.index import MemberLookup, aliases, initials, normalize
+from store.members.table import MemberRow
 from store.migrate import upgrade
 
 REGIONS = [

@@ -4,42 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 
+from bot import cli_texts as texts
 from bot.config import Settings
-
-# Each feature's demo data: "module:function", an `async def load_demo(services) -> str` that is
-# idempotent (a second `make run` changes nothing) and returns a one-line summary.
-DEMO_LOADERS: list[str] = [
-    "handlers.keywords:load_demo",
-    "store.content.demo:load_demo",
-    "store.members.demo:load_demo",
-]
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "serve",
-        parents=[common],
-        help="run the webhook (and the scheduler unless [scheduler] enabled = false)",
-        description="Serve the WeChat webhook on [server] host:port; with [scheduler] enabled, "
-        "also run the push scheduler in the same process.",
-    )
+    p = sub.add_parser("serve", parents=[common], help=texts.SERVE_HELP, description=texts.SERVE_DESCRIPTION)
     p.set_defaults(func=_serve)
 
-    db = sub.add_parser("db", parents=[common], help="database maintenance")
+    db = sub.add_parser("db", parents=[common], help=texts.DB_HELP)
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    up = dbsub.add_parser(
-        "upgrade", parents=[common], help="create or migrate the database to the latest schema"
-    )
+    up = dbsub.add_parser("upgrade", parents=[common], help=texts.DB_UPGRADE_HELP)
     up.set_defaults(func=_db_upgrade)
 
-    demo = sub.add_parser("demo", parents=[common], help="demo data for trying the bot")
+    demo = sub.add_parser("demo", parents=[common], help=texts.DEMO_HELP)
     demosub = demo.add_subparsers(dest="demo_command", required=True, metavar="ACTION")
     load = demosub.add_parser(
-        "load",
-        parents=[common],
-        help="load the demo data (keyword rules, articles, members); safe to run again",
+        "load", parents=[common], help=texts.DEMO_LOAD_HELP, description=texts.DEMO_LOAD_DESCRIPTION
     )
     load.set_defaults(func=_demo_load)
 
@@ -60,19 +42,27 @@ def _db_upgrade(args, settings: Settings) -> int:
     from store.migrate import upgrade_sync
 
     upgrade_sync(settings.database_url)
-    print(f"database at head: {settings.database_url}")
+    print(texts.DB_AT_HEAD.format(url=settings.database_url))
     return 0
 
 
 def _demo_load(args, settings: Settings) -> int:
     from bot.app import open_services
+    from handlers.keywords import seed
+    from store.demo import load_demo
 
     async def run() -> None:
         async with open_services(settings) as services:
-            for spec in DEMO_LOADERS:
-                module, _, name = spec.partition(":")
-                summary = await getattr(importlib.import_module(module), name)(services)
-                print(f"demo: {summary}")
+            result = await load_demo(services)
+            # The [[keywords]] rules are the config's, not demo data: `serve` seeds them too.
+            added = await seed(services)
+        if result.outcome == "loaded":
+            print(texts.DEMO_LOADED.format(what=texts.demo_counts(result.added)))
+        elif result.outcome == "present":
+            print(texts.DEMO_PRESENT)
+        else:
+            print(texts.DEMO_REFUSED.format(what=texts.demo_counts(result.found)))
+        print(texts.KEYWORDS_SEEDED.format(added=added, total=len(settings.keywords)))
 
     asyncio.run(run())
     return 0

@@ -7,24 +7,19 @@ import asyncio
 import json
 import sys
 
+from bot import cli_texts as texts
 from bot.config import Settings
 from bot.errors import WeChatError
 from bot.menu import MenuError, build_menu
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    menu = sub.add_parser("menu", parents=[common], help="the account's custom menu")
+    menu = sub.add_parser("menu", parents=[common], help=texts.MENU_HELP)
     menusub = menu.add_subparsers(dest="menu_command", required=True, metavar="ACTION")
     sync = menusub.add_parser(
-        "sync",
-        parents=[common],
-        help="check [menu] against WeChat's limits and create it on the account",
-        description="Replaces the account's menu with [menu] from the config. In server mode the "
-        "menu set on the WeChat website is disabled, so this is how the menu is kept.",
+        "sync", parents=[common], help=texts.MENU_SYNC_HELP, description=texts.MENU_SYNC_DESCRIPTION
     )
-    sync.add_argument(
-        "--dry-run", action="store_true", help="only check and print the JSON, do not call WeChat"
-    )
+    sync.add_argument("--dry-run", action="store_true", help=texts.MENU_DRY_RUN)
     sync.set_defaults(func=_sync)
 
 
@@ -32,7 +27,7 @@ def _sync(args, settings: Settings) -> int:
     try:
         menu = build_menu(settings.menu)
     except MenuError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(texts.error(e), file=sys.stderr)
         return 2
     if args.dry_run:
         print(json.dumps(menu, ensure_ascii=False, indent=2))
@@ -40,10 +35,10 @@ def _sync(args, settings: Settings) -> int:
     try:
         asyncio.run(sync_menu(settings, menu))
     except WeChatError as e:
-        print(f"error: WeChat refused the menu: {e}", file=sys.stderr)
+        print(texts.error(texts.MENU_REFUSED.format(error=e)), file=sys.stderr)
         return 1
     count = sum(len(b.get("sub_button", [])) or 1 for b in menu["button"])
-    print(f"menu synced: {len(menu['button'])} top-level buttons, {count} actions")
+    print(texts.MENU_SYNCED.format(top=len(menu["button"]), actions=count))
     return 0
 
 

@@ -6,46 +6,46 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from bot import cli_texts as texts
+from bot.clock import local_time, zone_label
 from bot.config import Settings
 from bot.context import Services
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    kw = sub.add_parser("keywords", parents=[common], help="editors' keyword → reply rules (live, no restart)")
+    kw = sub.add_parser("keywords", parents=[common], help=texts.KEYWORDS_HELP)
     kwsub = kw.add_subparsers(dest="keywords_command", required=True, metavar="ACTION")
-    kwsub.add_parser("list", parents=[common], help="list the rules in the order they are tried") \
-        .set_defaults(func=_run(_list))
+    kwsub.add_parser("list", parents=[common], help=texts.KEYWORDS_LIST_HELP).set_defaults(func=_run(_list))
     add = kwsub.add_parser(
-        "add", parents=[common], help="add a rule",
-        description="Add a keyword rule; a running bot answers with it within a second. Rules are "
-        "tried by priority (lower first), then exact, prefix, contains, regex.",
+        "add", parents=[common], help=texts.KEYWORDS_ADD_HELP, description=texts.KEYWORDS_ADD_DESCRIPTION
     )
-    add.add_argument("--match", choices=["exact", "prefix", "contains", "regex"], default="exact")
-    add.add_argument("pattern", metavar="PATTERN")
-    add.add_argument("--reply", required=True, help="the text (for news: the article's description)")
-    add.add_argument("--priority", type=int, default=100, help="lower is tried first (default 100)")
-    add.add_argument("--news-title", default="", help="reply with a news article with this title")
-    add.add_argument("--url", default="", help="the news article's link")
-    add.add_argument("--picurl", default="", help="the news article's picture")
+    add.add_argument("--match", choices=["exact", "prefix", "contains", "regex"], default="exact",
+                     help=texts.KEYWORDS_MATCH)
+    add.add_argument("pattern", metavar="PATTERN", help=texts.KEYWORDS_PATTERN)
+    add.add_argument("--reply", required=True, metavar="TEXT", help=texts.KEYWORDS_REPLY)
+    add.add_argument("--priority", type=int, default=100, metavar="N", help=texts.KEYWORDS_PRIORITY)
+    add.add_argument("--news-title", default="", metavar="TITLE", help=texts.KEYWORDS_NEWS_TITLE)
+    add.add_argument("--url", default="", help=texts.KEYWORDS_URL)
+    add.add_argument("--picurl", default="", metavar="URL", help=texts.KEYWORDS_PICURL)
     add.set_defaults(func=_run(_add))
-    rm = kwsub.add_parser("remove", parents=[common], help="remove a rule by id (seeding will not bring it back)")
-    rm.add_argument("id", type=int)
+    rm = kwsub.add_parser("remove", parents=[common], help=texts.KEYWORDS_REMOVE_HELP)
+    rm.add_argument("id", type=int, metavar="ID", help=texts.KEYWORDS_ID)
     rm.set_defaults(func=_run(_remove))
-    test = kwsub.add_parser("test", parents=[common], help="show which rule answers a text and what it says")
-    test.add_argument("text")
+    test = kwsub.add_parser("test", parents=[common], help=texts.KEYWORDS_TEST_HELP)
+    test.add_argument("text", metavar="TEXT", help=texts.KEYWORDS_TEXT)
     test.set_defaults(func=_run(_test))
 
-    logp = sub.add_parser("log", parents=[common], help="the message log")
+    logp = sub.add_parser("log", parents=[common], help=texts.LOG_HELP)
     logsub = logp.add_subparsers(dest="log_command", required=True, metavar="ACTION")
-    tail = logsub.add_parser("tail", parents=[common], help="the latest messages and replies")
-    tail.add_argument("-n", type=int, default=20, help="how many entries (default 20)")
-    tail.add_argument("--openid", help="only this follower")
+    tail = logsub.add_parser("tail", parents=[common], help=texts.LOG_TAIL_HELP)
+    tail.add_argument("-n", type=int, default=20, metavar="N", help=texts.LOG_N)
+    tail.add_argument("--openid", help=texts.LOG_OPENID)
     tail.set_defaults(func=_run(_tail))
 
-    fl = sub.add_parser("followers", parents=[common], help="follower records")
+    fl = sub.add_parser("followers", parents=[common], help=texts.FOLLOWERS_HELP)
     flsub = fl.add_subparsers(dest="followers_command", required=True, metavar="ACTION")
-    forget = flsub.add_parser("forget", parents=[common], help="erase a follower's messages and state")
-    forget.add_argument("openid")
+    forget = flsub.add_parser("forget", parents=[common], help=texts.FORGET_HELP)
+    forget.add_argument("openid", metavar="OPENID", help=texts.FORGET_OPENID)
     forget.set_defaults(func=_run(_forget))
 
 
@@ -67,10 +67,11 @@ async def _list(args, services: Services) -> int:
 
     rules = await list_rules(services)
     for r in rules:
-        what = f"news《{r.title}》{r.url}" if r.reply_type == "news" else r.reply
-        print(f"#{r.id:<4} p{r.priority:<4} {r.match:<8} {r.pattern!r:<24} → {what}")
+        what = texts.KEYWORD_NEWS.format(title=r.title, url=r.url) if r.reply_type == "news" else r.reply
+        print(texts.KEYWORD_LINE.format(id=r.id, priority=r.priority, match=texts.MATCH_NAMES.get(r.match, r.match),
+                                        pattern=r.pattern, what=what))
     if not rules:
-        print("no keyword rules")
+        print(texts.KEYWORDS_NONE)
     return 0
 
 
@@ -81,9 +82,9 @@ async def _add(args, services: Services) -> int:
         rule = await add_rule(services, args.match, args.pattern, args.reply, priority=args.priority,
                               title=args.news_title, url=args.url, picurl=args.picurl)
     except RuleError as e:
-        print(f"error: {e}")
+        print(texts.error(e))
         return 2
-    print(f"added rule #{rule.id}: {rule.match} {rule.pattern!r}")
+    print(texts.KEYWORD_ADDED.format(id=rule.id, match=texts.MATCH_NAMES[rule.match], pattern=rule.pattern))
     return 0
 
 
@@ -91,28 +92,44 @@ async def _remove(args, services: Services) -> int:
     from handlers.keywords import remove_rule
 
     if not await remove_rule(services, args.id):
-        print(f"error: no rule #{args.id}")
+        print(texts.error(texts.KEYWORD_NO_RULE.format(id=args.id)))
         return 1
-    print(f"removed rule #{args.id}")
+    print(texts.KEYWORD_REMOVED.format(id=args.id))
     return 0
 
 
 async def _test(args, services: Services) -> int:
+    from bot.replies import News, Text
     from handlers.keywords import explain
 
-    for line in await explain(services, args.text):
-        print(line)
+    found = await explain(services, args.text)
+    if found.rule is None:
+        print(texts.TEST_NO_RULE.format(text=args.text))
+        return 0
+    print(texts.TEST_RULE.format(text=args.text, rule=texts.rule_name(found.rule)))
+    if not found.ran:
+        print(texts.TEST_BUILT_IN)
+    elif isinstance(found.reply, Text):
+        print(texts.TEST_SAYS.format(content=found.reply.content))
+    elif isinstance(found.reply, News):
+        for a in found.reply.articles:
+            print(texts.TEST_NEWS.format(title=a.title, url=a.url, description=a.description))
     return 0
 
 
 async def _tail(args, services: Services) -> int:
     from bot.messagelog import tail
 
-    for row in await tail(services, args.n, args.openid):
-        arrow = "→" if row.direction == "in" else "←"
-        timing = f" {row.elapsed_ms:.1f} ms" if row.elapsed_ms is not None else ""
-        print(f"{row.at:%Y-%m-%d %H:%M:%S} {arrow} {row.openid} [{row.channel} {row.msg_type}{timing}] "
-              f"{row.content}")
+    zone = services.settings.scheduler.timezone
+    rows = await tail(services, args.n, args.openid)
+    if rows:
+        print(texts.LOG_HEADER.format(zone=zone_label(zone)))
+    for row in rows:
+        timing = texts.LOG_TIMING.format(ms=row.elapsed_ms) if row.elapsed_ms is not None else ""
+        print(texts.LOG_LINE.format(
+            at=local_time(row.at, zone, "%Y-%m-%d %H:%M:%S"), arrow="→" if row.direction == "in" else "←",
+            openid=row.openid, channel=texts.LOG_CHANNELS.get(row.channel, row.channel), type=row.msg_type,
+            timing=timing, content=row.content))  # fmt: skip
     return 0
 
 
@@ -120,5 +137,5 @@ async def _forget(args, services: Services) -> int:
     from bot.messagelog import forget
 
     erased = await forget(services, args.openid)
-    print(f"forgot {args.openid}: {erased} log entries, follower record and conversation state erased")
+    print(texts.FORGOTTEN.format(openid=args.openid, count=erased))
     return 0

@@ -1,10 +1,12 @@
-"""Time as a dependency: every deadline, delay and window reads this, so tests can move it."""
+"""Time as a dependency (every deadline, delay and window reads this, so tests can move it), and
+how a time is shown to users: in the configured zone, labelled."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 
 class Clock:
@@ -46,3 +48,28 @@ class FakeClock(Clock):
     async def sleep(self, seconds: float) -> None:
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
+
+
+# How users read a time: in the configured zone ([scheduler] timezone), labelled with it.
+ZONE_LABELS = {"Asia/Shanghai": "北京时间", "Asia/Chongqing": "北京时间", "PRC": "北京时间",
+               "Asia/Hong_Kong": "香港时间", "Asia/Macau": "澳门时间", "Asia/Taipei": "台北时间"}
+
+
+def zone_label(timezone: str) -> str:
+    """"北京时间" for Asia/Shanghai; other zones by their name."""
+    return ZONE_LABELS.get(timezone, timezone)
+
+
+def local_time(at: datetime, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """`at` (aware) in `timezone`, without a label: for lists whose heading names the zone."""
+    return at.astimezone(ZoneInfo(timezone)).strftime(fmt)
+
+
+def shown_time(at: datetime, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """`at` in `timezone` with its label: "2026-03-01 20:00（北京时间）"."""
+    return f"{local_time(at, timezone, fmt)}（{zone_label(timezone)}）"
+
+
+def local_date(at: datetime, timezone: str) -> date:
+    """The calendar date at `at` in `timezone` (years and days turn over there, not in UTC)."""
+    return at.astimezone(ZoneInfo(timezone)).date()

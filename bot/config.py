@@ -37,6 +37,8 @@ class WeChatSettings(_Section):
     token: str = Field(min_length=3, max_length=32)
     encoding_aes_key: str = ""
     account_id: str = Field(min_length=1)
+    # The account's name as followers see it (公众号名称); the local platform shows it in the simulator.
+    display_name: str = ""
     account_type: Literal["subscription", "service"] = "subscription"
     verified: bool = True
     api_base_url: str = "https://api.weixin.qq.com"
@@ -208,6 +210,17 @@ class MembersSettings(_Section):
     bind_code_ttl_minutes: int = Field(default=60 * 24, ge=1)
     bind_attempts_per_hour: int = Field(default=5, ge=1)
     choice_ttl_minutes: int = Field(default=5, ge=1)
+    # The member roles (会员类别) of this federation, highest first (federations differ): an import
+    # rejects a row with any other role, and lookups list units in this order.
+    roles: list[str] = ["会长单位", "常务副会长单位", "副会长单位", "理事单位", "会员单位"]
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, v: list[str]) -> list[str]:
+        v = [r.strip() for r in v]
+        if not v or any(not r or len(r) > 20 for r in v) or len(set(v)) != len(v):
+            raise ValueError("must list each role once, 1 to 20 characters each")
+        return v
 
 
 class LogSettings(_Section):

@@ -35,13 +35,30 @@ REQUIRED = {
 }
 FIELDS = ("key", "url", "appid", "pagepath", "media_id", "article_id")
 
+# --- what the editor reads (`main.py menu sync`) ---------------------------------------------------------
+INVALID = "[menu] 不符合微信的规定："
+BUTTON = "第 {path} 个菜单“{name}”"
+UNKNOWN_TYPE = "{label}：未知的类型 {kind!r}（可选：{choices}）"
+NEEDS = "{label}：{kind} 类型的菜单需要 {field}"
+KEY_TOO_LONG = "{label}：key 有 {n} 字节，最多 {max} 字节"
+URL_TOO_LONG = "{label}：url 有 {n} 字节，最多 {max} 字节"
+URL_SCHEME = "{label}：url 必须以 http:// 或 https:// 开头"
+NO_BUTTONS = "没有菜单：[menu] 需要 1 到 3 个 [[menu.button]]"
+TOO_MANY_TOP = "一级菜单有 {n} 个，最多 {max} 个"
+TOP_NAME_TOO_LONG = "{label}：名称有 {n} 字节，最多 {max} 字节（约 5 个汉字）"
+PARENT_ACTS = "{label}：有子菜单的菜单不能再设 type/key/url"
+TOO_MANY_SUB = "{label}：子菜单有 {n} 个，最多 {max} 个"
+SUB_NAME_TOO_LONG = "{label}：名称有 {n} 字节，最多 {max} 字节"
+SUB_OF_SUB = "{label}：子菜单不能再有子菜单"
+# ----------------------------------------------------------------------------------------------------------
+
 
 class MenuError(ValueError):
     """The menu breaks one or more of WeChat's rules; the message lists every problem."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("invalid [menu]:\n  " + "\n  ".join(problems))
+        super().__init__(INVALID + "\n  " + "\n  ".join(problems))
 
 
 def _nbytes(s: str) -> int:
@@ -49,25 +66,25 @@ def _nbytes(s: str) -> int:
 
 
 def _label(path: str, button: MenuButton) -> str:
-    return f"{path} “{button.name}”"
+    return BUTTON.format(path=path, name=button.name)
 
 
 def _check_leaf(label: str, button: MenuButton, problems: list[str]) -> dict:
     kind = button.type
     if kind not in REQUIRED:
-        problems.append(f"{label}: unknown type {kind!r} (one of: {', '.join(sorted(REQUIRED))})")
+        problems.append(UNKNOWN_TYPE.format(label=label, kind=kind, choices=", ".join(sorted(REQUIRED))))
         return {}
     out: dict = {"type": kind, "name": button.name}
     for name in REQUIRED[kind]:
         if not getattr(button, name):
-            problems.append(f"{label}: a {kind} button needs {name}")
+            problems.append(NEEDS.format(label=label, kind=kind, field=name))
     if button.key and _nbytes(button.key) > MAX_KEY_BYTES:
-        problems.append(f"{label}: key is {_nbytes(button.key)} bytes, at most {MAX_KEY_BYTES}")
+        problems.append(KEY_TOO_LONG.format(label=label, n=_nbytes(button.key), max=MAX_KEY_BYTES))
     if button.url:
         if _nbytes(button.url) > MAX_URL_BYTES:
-            problems.append(f"{label}: url is {_nbytes(button.url)} bytes, at most {MAX_URL_BYTES}")
+            problems.append(URL_TOO_LONG.format(label=label, n=_nbytes(button.url), max=MAX_URL_BYTES))
         if not button.url.startswith(("http://", "https://")):
-            problems.append(f"{label}: url must start with http:// or https://")
+            problems.append(URL_SCHEME.format(label=label))
     # Only the fields this type uses go to WeChat: a stray key on a view button is noise, not an error.
     for name in FIELDS:
         if name in REQUIRED[kind] and getattr(button, name):
@@ -80,35 +97,30 @@ def build_menu(menu: MenuSettings) -> dict:
     problems: list[str] = []
     buttons = menu.button
     if not buttons:
-        problems.append("no buttons: [menu] needs 1 to 3 [[menu.button]] entries")
+        problems.append(NO_BUTTONS)
     elif len(buttons) > MAX_TOP:
-        problems.append(f"{len(buttons)} top-level buttons, at most {MAX_TOP}")
+        problems.append(TOO_MANY_TOP.format(n=len(buttons), max=MAX_TOP))
     out = []
     for i, top in enumerate(buttons, 1):
-        label = _label(f"button {i}", top)
+        label = _label(f"{i}", top)
         if _nbytes(top.name) > MAX_TOP_NAME_BYTES:
-            problems.append(
-                f"{label}: name is {_nbytes(top.name)} bytes, at most {MAX_TOP_NAME_BYTES} "
-                "(about 5 Chinese characters)"
-            )
+            problems.append(TOP_NAME_TOO_LONG.format(label=label, n=_nbytes(top.name), max=MAX_TOP_NAME_BYTES))
         if not top.sub_button:
             out.append(_check_leaf(label, top, problems))
             continue
         # A parent has only a name and its sub-buttons; an explicit type means the author expected
         # the top button itself to act, which WeChat ignores, so say so.
         if "type" in top.model_fields_set or any(getattr(top, f) for f in FIELDS):
-            problems.append(f"{label}: a button with sub_button cannot have its own type/key/url")
+            problems.append(PARENT_ACTS.format(label=label))
         if len(top.sub_button) > MAX_SUB:
-            problems.append(f"{label}: {len(top.sub_button)} sub-buttons, at most {MAX_SUB}")
+            problems.append(TOO_MANY_SUB.format(label=label, n=len(top.sub_button), max=MAX_SUB))
         subs = []
         for j, sub in enumerate(top.sub_button, 1):
-            sub_label = _label(f"button {i}.{j}", sub)
+            sub_label = _label(f"{i}.{j}", sub)
             if _nbytes(sub.name) > MAX_SUB_NAME_BYTES:
-                problems.append(
-                    f"{sub_label}: name is {_nbytes(sub.name)} bytes, at most {MAX_SUB_NAME_BYTES}"
-                )
+                problems.append(SUB_NAME_TOO_LONG.format(label=sub_label, n=_nbytes(sub.name), max=MAX_SUB_NAME_BYTES))
             if sub.sub_button:
-                problems.append(f"{sub_label}: sub-buttons cannot have sub-buttons of their own")
+                problems.append(SUB_OF_SUB.format(label=sub_label))
             subs.append(_check_leaf(sub_label, sub, problems))
         out.append({"name": top.name, "sub_button": subs})
     if problems:

@@ -12,12 +12,16 @@ from handlers import texts
 router = Router("help")
 
 
-@router.exact("帮助", "help", "?", "？", "菜单", help="帮助 — 查看本说明")
-@router.click("HELP")
-async def show_help(message: Any, ctx: Context) -> Text:
+def help_text() -> str:
     from handlers import ROUTERS  # the registry imports this module: look it up when asked
 
     lines = help_lines(ROUTERS)
     if not lines:
-        return Text(texts.HELP_EMPTY)
-    return Text("\n".join([texts.HELP_HEADER, *(f"• {line}" for line in lines), "", texts.HELP_FOOTER]))
+        return texts.HELP_EMPTY
+    return "\n".join([texts.HELP_HEADER, *(f"• {line}" for line in lines), "", texts.HELP_FOOTER])
+
+
+@router.exact("帮助", "help", "?", "？", "菜单", help="帮助 — 查看本说明")
+@router.click("HELP")
+async def show_help(message: Any, ctx: Context) -> Text:
+    return Text(help_text())

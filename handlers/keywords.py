@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.context import Context, Services
 from bot.replies import Article, News, Reply, Text
 from bot.router import Router
+from handlers import texts
 from store.models.webhook import KeywordRule
 
 log = logging.getLogger(__name__)
@@ -114,18 +115,18 @@ router = KeywordRules("keywords")
 
 def validate(match: str, pattern: str, reply: str, reply_type: str, url: str) -> None:
     if match not in MATCHES:
-        raise RuleError(f"match must be one of {', '.join(MATCHES)}")
+        raise RuleError(texts.RULE_BAD_MATCH.format(choices="、".join(MATCHES)))
     if not pattern.strip():
-        raise RuleError("the pattern is empty")
+        raise RuleError(texts.RULE_NO_PATTERN)
     if not reply.strip():
-        raise RuleError("the reply is empty")
+        raise RuleError(texts.RULE_NO_REPLY)
     if match == "regex":
         try:
             re.compile(pattern)
         except re.error as e:
-            raise RuleError(f"not a valid regular expression: {e}") from None
+            raise RuleError(texts.RULE_BAD_REGEX.format(error=e)) from None
     if reply_type == "news" and not url:
-        raise RuleError("a news reply needs --url")
+        raise RuleError(texts.RULE_NEWS_NEEDS_URL)
 
 
 async def _next_revision(session) -> int:
@@ -207,12 +208,17 @@ async def seed(services: Services) -> int:
     return added
 
 
-async def load_demo(services: Services) -> str:
-    added = await seed(services)
-    return f"keyword rules: {added} added from [[keywords]] ({len(services.settings.keywords)} in config)"
+@dataclass(frozen=True)
+class Explanation:
+    """Which rule answers a text (`rule`: its description, None if none) and, when it could be run
+    without side effects, what it says (`reply`)."""
+
+    rule: str | None
+    reply: Reply | None = None
+    ran: bool = False
 
 
-async def explain(services: Services, text: str) -> list[str]:
+async def explain(services: Services, text: str) -> Explanation:
     """`keywords test`: which rule would answer `text` (built-in or editor rule) and what it says.
     Editors' rules, help and the fallback are run; other built-in commands are only named, because
     their answers depend on data and some change it (binding)."""
@@ -230,15 +236,8 @@ async def explain(services: Services, text: str) -> list[str]:
                            "CreateTime": "0", "MsgType": "text", "Content": text, "MsgId": "0"})
     routed = route(routers, message)
     if routed is None:
-        return [f"{text!r}: no rule answers (no reply)"]
-    lines = [f"{text!r} → {routed.describe}"]
-    if routed.describe.startswith(("keyword rule", "help:", "fallback:")):
-        ctx = Context(services, "keywords-test", None, NoConversation(), routed.captured.args, routed.captured.match)
-        reply = await routed.handler(message, ctx)
-        if isinstance(reply, Text):
-            lines.append(f"  says: {reply.content}")
-        elif isinstance(reply, News):
-            lines += [f"  news: 《{a.title}》 {a.url} — {a.description}" for a in reply.articles]
-    else:
-        lines.append("  (a built-in command: its answer depends on the data at the time)")
-    return lines
+        return Explanation(None)
+    if not routed.describe.startswith(("keyword rule", "help:", "fallback:")):
+        return Explanation(routed.describe)
+    ctx = Context(services, "keywords-test", None, NoConversation(), routed.captured.args, routed.captured.match)
+    return Explanation(routed.describe, await routed.handler(message, ctx), ran=True)

@@ -2,7 +2,8 @@
 
 A lookup answers with public facts; what else a follower sees is decided by
 `store.members.status.visible_facts` alone. Several matches → a numbered list answered by a number
-(the `member_choice` step, expiring after `[members] choice_ttl_minutes`).
+(the `member_choice` step): the list stays answerable, so "3" after "2" shows the third unit, until
+it expires after `[members] choice_ttl_minutes` or another list replaces it.
 """
 
 from __future__ import annotations
@@ -172,7 +173,6 @@ def _is_choice(text: str, data: dict) -> bool:
 @router.step(CHOICE_STEP, accepts=_is_choice)
 async def member_choice(message: Any, ctx: Context) -> Reply:
     ids = (ctx.state.pending or ("", {}))[1].get("ids") or []
-    await ctx.state.clear()
     chosen = int(text_of(message) or 0)
     index = await lookup_for(ctx.services).current()
     entry = index.entries.get(ids[chosen - 1]) if 0 < chosen <= len(ids) else None

@@ -12,6 +12,20 @@ MORE_TTL_SECONDS = 30 * 60
 
 ERROR = "抱歉，系统开了个小差，请稍后再试。"
 
+# What people say that is not a command (handlers/fallback.py); compared without punctuation, spaces
+# or a trailing 啊/呀…, in lower case.
+GREETINGS = frozenset(
+    "你好 您好 你们好 大家好 老师好 嗨 哈喽 哈啰 hi hello hey 在吗 在么 在不在 有人吗 早 早安 早上好 上午好 "
+    "中午好 下午好 晚上好".split()
+)
+GREETING = "您好！"
+GREETING_NAMED = "您好！这里是{name}。"
+THANKS = frozenset("谢谢 谢谢你 谢谢您 感谢 多谢 非常感谢 辛苦了 thanks thankyou thx".split())
+THANKS_REPLY = "不客气！还有需要随时发消息给我，回复“帮助”查看可用的功能。"
+NUMBER_NO_LIST = "这个序号没有对应的列表（列表可能已过期）。请重新发送“会员 单位名称”或“新闻”，再回复序号。"
+NUMBER_OUT_OF_RANGE = "请回复列表中的序号（1–{n}）。"
+NO_MORE = "没有更多内容了。回复“帮助”查看可用的功能。"
+
 SCAN = "您扫描了二维码（场景：{scene}）。回复“帮助”查看我能做什么。"
 UNKNOWN_CLICK = "这个菜单暂时没有内容，请稍后再试，或回复“帮助”查看可用的功能。"
 IMAGE = "收到您的图片，谢谢！如需人工帮助，请留言说明。"
@@ -22,3 +36,10 @@ LOCATION = "收到您的位置：{label}。"
 LOCATION_UNNAMED = "收到您的位置，谢谢！"
 LINK = "收到您分享的链接《{title}》，谢谢！"
 OTHER = "收到。回复“帮助”查看我能做什么。"
+
+# Editors' keyword rules (`main.py keywords add`): why a rule cannot be stored.
+RULE_BAD_MATCH = "匹配方式应为 {choices} 之一"
+RULE_NO_PATTERN = "关键词是空的"
+RULE_NO_REPLY = "回复是空的"
+RULE_BAD_REGEX = "不是有效的正则表达式：{error}"
+RULE_NEWS_NEEDS_URL = "图文回复需要 --url"

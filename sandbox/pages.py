@@ -17,6 +17,7 @@ from sandbox.platform.datacube import overview
 # User-facing text (Chinese), in one place.
 TEXTS = {
     "index_title": "本地微信平台（演示）",
+    "zone": "北京时间",  # the platform's clock is WeChat's: Beijing time (PLATFORM_TZ)
     "drafts": "草稿箱",
     "publishes": "发布记录",
     "broadcasts": "群发记录",
@@ -113,8 +114,9 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 def _index_body(platform: Platform) -> str:
     s = platform.state
     parts = [f"<h1>{TEXTS['index_title']}</h1>",
-             f"<p class=meta>平台时间 {_when(platform.now())}；账号 {escape(platform.wechat.appid)}"
-             f"（{escape(platform.wechat.account_type)}）</p>"]
+             f"<p class=meta>平台时间 {_when(platform.now())}（{TEXTS['zone']}，下列时间同此）；账号 "
+             f"{escape(platform.wechat.display_name or platform.wechat.account_id)}"
+             f"（{escape(platform.wechat.appid)}，{escape(platform.wechat.account_type)}）</p>"]
     drafts = sorted(s["drafts"].values(), key=lambda d: d["update_time"], reverse=True)
     parts.append(f"<h2>{TEXTS['drafts']}（{len(drafts)}）</h2>")
     parts.append(_table(["时间", "media_id", "文章"], [

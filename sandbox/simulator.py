@@ -14,12 +14,15 @@ JSON API (all under /simulator/api/):
   POST send       {openid, text, follow_first?}
   POST event      {openid, event: subscribe|unsubscribe|click|view, key?}
 send/event answer once the bot has answered (or WeChat would have given up), with the new items.
+A text item carries `parts`: its text split where WeChat shows a link. The chat shows the account by
+`[wechat] display_name` and a menu tap by the button's name, as a phone does.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -38,8 +41,9 @@ STATIC = Path(__file__).parent / "static"
 TEXTS = {
     "followed": "你关注了公众号",
     "unfollowed": "你已取消关注该公众号",
-    "clicked": "点击了菜单 {key}",
-    "viewed": "打开了网页 {url}",
+    "clicked": "点击了菜单“{name}”",
+    "viewed": "打开了菜单“{name}”的网页",
+    "account": "公众号",  # the title bar when the account has no [wechat] display_name
     "unavailable": "该公众号暂时无法提供服务，请稍后再试",
     "retried": "5 秒内没有应答，微信用同一 MsgId 重试了 {n} 次",
     "transfer": "消息已转给人工客服",
@@ -50,6 +54,31 @@ TEXTS = {
     "media": {"voice": "[语音]", "video": "[视频]", "music": "[音乐]"},
 }
 EVENTS = {"subscribe": "subscribe", "unsubscribe": "unsubscribe", "click": "CLICK", "view": "VIEW"}
+# WeChat renders <a href="…">…</a> in a text message as a link (also with data-miniprogram-* and single
+# quotes); any other markup is shown as typed.
+_LINK = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.S | re.I)
+_HREF = re.compile(r"""\bhref\s*=\s*(["'])(.*?)\1""", re.S | re.I)
+
+
+def text_parts(text: str) -> list[dict]:
+    """A text message as its phone shows it: [{"text": …}, {"text": …, "href": …}, …]; a link without
+    a web address (a mini program's) keeps "href": ""."""
+    parts: list[dict] = []
+    at = 0
+    for m in _LINK.finditer(text):
+        if m.start() > at:
+            parts.append({"text": text[at:m.start()]})
+        href = _HREF.search(m.group(1))
+        url = href.group(2) if href else ""
+        parts.append({"text": m.group(2), "href": url if url.startswith(("http://", "https://")) else ""})
+        at = m.end()
+    if at < len(text) or not parts:
+        parts.append({"text": text[at:]})
+    return parts
+
+
+def _text_item(text: str) -> dict:
+    return {"type": "text", "text": text, "parts": text_parts(text)}
 
 
 @dataclass
@@ -71,8 +100,19 @@ class Simulator:
     # --- reading --------------------------------------------------------------------------------
 
     def account(self) -> dict:
+        """What a follower sees of the account: its name (never the 原始ID gh_…, which WeChat keeps
+        to itself)."""
         wechat = self.platform.wechat
-        return {"name": wechat.account_id, "account_id": wechat.account_id}
+        return {"name": wechat.display_name or TEXTS["account"], "account_id": wechat.account_id}
+
+    def menu_name(self, key: str, event: str) -> str:
+        """The name of the menu button a tap came from: by its key (click) or url (view)."""
+        field = "key" if event == "click" else "url"
+        for top in (self.platform.state["menu"] or {}).get("button", []):
+            for b in [top, *top.get("sub_button", [])]:
+                if b.get(field) == key and b.get("name"):
+                    return b["name"]
+        return key
 
     def followers(self) -> list[dict]:
         followers = self.platform.state["followers"].values()
@@ -128,7 +168,7 @@ class Simulator:
         """An API-sent message (customer service, broadcast, preview) as a chat item."""
         msgtype, payload = entry["msgtype"], entry["payload"]
         if msgtype == "text":
-            return {"type": "text", "text": payload.get("content", "")}
+            return _text_item(payload.get("content", ""))
         if msgtype == "news":
             return {"type": "news", "articles": [
                 {"title": a.get("title", ""), "description": a.get("description", ""),
@@ -154,13 +194,13 @@ class Simulator:
                 {"title": i.get("title", ""), "description": i.get("digest", ""), "url": i.get("url", ""),
                  "picurl": i.get("thumb_url", "")} for i in items[:1]
             ]}
-        return {"type": "text", "text": f"[{msgtype}] {json.dumps(payload, ensure_ascii=False)[:200]}"}
+        return _text_item(f"[{msgtype}] {json.dumps(payload, ensure_ascii=False)[:200]}")
 
     def _media_item(self, msgtype: str, media_id: str) -> dict:
         if msgtype == "image":
             material = self.platform.state["materials"].get(media_id) or {}
             return {"type": "image", "media_id": media_id, "image_url": material.get("url", "")}
-        return {"type": "text", "text": TEXTS["media"].get(msgtype, f"[{msgtype}]")}
+        return _text_item(TEXTS["media"].get(msgtype, f"[{msgtype}]"))
 
     def _reply_item(self, xml: str) -> dict | None:
         """A passive reply as a chat item; None for `success`/empty (nothing shown, as in WeChat)."""
@@ -173,7 +213,7 @@ class Simulator:
             return {"side": "system", "type": "error", "text": TEXTS["unavailable"]}
         msgtype = (msg.get("MsgType") or "").lower()
         if msgtype == "text":
-            return {"side": "account", "type": "text", "text": msg.get("Content") or ""}
+            return {"side": "account", **_text_item(msg.get("Content") or "")}
         if msgtype == "news":
             items = (msg.get("Articles") or {}).get("item") or []
             items = items if isinstance(items, list) else [items]
@@ -187,7 +227,7 @@ class Simulator:
             media = msg.get(msgtype.capitalize()) or {}
             return {"side": "account", **self._media_item(msgtype, media.get("MediaId") or "")}
         if msgtype == "music":
-            return {"side": "account", "type": "text", "text": TEXTS["media"]["music"]}
+            return {"side": "account", **_text_item(TEXTS["media"]["music"])}
         return {"side": "system", "type": "error", "text": TEXTS["unavailable"]}
 
     # --- acting ---------------------------------------------------------------------------------
@@ -217,7 +257,8 @@ class Simulator:
         chat = self._chat(openid)
         notice = {
             "subscribe": TEXTS["followed"], "unsubscribe": TEXTS["unfollowed"],
-            "click": TEXTS["clicked"].format(key=key), "view": TEXTS["viewed"].format(url=key),
+            "click": TEXTS["clicked"].format(name=self.menu_name(key, event)),
+            "view": TEXTS["viewed"].format(name=self.menu_name(key, event)),
         }[event]
         first = self._add(chat, side="system", type="notice", text=notice)
         xml = event_message(self.platform.wechat.account_id, openid, EVENTS[event],

@@ -13,7 +13,7 @@ import pytest
 
 from bot.config import Settings, parse_settings
 
-pytest_plugins = ["tests.fixtures.members", "tests.fixtures.sandbox", "tests.fixtures.simulator"]
+pytest_plugins = ["tests.fixtures.cli", "tests.fixtures.members", "tests.fixtures.sandbox", "tests.fixtures.simulator"]
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_URL = os.environ.get("TEST_DATABASE_URL") or (

@@ -60,21 +60,21 @@ async def test_import_list_search_ready_edit_show(config, capsys):
     finally:
         await server.close()
     assert code == 0
-    assert "added 3, updated 0, unchanged 0, failed 2" in out and "gone.html — HTTP 404" in out
+    assert "新增 3 篇，更新 0 篇，未变 0 篇，失败 2 篇" in out and "gone.html — HTTP 404" in out
 
     code, out = await run(["news", "list", "--config", config], capsys)
-    assert code == 0 and len(out.splitlines()) == 3 and "imported" in out
+    assert code == 0 and len(out.splitlines()) == 3 and "已导入" in out and "imported" not in out
 
     code, out = await run(["news", "search", "培训", "--config", config], capsys)
-    assert code == 0 and "公益活动走进山区小学" not in out and "(in body)" not in out
+    assert code == 0 and "公益活动走进山区小学" not in out and "（词语在正文中）" not in out
     code, out = await run(["news", "search", "捐赠", "--config", config], capsys)
-    assert "山区小学" in out and "(in body)" in out
+    assert "山区小学" in out and "（词语在正文中）" in out
     article_id = out.split()[0]
 
     code, out = await run(
         ["news", "edit", article_id, "--wechat-title", "公益课堂走进山区" * 5, "--config", config], capsys
     )
-    assert code == 2 and "WeChat allows 32" in out
+    assert code == 2 and "错误：微信标题有 40 个字，微信最多允许 32 个字" in out
     code, out = await run(
         [
             "news",
@@ -91,19 +91,33 @@ async def test_import_list_search_ready_edit_show(config, capsys):
     )
     assert code == 0 and "公益课堂走进山区" in out
     code, out = await run(["news", "ready", article_id, "99999", "--config", config], capsys)
-    assert code == 1 and f"{article_id}: ready" in out and "99999: no such article" in out
+    assert code == 1 and f"{article_id}：已标记为可推送" in out and "99999：没有这篇文章" in out
     code, out = await run(["news", "show", article_id, "--config", config], capsys)
     assert (
-        code == 0 and "status: ready" in out and "wechat digest: 志愿者送课进山。" in out and "(cover)" in out
+        code == 0 and "状态：可推送" in out and "微信摘要：志愿者送课进山。" in out and "（封面）" in out
     )
+
+
+async def test_no_progress_bar_when_output_is_not_a_terminal(config, capsys):
+    server = TestServer(make_site_app(), host="127.0.0.1")
+    await server.start_server()
+    try:
+        import asyncio
+
+        code = await asyncio.to_thread(main, ["news", "import", str(server.make_url("/news/")), "--pages", "1",
+                                              "--config", config])
+    finally:
+        await server.close()
+    err = capsys.readouterr().err
+    assert code == 0 and "\r" not in err and "\x1b" not in err and "pages" not in err
 
 
 async def test_import_everything_failed_exits_1(config, capsys):
     code, out = await run(["news", "import", "http://127.0.0.1:9/news/", "--config", config], capsys)
-    assert code == 1 and "failed 1" in out
+    assert code == 1 and "失败 1 篇" in out
     with pytest.raises(SystemExit) as exit_:
         await run(["news", "import", "x", "--since", "yesterday", "--config", config], capsys)
-    assert exit_.value.code == 2 and "not a date: 'yesterday'" in capsys.readouterr().err
+    assert exit_.value.code == 2 and "不是日期：'yesterday'" in capsys.readouterr().err
 
 
 async def test_demo_is_idempotent(migrated, make_settings):
@@ -114,14 +128,8 @@ async def test_demo_is_idempotent(migrated, make_settings):
         settings=settings, db=make_session_factory(engine), api=None, shared=MemoryState(clock), clock=clock
     )
     try:
-        assert (
-            await load_demo(services)
-            == f"news: {len(DEMO)} articles (added {len(DEMO)}, updated 0, unchanged 0)"
-        )
-        assert (
-            await load_demo(services)
-            == f"news: {len(DEMO)} articles (added 0, updated 0, unchanged {len(DEMO)})"
-        )
+        assert await load_demo(services) == len(DEMO)
+        assert await load_demo(services) == 0
         async with services.db() as session:
             assert [a.status for a in await search(session, "等级评估", 10)] == ["ready", "ready", "ready"]
             assert (await session.execute(select(func.count()).select_from(Image))).scalar() == len(DEMO)

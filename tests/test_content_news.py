@@ -108,7 +108,7 @@ async def test_latest_by_word_and_menu(services):
         assert isinstance(reply, Text)
         lines = reply.content.splitlines()
         assert lines[0] == "最新动态："
-        assert '<a href="https://mp.weixin.qq.com/s/ccc">公益培训走进社区</a>（6月1日）' in lines[1]
+        assert '<a href="https://mp.weixin.qq.com/s/ccc">公益培训走进社区</a>（2024年6月1日）' in lines[1]
         assert "news/b.html" in lines[2] and "news/a.html" in lines[3]
 
 
@@ -171,7 +171,7 @@ async def test_long_list_stays_within_text_limit(services):
         await add(services, f"l{i}", "等级评估" + "很长的标题" * 30 + str(i), date(2024, 1, 1 + i), "正文")
     reply = await answer(services, text_message("新闻 很长的标题"))
     assert len(reply.content.encode()) <= 2000
-    assert reply.content.count("<a href") == 3 and reply.content.endswith("换个关键词试试。")
+    assert reply.content.count("<a href") == 3 and reply.content.endswith("换个关键词试试。\n回复序号查看该篇。")
 
 
 def test_help_lines_declared():

@@ -48,3 +48,14 @@ def test_missing_file_and_bad_toml(tmp_path):
     bad.write_text("[wechat\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(bad)
+
+
+def test_member_roles_and_display_name(tmp_path):
+    base = {"wechat": {"appid": "wx1", "secret": "s", "token": "tok", "account_id": "gh_1"}}
+    settings = parse_settings(base, environ={})
+    assert settings.members.roles[0] == "会长单位" and settings.wechat.display_name == ""
+    custom = parse_settings({**base, "members": {"roles": ["会长单位", "常务理事单位"]}}, environ={})
+    assert custom.members.roles == ["会长单位", "常务理事单位"]
+    for bad in ([], ["会长单位", "会长单位"], [""], ["字" * 21]):
+        with pytest.raises(ConfigError, match=r"\[members\] roles"):
+            parse_settings({**base, "members": {"roles": bad}}, environ={})

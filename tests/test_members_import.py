@@ -41,7 +41,7 @@ ROWS = [
 ROLES = "会长单位、常务副会长单位、副会长单位、理事单位、会员单位"
 EXPECTED_REJECTED = [
     (3, f"统一社会信用代码“{BAD_CHECK}”无效：校验位不正确"),
-    (4, f"未知的会员类别“名誉会长单位”（应为 {ROLES}）"),
+    (4, f"未知的会员类别“名誉会长单位”（应为 {ROLES}；如本会确有此类别，请把它加到 config.toml 的 [members] roles 中）"),
     (5, f"统一社会信用代码 {DUPLICATE} 在文件中重复出现（第 5、7 行），两行均未导入"),
     (6, "缺少单位名称"),
     (7, f"统一社会信用代码 {DUPLICATE} 在文件中重复出现（第 5、7 行），两行均未导入"),
@@ -271,3 +271,50 @@ def test_cli_import_exits_non_zero_when_a_row_was_rejected(tmp_path, capsys):
     assert main(["members", "export", str(tmp_path / "out.xlsx"), "--config", str(config)]) == 0
     assert main(["members", "retire", GOOD_A, "--config", str(config)]) == 0
     assert main(["members", "import", str(tmp_path / "out.xlsx"), "--config", str(config)]) == 0  # round trip
+
+
+# --- a mistyped code, an unknown role (issue 10, item 6) --------------------------------------------
+
+
+def test_cli_a_name_under_another_code_is_reported_not_added(cli, tmp_path):
+    first = write_csv(tmp_path / "first.csv", [HEADER, row("浙江省婚姻家庭协会", GOOD_A, "副会长单位")])
+    assert cli("members", "import", str(first))[0] == 0
+    typo = code(41)  # the same unit, its code mistyped
+    again = write_csv(tmp_path / "again.csv", [
+        HEADER,
+        row("浙江省 婚姻家庭协会", typo, "副会长单位"),  # line 2: the name as the registry holds it
+        row("杭州市甲协会", code(42)),  # line 3
+        row("杭州市甲协会", code(43)),  # line 4: one name, two codes in one file
+        row("宁波市乙协会", code(44)),  # line 5: fine
+    ])
+    for dry in (["--dry-run"], []):
+        status, out, _ = cli("members", "import", str(again), *dry)
+        assert status == 1
+        assert (f"第 2 行：已有同名单位“浙江省婚姻家庭协会”（统一社会信用代码 {GOOD_A}），本行的代码可能填错了，未导入"
+                in out)
+        assert "第 3 行：单位名称“杭州市甲协会”在文件中以不同的统一社会信用代码出现（第 3、4 行）" in out
+        assert "第 4 行：单位名称“杭州市甲协会”" in out
+        assert "新增 1 家" in out and code(44) in out
+    status, out, _ = cli("members", "list")
+    assert out.count("婚姻家庭协会") == 1 and typo not in out and "宁波市乙协会" in out
+
+
+def test_cli_roles_come_from_the_config_and_an_unknown_one_is_a_row_error(cli, tmp_path):
+    file = write_csv(tmp_path / "roles.csv", [
+        HEADER, row("浙江省甲协会", code(51), "常务理事单位"), row("浙江省乙协会", code(52), "理事")
+    ])
+    status, out, _ = cli("members", "import", str(file))
+    assert status == 1  # not silently downgraded to 理事单位
+    assert "第 2 行：未知的会员类别“常务理事单位”（应为 会长单位、常务副会长单位、副会长单位、理事单位、会员单位；" in out
+    assert "[members] roles" in out and "新增 1 家" in out
+
+
+def test_cli_a_federation_with_its_own_roles(cli, tmp_path):
+    cli.extra = '[members]\nroles = ["会长单位", "常务理事单位", "理事单位", "会员单位"]\n'
+    file = write_csv(tmp_path / "roles.csv", [
+        HEADER, row("浙江省甲协会", code(51), "常务理事"), row("浙江省乙协会", code(52), "副会长单位")
+    ])
+    status, out, _ = cli("members", "import", str(file))
+    assert status == 1 and "未知的会员类别“副会长单位”（应为 会长单位、常务理事单位、理事单位、会员单位；" in out
+    status, out, _ = cli("members", "show", code(51))
+    assert status == 0 and "会员类别：常务理事单位" in out

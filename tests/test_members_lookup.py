@@ -22,7 +22,7 @@ def _names(result) -> list[str]:
 
 
 async def test_lookups_people_type(members_env):
-    assert (await load_demo(members_env.services)).startswith(f"members: {len(DEMO)} added")
+    assert await load_demo(members_env.services) == len(DEMO)
     cases = {
         "浙江省婚姻家庭协会": ("name", ["浙江省婚姻家庭协会"]),
         " 浙江省 婚姻家庭协会。": ("name", ["浙江省婚姻家庭协会"]),  # spaces and punctuation ignored

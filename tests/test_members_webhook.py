@@ -9,6 +9,7 @@ import re
 import pytest
 
 from bot.clock import FakeClock
+from handlers import texts as handler_texts
 from store.members import binding, texts
 from store.members.demo import demo_rows, load_demo
 from store.members.importer import ImportReport, upsert
@@ -65,13 +66,13 @@ async def test_several_matches_are_answered_by_number(env):
 
     answer = await say(hook, "o_alice", "2")
     assert answer.startswith(f"【{choices['2']}】") and "本会会员：是" in answer
-    # The choice was used up: "1" now is just text.
-    assert "【" not in await say(hook, "o_alice", "1")
-
-    # A list expires after [members] choice_ttl_minutes.
+    # The list stays answerable after a choice: "3" next shows the third unit, not a fallback.
+    assert (await say(hook, "o_alice", "3")).startswith(f"【{choices['3']}】")
+    # A number the list does not have, and a list that expired after [members] choice_ttl_minutes.
+    assert await say(hook, "o_alice", "7") == "请回复列表中的序号（1–3）。"
     await say(hook, "o_alice", "查询 婚姻家庭协会")
     clock.advance(services.settings.members.choice_ttl_minutes * 60 + 1)
-    assert "【" not in await say(hook, "o_alice", "1")
+    assert await say(hook, "o_alice", "1") == handler_texts.NUMBER_NO_LIST
 
 
 async def test_lookup_replies_and_help(env):
@@ -88,6 +89,11 @@ async def test_lookup_replies_and_help(env):
     assert "2A（2017 年评定，有效期至 2022 年，已过期）" in expired
     missing = await say(hook, "o_alice", "会员 上海市婚姻家庭研究会")
     assert missing.startswith("没有找到“上海市婚姻家庭研究会”") and "您是不是要找" in missing
+    assert "· 杭州市婚姻家庭协会" in missing  # shares what distinguishes the query
+    # Nothing but the 协会 every unit has in common: no suggestion (was: an unrelated unit).
+    mars = await say(hook, "o_alice", "会员 火星协会")
+    assert mars == "没有找到“火星协会”，该单位可能不是本会会员单位。\n可发送“会员 单位全称”或统一社会信用代码重新查询。"
+    assert "您是不是要找" not in await say(hook, "o_alice", "会员 浙江省火星协会")
     assert await say(hook, "o_alice", "会员") == texts.LOOKUP_USAGE
     assert await click(hook, "o_alice", "MEMBER_HELP") == texts.MEMBER_HELP
     help_text = await say(hook, "o_alice", "帮助")

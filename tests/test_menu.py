@@ -81,34 +81,34 @@ class TestBuild:
 
 class TestLimits:
     def test_no_buttons(self):
-        assert "no buttons" in problems(menu())[0]
+        assert "没有菜单" in problems(menu())[0]
 
     def test_too_many_top_level(self):
         assert problems(menu(*[{"name": f"b{i}", "key": f"K{i}"} for i in range(4)])) == [
-            "4 top-level buttons, at most 3"
+            "一级菜单有 4 个，最多 3 个"
         ]
 
     def test_too_many_sub_buttons(self):
         subs = [{"name": f"s{i}", "key": f"K{i}"} for i in range(6)]
         assert problems(menu({"name": "更多", "sub_button": subs})) == [
-            "button 1 “更多”: 6 sub-buttons, at most 5"
+            "第 1 个菜单“更多”：子菜单有 6 个，最多 5 个"
         ]
 
     def test_top_name_bytes(self):
         [p] = problems(menu({"name": "一二三四五六", "key": "K"}))
-        assert p.startswith("button 1 “一二三四五六”: name is 18 bytes, at most 16")
+        assert p.startswith("第 1 个菜单“一二三四五六”：名称有 18 字节，最多 16 字节")
 
     def test_sub_name_bytes(self):
         [p] = problems(menu({"name": "m", "sub_button": [{"name": "字" * 21, "key": "K"}]}))
-        assert p == f"button 1.1 “{'字' * 21}”: name is 63 bytes, at most 60"
+        assert p == f"第 1.1 个菜单“{'字' * 21}”：名称有 63 字节，最多 60 字节"
 
     def test_key_and_url_length(self):
         assert problems(menu({"name": "a", "key": "k" * 129})) == [
-            "button 1 “a”: key is 129 bytes, at most 128"
+            "第 1 个菜单“a”：key 有 129 字节，最多 128 字节"
         ]
         long_url = "https://e.org/" + "a" * 1011
         assert problems(menu({"name": "a", "type": "view", "url": long_url})) == [
-            "button 1 “a”: url is 1025 bytes, at most 1024"
+            "第 1 个菜单“a”：url 有 1025 字节，最多 1024 字节"
         ]
 
     def test_required_fields_per_type(self):
@@ -127,26 +127,26 @@ class TestLimits:
             )
         )
         assert got == [
-            "button 1 “点我”: a click button needs key",
-            "button 2 “网页”: a view button needs url",
-            "button 3.1 “小程序”: a miniprogram button needs appid",
-            "button 3.1 “小程序”: a miniprogram button needs pagepath",
-            "button 3.2 “素材”: a media_id button needs media_id",
-            "button 3.3 “文章”: a article_id button needs article_id",
+            "第 1 个菜单“点我”：click 类型的菜单需要 key",
+            "第 2 个菜单“网页”：view 类型的菜单需要 url",
+            "第 3.1 个菜单“小程序”：miniprogram 类型的菜单需要 appid",
+            "第 3.1 个菜单“小程序”：miniprogram 类型的菜单需要 pagepath",
+            "第 3.2 个菜单“素材”：media_id 类型的菜单需要 media_id",
+            "第 3.3 个菜单“文章”：article_id 类型的菜单需要 article_id",
         ]
 
     def test_unknown_type_and_bad_url(self):
         got = problems(
             menu({"name": "a", "type": "popup", "key": "K"}, {"name": "b", "type": "view", "url": "e.org"})
         )
-        assert got[0].startswith("button 1 “a”: unknown type 'popup' (one of: article_id,")
-        assert got[1] == "button 2 “b”: url must start with http:// or https://"
+        assert got[0].startswith("第 1 个菜单“a”：未知的类型 'popup'（可选：article_id,")
+        assert got[1] == "第 2 个菜单“b”：url 必须以 http:// 或 https:// 开头"
 
     def test_parent_with_own_action(self):
         got = problems(
             menu({"name": "m", "type": "view", "url": "https://e.org", "sub_button": [{"name": "s", "key": "K"}]})
         )
-        assert got == ["button 1 “m”: a button with sub_button cannot have its own type/key/url"]
+        assert got == ["第 1 个菜单“m”：有子菜单的菜单不能再设 type/key/url"]
 
     def test_every_problem_reported_at_once(self):
         got = problems(
@@ -167,7 +167,7 @@ class TestLimits:
         )
         assert run_main(["menu", "sync", "--config", str(cfg)]) == 2
         err = capsys.readouterr().err
-        assert "button 1 “一二三四五六”: name is 18 bytes" in err
+        assert "错误：[menu] 不符合微信的规定：" in err and "第 1 个菜单“一二三四五六”：名称有 18 字节" in err
 
 
 DEMO_MENU = {
@@ -205,7 +205,7 @@ class TestSync:
         menu = '[[menu.button]]\nname="帮助"\nkey="HELP"\n[[menu.button]]\nname="官网"\ntype="view"\nurl="https://e.org/"\n'
         code = await asyncio.to_thread(run_main, ["menu", "sync", "--config", write_config(tmp_path, sandbox.url, menu)])
         assert code == 0
-        assert capsys.readouterr().out.strip() == "menu synced: 2 top-level buttons, 2 actions"
+        assert capsys.readouterr().out.strip() == "菜单已同步：2 个一级菜单，共 2 个功能"
         assert sandbox.platform.state["menu"] == {"button": [
             {"type": "click", "name": "帮助", "key": "HELP"},
             {"type": "view", "name": "官网", "url": "https://e.org/"},
@@ -217,7 +217,7 @@ class TestSync:
         sandbox.platform.add_fault("menu/create", errcode=40018, times=None)
         cfg = write_config(tmp_path, sandbox.url, '[[menu.button]]\nname="帮助"\nkey="HELP"\n')
         assert await asyncio.to_thread(run_main, ["menu", "sync", "--config", cfg]) == 1
-        assert "error: WeChat refused the menu:" in capsys.readouterr().err
+        assert "错误：微信拒绝了菜单：" in capsys.readouterr().err
         assert sandbox.platform.state["menu"] is None
 
     def test_dry_run_prints_json_without_calling(self, tmp_path, capsys):

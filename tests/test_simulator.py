@@ -143,7 +143,7 @@ async def test_menu_shown_and_click_delivered(chat_world):
     assert chat["menu"] == menu
     status, clicked = await world.api("POST", "event", json={"openid": "o_sim_carol", "event": "click", "key": "HELP"})
     assert status == 200 and clicked["ok"]
-    assert clicked["items"][0]["text"] == "点击了菜单 HELP"
+    assert clicked["items"][0]["text"] == "点击了菜单“帮助”"  # the button's name, as the phone shows it
     assert world.sandbox.platform.state["followers"]["o_sim_carol"]["event_window"] is not None
 
 
@@ -153,6 +153,29 @@ async def test_bad_requests_get_clear_errors(chat_world):
     assert await world.api("POST", "send", data=b"[1]") == (400, {"error": "body must be a JSON object"})
     assert (await world.api("POST", "event", json={"openid": "o1", "event": "shake"}))[0] == 409
     assert (await world.api("GET", "chat"))[0] == 400
+
+
+async def test_what_the_phone_shows_links_and_the_account_name(chat_world):
+    world = await chat_world(wechat={"display_name": "省社会组织总会"})
+    _, state = await world.api("GET", "state")
+    assert state["account"]["name"] == "省社会组织总会"  # not the gh_… id
+    await follow(world, "o_sim_link")
+    [reply] = account_items(await send(world, "o_sim_link", "通知"))
+    assert reply["parts"] == [{"text": "详见"}, {"text": "年会通知", "href": "https://example.org/notice.html"},
+                              {"text": "。"}]
+    _, state = await (await chat_world()).api("GET", "state")
+    assert state["account"]["name"] == "公众号"  # no display name configured
+
+
+async def test_sandbox_say_returns_once_the_reply_is_there(chat_world):
+    import time
+
+    world = await chat_world()
+    out = io.StringIO()
+    started = time.monotonic()
+    code = await say(world.sandbox.url, "o_sim_quick", "通知", wait=30, out=out)
+    assert code == 0 and time.monotonic() - started < 10  # not the 30 s it may wait for a late answer
+    assert out.getvalue().splitlines()[-1] == "公众号：详见年会通知（https://example.org/notice.html）。"
 
 
 async def test_sandbox_say_prints_reply(chat_world):

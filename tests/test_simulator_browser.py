@@ -38,7 +38,7 @@ async def browser():
 
 
 async def test_follow_send_keyword_see_reply(chat_world, browser):
-    world = await chat_world()
+    world = await chat_world(wechat={"display_name": "省社会组织总会"})
     menu = {"button": [{"type": "click", "name": "最新动态", "key": "NEWS_LATEST"},
                        {"name": "会员服务", "sub_button": [{"type": "click", "name": "我的状态", "key": "MEMBER_STATUS"}]},
                        {"type": "click", "name": "帮助", "key": "HELP"}]}
@@ -54,6 +54,7 @@ async def test_follow_send_keyword_see_reply(chat_world, browser):
     await follow.click()
     await page.locator(".msg.account .bubble").first.wait_for()  # the welcome message
     assert await page.locator(".notice", has_text="你关注了公众号").count() == 1
+    assert await page.inner_text("#account-name") == "省社会组织总会"  # its name, not gh_…
 
     # An account with a menu opens on the menu bar, as in WeChat; switch to the keyboard.
     await page.locator("#menu-bar").wait_for(state="visible")
@@ -71,10 +72,23 @@ async def test_follow_send_keyword_see_reply(chat_world, browser):
     await card.wait_for(timeout=10_000)
     assert await card.get_attribute("href") == "https://example.org/r.html"
 
+    # A link in a text is a link, as on the phone, not "<a href=…>" markup.
+    await page.fill("#text", "通知")
+    await page.click("#send")
+    bubble = page.locator(".msg.account .bubble", has_text="年会通知")
+    await bubble.wait_for(timeout=10_000)
+    assert await bubble.inner_text() == "详见年会通知。"
+    assert await bubble.locator("a").get_attribute("href") == "https://example.org/notice.html"
+
     # Back to the menu: a top button with sub-buttons opens them above the bar.
     await page.click("#to-menu")
     await page.click("#menu .menu-item:nth-child(2) > button")
     await page.locator("#menu .sub button", has_text="我的状态").wait_for(state="visible")
+    # A tap shows the button's name, then the answer.
+    await page.click("#menu .menu-item:nth-child(3) > button")
+    await page.locator(".notice", has_text="点击了菜单“帮助”").wait_for(timeout=10_000)
+    assert await page.locator(".notice", has_text="NEWS_LATEST").count() == 0
+    await page.locator(".msg.account .bubble", has_text="您可以这样使用本公众号").wait_for(timeout=10_000)
 
     shot = os.environ.get("SIMULATOR_SCREENSHOT")  # set it to look at the page while developing
     if shot:

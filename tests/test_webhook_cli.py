@@ -44,11 +44,13 @@ def test_keywords_commands(tmp_path, capsys):
 
     assert main.main(["keywords", "test", "年会 时间", "--config", cfg]) == 0
     out = capsys.readouterr().out
-    assert "keyword rule #2: prefix 年会" in out and "says: 年会在12月" in out
+    assert "“年会 时间” → 关键词规则 #2：开头相同 年会" in out and "  回复：年会在12月" in out
     assert main.main(["keywords", "test", "帮助", "--config", cfg]) == 0
-    assert "help: exact" in capsys.readouterr().out
+    assert "→ 帮助：完全相同 帮助/help/?/？/菜单" in capsys.readouterr().out
     assert main.main(["keywords", "test", "没有的", "--config", cfg]) == 0
-    assert "fallback" in capsys.readouterr().out
+    assert "→ 兜底回复：消息类型 text" in capsys.readouterr().out
+    assert main.main(["keywords", "add", "--match", "regex", "([", "--reply", "x", "--config", cfg]) == 2
+    assert "错误：不是有效的正则表达式：" in capsys.readouterr().out
 
     assert main.main(["keywords", "remove", "1", "--config", cfg]) == 0
     assert main.main(["keywords", "remove", "1", "--config", cfg]) == 1
@@ -79,9 +81,10 @@ def test_log_tail_and_forget(tmp_path, capsys):
     capsys.readouterr()
     assert main.main(["log", "tail", "-n", "5", "--openid", "o_1", "--config", cfg]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 2 and "你好" in out[0] and "1.5 ms" in out[1]
+    assert out[0] == "时间为北京时间；→ 收到，← 回复"
+    assert len(out) == 3 and "→ o_1 [消息 text] 你好" in out[1] and "1.5 毫秒" in out[2]
     assert main.main(["followers", "forget", "o_1", "--config", cfg]) == 0
-    assert "2 log entries" in capsys.readouterr().out
+    assert "消息记录 2 条" in capsys.readouterr().out
     main.main(["log", "tail", "--config", cfg])
     out = capsys.readouterr().out
     assert "o_1" not in out and "别人的" in out

@@ -93,16 +93,17 @@ async def test_step_set_on_one_instance_is_answered_on_the_other(pair):
 
     answer = await pair.say(pair.hook_b, o, "1")
     assert answer.startswith(f"【{choices['1']}】") and "本会会员：是" in answer
-    # B used the step up; A's copy, read before that, must not answer "1" again.
-    assert "【" not in await pair.say(pair.hook_a, o, "1")
-    assert "【" not in await pair.say(pair.hook_b, o, "2")
+    # B replaces the list; A's copy, read before that, must answer from B's list, not its own.
+    others = dict(re.findall(r"^(\d)\. (\S+)$", await pair.say(pair.hook_b, o, "会员 慈善"), re.M))
+    assert len(others) == 3 and set(others.values()).isdisjoint(choices.values())
+    assert (await pair.say(pair.hook_a, o, "1")).startswith(f"【{others['1']}】")
 
-    # And back the other way: a list from B answered on A.
-    listing = await pair.say(pair.hook_b, o, "查询 婚姻家庭协会")
+    # And back the other way: a list from A answered on B.
+    listing = await pair.say(pair.hook_a, o, "查询 婚姻家庭协会")
     choices = dict(re.findall(r"^(\d)\. (\S+)$", listing, re.M))
-    assert (await pair.say(pair.hook_a, o, "3")).startswith(f"【{choices['3']}】")
+    assert (await pair.say(pair.hook_b, o, "3")).startswith(f"【{choices['3']}】")
     await pair.settle()
-    assert (await pair.row(o)).state is None
+    assert (await pair.row(o)).state["kind"] == "member_choice"  # still answerable until it expires
 
 
 async def test_reply_held_on_one_instance_is_delivered_once_by_the_other(pair, sandbox):

@@ -63,6 +63,18 @@ function newsCard(articles) {
   return wrap;
 }
 
+// A text as WeChat shows it: <a href> links are links (the server split them into parts), nothing
+// else is markup. A mini program's link has no web address: shown as a link that goes nowhere here.
+function textNodes(item) {
+  if (!item.parts) return [item.text];
+  return item.parts.map((p) => {
+    if (!("href" in p)) return p.text;
+    const a = el("a", { textContent: p.text, href: p.href || "#", target: "_blank", rel: "noopener" });
+    a.dataset.testid = "link";
+    return a;
+  });
+}
+
 function renderItem(item) {
   if (item.side === "system") {
     const n = el("div", { className: "notice" + (item.type === "error" ? " error" : "") }, el("span", { textContent: item.text }));
@@ -74,7 +86,7 @@ function renderItem(item) {
   else if (item.type === "image") {
     content = el("div", { className: "bubble" },
       item.image_url ? el("img", { className: "image-reply", src: item.image_url, alt: "图片" }) : `[图片 ${item.media_id || ""}]`);
-  } else content = el("div", { className: "bubble", textContent: item.text });
+  } else content = el("div", { className: "bubble" }, ...textNodes(item));
   const body = el("div", {}, content, item.tag ? el("span", { className: "tag", textContent: item.tag }) : null);
   const row = el("div", { className: `msg ${item.side}` }, avatar(item.side), body);
   row.dataset.seq = item.seq;

@@ -1,80 +1,87 @@
 """`main.py news …`: import the website's news, list/search/show articles, mark them ready, and set
-their WeChat title and digest."""
+their WeChat title and digest. Parsing and printing only: the rules are in store/content/articles.py."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from datetime import date
 
 import aiohttp
-from sqlalchemy import select
 
-from bot.clock import Clock
+from bot.clock import Clock, shown_time
 from bot.config import Settings
+from store.content import texts
+from store.content.articles import (
+    article_with_images,
+    edit_article,
+    latest_articles,
+    mark_ready,
+    needs_wechat_title,
+    too_long,
+)
 from store.content.extract import parse_date
 from store.content.importer import Importer
 from store.content.render import DIGEST_MAX, TITLE_MAX
 from store.content.search import search_hits
 from store.db import SessionFactory, make_engine, make_session_factory
-from store.models.content import ARTICLE_STATUSES, Article, ArticleImage, Image
+from store.models.content import Article
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "news", parents=[common], help="the content store: import, list, search, edit articles"
-    )
+    p = sub.add_parser("news", parents=[common], help=texts.HELP)
     nsub = p.add_subparsers(dest="news_command", required=True, metavar="ACTION")
 
     imp = nsub.add_parser(
-        "import",
-        parents=[common],
-        help="import a listing (and its pages), one article page, a saved HTML file or a folder",
-        description="Follow a news listing through its pagination to the article pages, or import one "
-        "page / file / folder. Failed pages are reported and the rest imported; re-importing an "
-        "unchanged page changes nothing. Exits 1 when every page failed.",
+        "import", parents=[common], help=texts.IMPORT_HELP, description=texts.IMPORT_DESCRIPTION
     )
-    imp.add_argument("target", metavar="URL_OR_PATH")
-    imp.add_argument("--source", metavar="NAME", help="use this [[sources]] entry's selectors")
-    imp.add_argument("--pages", type=int, metavar="N", help="follow at most N listing pages")
-    imp.add_argument(
-        "--since", type=_date, metavar="DATE", help="skip articles dated before DATE (2024-03-14)"
-    )
+    imp.add_argument("target", metavar="URL_OR_PATH", help=texts.IMPORT_TARGET)
+    imp.add_argument("--source", metavar="NAME", help=texts.IMPORT_SOURCE)
+    imp.add_argument("--pages", type=int, metavar="N", help=texts.IMPORT_PAGES)
+    imp.add_argument("--since", type=_date, metavar="DATE", help=texts.IMPORT_SINCE)
     imp.set_defaults(func=_run(_import))
 
-    ls = nsub.add_parser("list", parents=[common], help="the newest articles")
-    ls.add_argument("--status", choices=ARTICLE_STATUSES)
-    ls.add_argument("--limit", type=int, default=30)
+    ls = nsub.add_parser("list", parents=[common], help=texts.LIST_HELP)
+    ls.add_argument("--status", type=_status, metavar="STATUS", help=texts.LIST_STATUS)
+    ls.add_argument("--limit", type=int, default=30, metavar="N", help=texts.LIST_LIMIT)
     ls.set_defaults(func=_run(_list))
 
-    se = nsub.add_parser("search", parents=[common], help="search titles and bodies (Chinese words)")
-    se.add_argument("query")
-    se.add_argument("--limit", type=int, default=20)
+    se = nsub.add_parser("search", parents=[common], help=texts.SEARCH_HELP)
+    se.add_argument("query", metavar="QUERY", help=texts.SEARCH_QUERY)
+    se.add_argument("--limit", type=int, default=20, metavar="N", help=texts.SEARCH_LIMIT)
     se.set_defaults(func=_run(_search))
 
-    ready = nsub.add_parser("ready", parents=[common], help="mark imported articles ready for pushing")
-    ready.add_argument("ids", type=int, nargs="+", metavar="ID")
+    ready = nsub.add_parser("ready", parents=[common], help=texts.READY_HELP)
+    ready.add_argument("ids", type=int, nargs="+", metavar="ID", help=texts.ARTICLE_IDS)
     ready.set_defaults(func=_run(_ready))
 
-    ed = nsub.add_parser("edit", parents=[common], help="set an article's WeChat title, digest or tags")
-    ed.add_argument("id", type=int, metavar="ID")
-    ed.add_argument(
-        "--wechat-title", help=f"the title on WeChat (at most {TITLE_MAX} characters); '' clears it"
-    )
-    ed.add_argument("--digest", help=f"the digest on WeChat (at most {DIGEST_MAX} characters); '' clears it")
-    ed.add_argument("--tags", help="comma-separated tags (replaces the current ones)")
+    ed = nsub.add_parser("edit", parents=[common], help=texts.EDIT_HELP)
+    ed.add_argument("id", type=int, metavar="ID", help=texts.ARTICLE_ID)
+    ed.add_argument("--wechat-title", metavar="TITLE", help=texts.EDIT_TITLE.format(max=TITLE_MAX))
+    ed.add_argument("--digest", metavar="TEXT", help=texts.EDIT_DIGEST.format(max=DIGEST_MAX))
+    ed.add_argument("--tags", metavar="TAGS", help=texts.EDIT_TAGS)
     ed.set_defaults(func=_run(_edit))
 
-    show = nsub.add_parser("show", parents=[common], help="one article in full")
-    show.add_argument("id", type=int, metavar="ID")
+    show = nsub.add_parser("show", parents=[common], help=texts.SHOW_HELP)
+    show.add_argument("id", type=int, metavar="ID", help=texts.ARTICLE_ID)
     show.set_defaults(func=_run(_show))
 
 
 def _date(text: str) -> date:
     parsed = parse_date(text)
     if parsed is None:
-        raise argparse.ArgumentTypeError(f"not a date: {text!r} (write 2024-03-14 or 2024年3月14日)")
+        raise argparse.ArgumentTypeError(texts.NOT_A_DATE.format(text=text))
     return parsed
+
+
+def _status(text: str) -> str:
+    """A status by its code (ready) or its name (可推送)."""
+    for code, label in texts.STATUS.items():
+        if text.strip() in (code, label):
+            return code
+    choices = "、".join(texts.STATUS.values())
+    raise argparse.ArgumentTypeError(texts.NOT_A_STATUS.format(text=text, choices=choices))
 
 
 def _run(command):
@@ -92,34 +99,33 @@ def _run(command):
 
 
 def _line(a: Article) -> str:
-    when = a.published_at.isoformat() if a.published_at else "----------"
-    flag = " [title > 32: set --wechat-title]" if len(a.title) > TITLE_MAX and not a.wechat_title else ""
-    return f"{a.id:>6}  {when}  {a.status:<9} {a.wechat_title or a.title}{flag}"
+    flag = texts.TITLE_FLAG.format(max=TITLE_MAX, id=a.id) if needs_wechat_title(a) else ""
+    return texts.LINE.format(id=a.id, date=a.published_at.isoformat() if a.published_at else texts.NO_DATE,
+                             status=texts.STATUS.get(a.status, a.status), title=a.wechat_title or a.title, flag=flag)
 
 
 async def _import(args, settings: Settings, db: SessionFactory) -> int:
     async with aiohttp.ClientSession() as http:
-        importer = Importer(settings, db, Clock(), http, progress=True)
+        # A progress bar only for a person watching: in a pipe or a log it would be escape codes.
+        importer = Importer(settings, db, Clock(), http, progress=sys.stderr.isatty())
         try:
             report = await importer.run(args.target, source=args.source, pages=args.pages, since=args.since)
         except ValueError as e:  # an unknown --source
-            print(f"error: {e}")
+            known = "、".join(s.name for s in settings.sources) or texts.NO_SOURCES
+            message = texts.UNKNOWN_SOURCE.format(name=args.source, known=known) if args.source else e
+            print(texts.error(message))
             return 2
-    print(report.summary())
+    print(texts.import_summary(report))
     done = report.added or report.updated or report.unchanged or report.skipped
     return 0 if done or not report.failed else 1
 
 
 async def _list(args, settings: Settings, db: SessionFactory) -> int:
-    async with db() as session:
-        stmt = select(Article).order_by(Article.published_at.desc(), Article.id.desc()).limit(args.limit)
-        if args.status:
-            stmt = stmt.where(Article.status == args.status)
-        articles = (await session.execute(stmt)).scalars().all()
+    articles = await latest_articles(db, args.status, args.limit)
     for a in articles:
         print(_line(a))
     if not articles:
-        print("no articles")
+        print(texts.NO_ARTICLES)
     return 0
 
 
@@ -127,82 +133,58 @@ async def _search(args, settings: Settings, db: SessionFactory) -> int:
     async with db() as session:
         hits = await search_hits(session, args.query, args.limit)
     for h in hits:
-        print(_line(h.article) + ("" if h.in_title else "  (in body)"))
+        print(_line(h.article) + ("" if h.in_title else texts.IN_BODY))
     if not hits:
-        print(f"nothing found for {args.query!r}")
+        print(texts.NOTHING_FOUND.format(query=args.query))
     return 0
 
 
 async def _ready(args, settings: Settings, db: SessionFactory) -> int:
     failed = 0
-    async with db() as session, session.begin():
-        for article_id in args.ids:
-            a = await session.get(Article, article_id)
-            if a is None:
-                print(f"{article_id}: no such article")
-                failed += 1
-            elif len(a.title) > TITLE_MAX and not a.wechat_title:
-                print(f"{article_id}: title is {len(a.title)} characters (WeChat allows {TITLE_MAX}); "
-                      f"set one first: news edit {article_id} --wechat-title …")  # fmt: skip
-                failed += 1
-            elif a.status != "imported":
-                print(f"{article_id}: already {a.status}")
-            else:
-                a.status = "ready"
-                print(f"{article_id}: ready")
+    for o in await mark_ready(db, args.ids):
+        if o.outcome == "ready":
+            print(texts.READY.format(id=o.article_id))
+        elif o.outcome == "already":
+            print(texts.ALREADY.format(id=o.article_id, status=texts.STATUS.get(o.status, o.status)))
+        else:
+            failed += 1
+            print(texts.NO_ARTICLE.format(id=o.article_id) if o.outcome == "missing" else
+                  texts.TITLE_TOO_LONG.format(id=o.article_id, length=o.title_length, max=TITLE_MAX))  # fmt: skip
     return 1 if failed else 0
 
 
 async def _edit(args, settings: Settings, db: SessionFactory) -> int:
-    if args.wechat_title is not None and len(args.wechat_title.strip()) > TITLE_MAX:
-        print(
-            f"error: --wechat-title is {len(args.wechat_title.strip())} characters; WeChat allows {TITLE_MAX}"
-        )
+    problems = too_long(args.wechat_title, args.digest)
+    for p in problems:
+        print(texts.error(texts.FIELD_TOO_LONG.format(field=texts.FIELD_NAMES[p.field], length=p.length, max=p.limit)))
+    if problems:
         return 2
-    if args.digest is not None and len(args.digest.strip()) > DIGEST_MAX:
-        print(f"error: --digest is {len(args.digest.strip())} characters; WeChat allows {DIGEST_MAX}")
-        return 2
-    async with db() as session, session.begin():
-        a = await session.get(Article, args.id)
-        if a is None:
-            print(f"error: no article {args.id}")
-            return 1
-        if args.wechat_title is not None:
-            a.wechat_title = args.wechat_title.strip() or None
-        if args.digest is not None:
-            a.wechat_digest = args.digest.strip() or None
-        if args.tags is not None:
-            a.tags = [t.strip() for t in args.tags.replace("，", ",").split(",") if t.strip()]
-        a.updated_at = Clock().now()
+    a = await edit_article(db, args.id, Clock().now(), args.wechat_title, args.digest, args.tags)
+    if a is None:
+        print(texts.error(texts.NO_SUCH_ARTICLE.format(id=args.id)))
+        return 1
     print(_line(a))
     return 0
 
 
 async def _show(args, settings: Settings, db: SessionFactory) -> int:
-    async with db() as session:
-        a = await session.get(Article, args.id)
-        if a is None:
-            print(f"error: no article {args.id}")
-            return 1
-        images = (
-            await session.execute(
-                select(Image).join(ArticleImage, ArticleImage.image_id == Image.id)
-                .where(ArticleImage.article_id == a.id).order_by(ArticleImage.position)
-            )
-        ).scalars().all()  # fmt: skip
-    fields = [
-        ("id", a.id), ("title", a.title), ("wechat title", a.wechat_title or ""), ("date", a.published_at or ""),
-        ("source", a.source_name), ("author", a.author), ("url", a.source_url), ("status", a.status),
-        ("tags", ", ".join(a.tags or [])), ("digest", a.digest), ("wechat digest", a.wechat_digest or ""),
-        ("wechat url", a.wechat_url or ""), ("updated", a.updated_at.isoformat(timespec="seconds")),
-    ]  # fmt: skip
-    for name, value in fields:
-        print(f"{name:>13}: {value}")
-    for i, img in enumerate(images):
-        cover = " (cover)" if img.id == a.cover_image_id else ""
-        print(
-            f"{'image ' + str(i + 1):>13}: {img.path} {img.width}x{img.height} {img.size} B{cover} ← {img.original_url}"
-        )
+    found = await article_with_images(db, args.id)
+    if found is None:
+        print(texts.error(texts.NO_SUCH_ARTICLE.format(id=args.id)))
+        return 1
+    a, images = found
+    values = {
+        "id": a.id, "title": a.title, "wechat_title": a.wechat_title or "", "date": a.published_at or "",
+        "source": a.source_name, "author": a.author, "url": a.source_url,
+        "status": texts.STATUS.get(a.status, a.status), "tags": "、".join(a.tags or []), "digest": a.digest,
+        "wechat_digest": a.wechat_digest or "", "wechat_url": a.wechat_url or "",
+        "updated": shown_time(a.updated_at, settings.scheduler.timezone, "%Y-%m-%d %H:%M:%S"),
+    }  # fmt: skip
+    for key, value in values.items():
+        print(f"{texts.SHOW_FIELDS[key]}：{value}")
+    for i, img in enumerate(images, 1):
+        print(texts.IMAGE_LINE.format(n=i, path=img.path, width=img.width, height=img.height, size=img.size,
+                                      cover=texts.COVER if img.id == a.cover_image_id else "", url=img.original_url))
     print()
     print(a.body_text)
     return 0

@@ -1,5 +1,5 @@
 """Demo articles for `make run`: federation news written for this project, with pictures drawn
-locally with Pillow. Loading twice changes nothing (same pages, same images, same hashes)."""
+locally with Pillow. Only added, never updated: an article that exists is left as it is."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from datetime import date
 
 from PIL import Image as PILImage
 from PIL import ImageDraw
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Services
 from store.content.extract import Extracted, block_text, make_digest
@@ -76,15 +78,32 @@ def _extracted(slug: str, title: str, when: date, source: str, paragraphs: list[
                      tags=["新闻动态"])  # fmt: skip
 
 
-async def load_demo(services: Services) -> str:
+def demo_urls() -> list[str]:
+    return [f"{BASE}{slug}.html" for slug, *_ in DEMO]
+
+
+async def demo_complete(session: AsyncSession) -> bool:
+    """Every demo article is in the database."""
+    urls = demo_urls()
+    found = await session.scalar(select(func.count()).select_from(Article).where(Article.source_url.in_(urls)))
+    return found == len(urls)
+
+
+async def load_demo(services: Services) -> int:
+    """Add the demo articles not stored yet, marked ready for the scheduler; an article that exists is
+    never touched. Returns how many were added. (store/demo.py decides whether to call this at all.)"""
+    async with services.db() as session:
+        known = set(await session.scalars(select(Article.source_url).where(Article.source_url.in_(demo_urls()))))
     importer = Importer(services.settings, services.db, services.clock, http=None)
-    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    added = 0
     for i, (slug, title, when, source, colour, paragraphs) in enumerate(DEMO):
         x = _extracted(slug, title, when, source, paragraphs)
+        if x.url in known:
+            continue
         data = await asyncio.to_thread(picture, colour, i)
         outcome, article_id = await importer.save(x, image_data={x.images[0]: data})
-        counts[outcome] += 1
-        if outcome == "added":  # ready for the scheduler; later runs leave editors' choices alone
+        if outcome == "added":
+            added += 1
             async with services.db() as session, session.begin():
                 (await session.get(Article, article_id)).status = "ready"
-    return f"news: {len(DEMO)} articles (added {counts['added']}, updated {counts['updated']}, unchanged {counts['unchanged']})"
+    return added

@@ -1,79 +1,69 @@
 """`main.py members …`: import, list, show, export and retire member units; issue binding codes;
-see and revoke bindings. Editors' commands: they show private fields."""
+see and revoke bindings. Editors' commands: they show private fields. A unit is named the way
+followers name it (store/members/find.py); when that fits several, the editor chooses."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
-from bot.clock import Clock
+from bot.clock import Clock, local_time, shown_time, zone_label
 from bot.config import Settings
 from store.db import SessionFactory, make_engine, make_session_factory
 from store.members import binding, texts
-from store.members.importer import FIELDS, HEADERS, ImportFileError, import_file, retire
+from store.members.find import find_unit, member_by_id
+from store.members.importer import import_file, retire
+from store.members.registry import export_table, history_of, list_units, write_table
 from store.members.status import local_today
-from store.models.members import Member, MemberHistory
+from store.members.table import FIELDS, HEADERS, ImportFileError
+from store.models.members import Member
+
+CHOICES_SHOWN = 10
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("members", parents=[common], help="the member registry and bindings")
+    p = sub.add_parser("members", parents=[common], help=texts.CLI_HELP)
     msub = p.add_subparsers(dest="members_command", required=True, metavar="ACTION")
 
     imp = msub.add_parser(
         "import",
         parents=[common],
-        help="import members from .xlsx or .csv (UTF-8 or GBK); exits 1 if any row was rejected",
-        description="Upsert member units by credit code. Headers: "
-        + "、".join(h[0] for h in HEADERS.values()),
+        help=texts.CLI_IMPORT_HELP,
+        description=texts.CLI_IMPORT_DESCRIPTION + "、".join(h[0] for h in HEADERS.values()),
     )
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    imp.add_argument("file", type=Path, metavar="FILE", help=texts.CLI_IMPORT_FILE)
+    imp.add_argument("--dry-run", action="store_true", help=texts.CLI_DRY_RUN)
     imp.set_defaults(func=_run(_import))
 
-    ls = msub.add_parser("list", parents=[common], help="list member units")
-    ls.add_argument("--all", action="store_true", help="include units that left")
+    ls = msub.add_parser("list", parents=[common], help=texts.CLI_LIST_HELP)
+    ls.add_argument("--all", action="store_true", help=texts.CLI_LIST_ALL)
     ls.set_defaults(func=_run(_list))
 
-    show = msub.add_parser("show", parents=[common], help="one unit with its history")
-    show.add_argument("code", help="unified social credit code")
-    show.set_defaults(func=_run(_show))
-
-    exp = msub.add_parser(
-        "export", parents=[common], help="write all units to .csv or .xlsx (import's format)"
-    )
-    exp.add_argument("file", type=Path)
+    exp = msub.add_parser("export", parents=[common], help=texts.CLI_EXPORT_HELP)
+    exp.add_argument("file", type=Path, metavar="FILE", help=texts.CLI_EXPORT_FILE)
     exp.set_defaults(func=_run(_export))
 
-    ret = msub.add_parser("retire", parents=[common], help="mark a unit that left the federation")
-    ret.add_argument("code")
-    ret.set_defaults(func=_run(_retire))
-
-    bc = msub.add_parser(
-        "bind-code", parents=[common], help="issue a one-time code that binds a follower to this unit"
-    )
-    bc.add_argument("code")
-    bc.set_defaults(func=_run(_bind_code))
-
-    bs = msub.add_parser("bindings", parents=[common], help="a unit's bound followers and binding log")
-    bs.add_argument("code")
-    bs.set_defaults(func=_run(_bindings))
-
-    ub = msub.add_parser("unbind", parents=[common], help="revoke a follower's binding to a unit")
-    ub.add_argument("code")
-    ub.add_argument("openid")
-    ub.set_defaults(func=_run(_unbind))
+    for name, help_, func in (
+        ("show", texts.CLI_SHOW_HELP, _show),
+        ("retire", texts.CLI_RETIRE_HELP, _retire),
+        ("bind-code", texts.CLI_BIND_CODE_HELP, _bind_code),
+        ("bindings", texts.CLI_BINDINGS_HELP, _bindings),
+        ("unbind", texts.CLI_UNBIND_HELP, _unbind),
+    ):
+        cmd = msub.add_parser(name, parents=[common], help=help_, description=help_)
+        cmd.add_argument("unit", metavar="UNIT", help=texts.CLI_UNIT)
+        if name == "unbind":
+            cmd.add_argument("openid", metavar="OPENID", help=texts.CLI_OPENID)
+        cmd.set_defaults(func=_run(func, takes_unit=True))
 
 
-def _run(command):
+def _run(command, takes_unit: bool = False):
     def func(args, settings: Settings) -> int:
-        return asyncio.run(_with_db(command, args, settings))
+        return asyncio.run(_with_db(command, args, settings, takes_unit))
 
     return func
 
@@ -87,127 +77,159 @@ async def _database(settings: Settings) -> AsyncIterator[SessionFactory]:
         await engine.dispose()
 
 
-async def _with_db(command, args, settings: Settings) -> int:
+async def _with_db(command, args, settings: Settings, takes_unit: bool) -> int:
     async with _database(settings) as db:
-        try:
+        if not takes_unit:
             return await command(args, settings, db, Clock())
-        except binding.MemberNotFound:  # every command that takes a CODE says the same
-            print(f"no member with credit code {args.code}")
+        member = await _unit(args.unit, settings, db)
+        if member is None:
             return 1
+        try:
+            return await command(args, settings, db, Clock(), member)
+        except binding.MemberNotFound:  # the unit vanished between finding and using it
+            print(texts.CLI_NO_SUCH_CODE.format(code=member.credit_code))
+            return 1
+
+
+async def _unit(query: str, settings: Settings, db: SessionFactory) -> Member | None:
+    """The unit `query` names; when several fit (or only a guess does), the editor picks one at the
+    terminal. Without a terminal to ask on, the candidates are listed and nothing is done."""
+    found = await find_unit(db, query, settings.members.roles)
+    if found.member is not None:
+        return found.member
+    if found.bad_code:
+        print(texts.CLI_BAD_CODE.format(query=query))
+        return None
+    if not found.candidates:
+        print(texts.cli_not_found(query, found.suggestions))
+        return None
+    shown = found.candidates[:CHOICES_SHOWN]
+    print(texts.CLI_CHOICES.format(query=query))
+    for n, e in enumerate(shown, 1):
+        print(texts.CLI_CHOICE_LINE.format(n=n, name=e.name, code=e.credit_code, left=texts.CLI_LEFT if e.retired else ""))
+    if not sys.stdin.isatty():
+        print(texts.CLI_CHOOSE_AGAIN)
+        return None
+    try:
+        answer = (await asyncio.to_thread(input, texts.CLI_ASK)).strip()
+    except EOFError:
+        answer = ""
+    if not answer:
+        print(texts.CLI_CANCELLED)
+        return None
+    if not (answer.isdigit() and 1 <= int(answer) <= len(shown)):
+        print(texts.CLI_NOT_A_CHOICE.format(answer=answer))
+        return None
+    return await member_by_id(db, shown[int(answer) - 1].id)
 
 
 async def _import(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
     now = clock.now()
     try:
         report = await import_file(
-            db, args.file, now, local_today(now, settings.scheduler.timezone), dry_run=args.dry_run
+            db,
+            args.file,
+            now,
+            local_today(now, settings.scheduler.timezone),
+            settings.members.roles,
+            dry_run=args.dry_run,
         )
     except (ImportFileError, OSError) as e:
-        print(f"{args.file}: {e}")
+        print(texts.CLI_FILE_ERROR.format(file=args.file, error=texts.file_problem(e)))
         return 2
     print(report.summary())
     return 0 if report.ok else 1
 
 
-async def _members(db: SessionFactory, include_retired: bool = True) -> list[Member]:
-    async with db() as session:
-        query = select(Member).order_by(Member.name)
-        if not include_retired:
-            query = query.where(Member.retired.is_(False))
-        return list(await session.scalars(query))
+def _cell(text: str, width: int) -> str:
+    """Pad to a display width: a Chinese character takes two columns."""
+    return text + " " * max(0, width - sum(2 if ord(c) > 0x2E80 else 1 for c in text))
 
 
 async def _list(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
-    members = await _members(db, include_retired=args.all)
+    members = await list_units(db, include_retired=args.all)
+    print(texts.CLI_LIST_HEADER)
     for m in members:
-        grade = f"{m.grade} ({m.grade_year})" if m.grade else "-"
-        left = "  [已退会]" if m.retired else ""
-        print(f"{m.credit_code}  {m.role:<8} {grade:<10} {m.name}{left}")
-    print(f"{len(members)} units")
+        grade = f"{m.grade}（{m.grade_year}）" if m.grade else texts.CLI_NO_GRADE
+        print(texts.CLI_LIST_LINE.format(code=m.credit_code, role=_cell(m.role, 14), grade=_cell(grade, 11),
+                                         name=m.name, left=texts.CLI_LEFT if m.retired else ""))
+    print(texts.CLI_LIST_TOTAL.format(n=len(members)))
     return 0
 
 
-async def _show(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
-    async with db() as session:
-        m = await binding.find_member(session, args.code)
-        history = list(
-            await session.scalars(
-                select(MemberHistory).where(MemberHistory.member_id == m.id).order_by(MemberHistory.id)
-            )
-        )
+def _day(at, settings: Settings) -> str:
+    return local_time(at, settings.scheduler.timezone, "%Y-%m-%d")
+
+
+async def _show(args, settings: Settings, db: SessionFactory, clock: Clock, m: Member) -> int:
+    history = await history_of(db, m.id)
     for f in FIELDS:
         value = getattr(m, f)
         print(f"{texts.FIELD_NAMES[f]}：{'' if value is None else value}")
-    print(f"已退会：{'是（' + m.retired_at.date().isoformat() + '）' if m.retired else '否'}")
+    retired = texts.CLI_RETIRED_YES.format(date=_day(m.retired_at, settings)) if m.retired else texts.CLI_RETIRED_NO
+    print(f"{texts.FIELD_NAMES['retired']}：{retired}")
+    if history:
+        zone = settings.scheduler.timezone
+        print(texts.CLI_HISTORY.format(zone=zone_label(zone)))
     for h in history:
-        print(
-            f"  {h.changed_at:%Y-%m-%d %H:%M} {h.source}: {texts.FIELD_NAMES.get(h.field, h.field)} {h.old_value} → {h.new_value}"
-        )
+        print(texts.CLI_HISTORY_LINE.format(
+            at=local_time(h.changed_at, settings.scheduler.timezone), source=texts.history_source(h.source),
+            field=texts.FIELD_NAMES.get(h.field, h.field), old=texts.shown_value(h.field, h.old_value),
+            new=texts.shown_value(h.field, h.new_value)))  # fmt: skip
     return 0
-
-
-def _write_table(path: Path, rows: list[list]) -> None:
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook()
-        for row in rows:
-            wb.active.append(row)
-        wb.save(path)
-    else:
-        with path.open("w", encoding="utf-8-sig", newline="") as f:  # BOM: Excel opens it as UTF-8
-            csv.writer(f).writerows(rows)
 
 
 async def _export(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
-    members = await _members(db, include_retired=False)
-    rows = [[HEADERS[f][0] for f in FIELDS]]
-    for m in members:
-        rows.append(["" if getattr(m, f) is None else str(getattr(m, f)) for f in FIELDS])
-    await asyncio.to_thread(_write_table, args.file, rows)
-    print(f"{len(members)} units written to {args.file}")
+    members = await list_units(db, include_retired=False)
+    try:
+        await asyncio.to_thread(write_table, args.file, export_table(members))
+    except OSError as e:
+        print(texts.CLI_FILE_ERROR.format(file=args.file, error=texts.file_problem(e)))
+        return 2
+    print(texts.CLI_EXPORTED.format(n=len(members), file=args.file))
     return 0
 
 
-async def _retire(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
-    member = await retire(db, args.code, clock.now())
+async def _retire(args, settings: Settings, db: SessionFactory, clock: Clock, m: Member) -> int:
+    if m.retired:
+        print(texts.CLI_ALREADY_RETIRED.format(name=m.name, date=_day(m.retired_at, settings)))
+        return 0
+    member = await retire(db, m.credit_code, clock.now())
     if member is None:
-        print(f"no member with credit code {args.code}")
+        print(texts.CLI_NO_SUCH_CODE.format(code=m.credit_code))
         return 1
-    print(f"{member.name}: retired {member.retired_at:%Y-%m-%d}")
+    print(texts.CLI_RETIRED.format(name=member.name, date=_day(member.retired_at, settings)))
     return 0
 
 
-async def _bind_code(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
+async def _bind_code(args, settings: Settings, db: SessionFactory, clock: Clock, m: Member) -> int:
     code, member, expires = await binding.issue_code(
-        db, args.code, clock.now(), settings.members.bind_code_ttl_minutes
+        db, m.credit_code, clock.now(), settings.members.bind_code_ttl_minutes
     )
-    until = expires.astimezone(ZoneInfo(settings.scheduler.timezone))
-    print(f"{member.name}\nbinding code: {code}  (one use, valid until {until:%Y-%m-%d %H:%M})")
-    print(f"the follower sends: 绑定 {code}")
+    until = shown_time(expires, settings.scheduler.timezone)
+    print(texts.CLI_BIND_CODE.format(name=member.name, code=code, until=until))
     return 0
 
 
-async def _bindings(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
-    member, bindings, events = await binding.bindings_of(db, args.code)
+async def _bindings(args, settings: Settings, db: SessionFactory, clock: Clock, m: Member) -> int:
+    member, bindings, events = await binding.bindings_of(db, m.credit_code)
+    zone = settings.scheduler.timezone
     print(member.name)
     active = [b for b in bindings if b.revoked_at is None]
-    print(f"bound followers: {len(active)}")
+    print(texts.CLI_BOUND_FOLLOWERS.format(n=len(active), zone=zone_label(zone)))
     for b in active:
-        print(f"  {b.openid}  since {b.created_at:%Y-%m-%d %H:%M}")
-    print("log:")
+        print(texts.CLI_BOUND_LINE.format(openid=b.openid, since=local_time(b.created_at, zone)))
+    print(texts.CLI_BINDING_LOG)
     for e in events:
-        print(f"  {e.at:%Y-%m-%d %H:%M}  {e.kind:<11} {e.openid}")
+        print(texts.CLI_BINDING_LOG_LINE.format(
+            at=local_time(e.at, zone), kind=texts.BINDING_KINDS.get(e.kind, e.kind), openid=e.openid))  # fmt: skip
+    if not events:
+        print(texts.CLI_NO_BINDING_LOG)
     return 0
 
 
-async def _unbind(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
-    async with db() as session:
-        member = await binding.find_member(session, args.code)
-    names = await binding.unbind(db, args.openid, clock.now(), member.id, kind="revoke")
-    print(
-        f"revoked: {args.openid} from {member.name}"
-        if names
-        else f"{args.openid} is not bound to {member.name}"
-    )
+async def _unbind(args, settings: Settings, db: SessionFactory, clock: Clock, m: Member) -> int:
+    names = await binding.unbind(db, args.openid, clock.now(), m.id, kind="revoke")
+    template = texts.CLI_UNBOUND if names else texts.CLI_NOT_BOUND
+    print(template.format(openid=args.openid, name=m.name))
     return 0 if names else 1

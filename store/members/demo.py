@@ -6,8 +6,13 @@ import random
 from datetime import date
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from store.members import credit_code
-from store.members.importer import ImportReport, MemberRow, upsert
+from store.members.importer import ImportReport, upsert
+from store.members.table import MemberRow
+from store.models.members import Member
 
 # (name, kind, role, region, division code, grade, grade year, dues paid through, joined)
 UNITS = [
@@ -210,9 +215,23 @@ def demo_rows() -> list[MemberRow]:
     return rows
 
 
-async def load_demo(services: Any) -> str:
-    """Add the demo units (a second run changes nothing)."""
-    now = services.clock.now()
+async def demo_complete(session: AsyncSession) -> bool:
+    """Every demo unit is in the registry."""
+    codes = [r.credit_code for r in demo_rows()]
+    found = await session.scalar(select(func.count()).select_from(Member).where(Member.credit_code.in_(codes)))
+    return found == len(codes)
+
+
+async def load_demo(services: Any) -> int:
+    """Add the demo units not in the registry yet; a unit that exists is never changed (its grade or
+    dues may be real). Returns how many were added. (store/demo.py decides whether to call this.)"""
+    rows = demo_rows()
+    async with services.db() as session:
+        known = set(
+            await session.scalars(
+                select(Member.credit_code).where(Member.credit_code.in_([r.credit_code for r in rows]))
+            )
+        )
     report = ImportReport(path="demo")
-    await upsert(services.db, demo_rows(), now, "demo", report)
-    return f"members: {len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged"
+    await upsert(services.db, [r for r in rows if r.credit_code not in known], services.clock.now(), "demo", report)
+    return len(report.added)

@@ -1,156 +1,26 @@
-"""Importing the member registry from a spreadsheet (.xlsx) or CSV (UTF-8 or GBK).
-
-Reading and checking happen off the event loop (`asyncio.to_thread`); writing is one transaction:
-every valid row is upserted by credit code, changed fields are kept as history, and a row with any
-problem is reported with its line number and reason and writes nothing. A credit code that appears
-twice in one file rejects both rows, since the file does not say which is right.
+"""Importing the member registry: a checked table (store/members/table.py, read off the event loop)
+written in one transaction. Every valid row is upserted by credit code, changed fields are kept as
+history, and a row with any problem is reported with its line number and reason and writes nothing;
+so is a row whose name an existing unit holds under another code (a mistyped code would otherwise
+add a second unit of that name). Leaving is said explicitly (`retire`), never by a missing row.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
-import re
-import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.db import SessionFactory
 from store.members import credit_code, texts
-from store.members.index import bump_version
+from store.members.index import bump_version, normalize
+from store.members.table import MemberRow, Rejected, parse_file
 from store.models.members import Member, MemberHistory
-
-FIELDS = (
-    "name",
-    "credit_code",
-    "kind",
-    "role",
-    "joined_on",
-    "grade",
-    "grade_year",
-    "dues_paid_through",
-    "region",
-    "contact_person",
-    "contact_phone",
-)
-
-# Header spellings seen in members' spreadsheets → field. Headers are compared after removing
-# spaces, brackets and case, so "联系电话（手机）" needs only "联系电话手机".
-HEADERS = {
-    "name": [
-        "单位名称",
-        "名称",
-        "会员单位",
-        "会员单位名称",
-        "单位",
-        "组织名称",
-        "社会组织名称",
-        "name",
-        "unitname",
-        "unit",
-    ],
-    "credit_code": ["统一社会信用代码", "社会信用代码", "信用代码", "统一代码", "creditcode", "uscc", "code"],
-    "kind": ["单位类型", "类型", "组织类型", "社会组织类型", "单位性质", "kind", "type"],
-    "role": [
-        "会员类别",
-        "会员类型",
-        "会员级别",
-        "类别",
-        "职务",
-        "会内职务",
-        "role",
-        "membership",
-        "membertype",
-    ],
-    "joined_on": ["入会时间", "入会日期", "入会年份", "加入时间", "joined", "joindate", "joinedon"],
-    "grade": ["评估等级", "等级", "社会组织评估等级", "grade", "rating"],
-    "grade_year": ["评估年度", "评估年份", "评估时间", "等级年度", "获评年度", "gradeyear", "ratingyear"],
-    "dues_paid_through": [
-        "会费缴至",
-        "会费缴纳至",
-        "会费缴至年度",
-        "会费已缴至",
-        "缴费至",
-        "duespaidthrough",
-        "dues",
-        "duesyear",
-    ],
-    "region": ["所在地区", "地区", "所在地", "区域", "region", "area", "city"],
-    "contact_person": ["联系人", "联系人姓名", "contact", "contactperson"],
-    "contact_phone": [
-        "联系电话",
-        "电话",
-        "联系方式",
-        "手机",
-        "联系人电话",
-        "联系电话手机",
-        "phone",
-        "tel",
-        "contactphone",
-    ],
-}
-_HEADER_FIELD = {h: f for f, names in HEADERS.items() for h in names}
-
-ROLES = ("会长单位", "常务副会长单位", "副会长单位", "理事单位", "会员单位")
-ROLE_ALIASES = {
-    **{r: r for r in ROLES},
-    **{r.removesuffix("单位"): r for r in ROLES},
-    "常务理事单位": "理事单位",
-    "常务理事": "理事单位",
-    "普通会员": "会员单位",
-    "president": "会长单位",
-    "executivevicepresident": "常务副会长单位",
-    "vicepresident": "副会长单位",
-    "director": "理事单位",
-    "council": "理事单位",
-    "member": "会员单位",
-}
-KINDS = ("社会团体", "基金会", "社会服务机构")
-KIND_ALIASES = {
-    **{k: k for k in KINDS},
-    "社团": "社会团体",
-    "民办非企业单位": "社会服务机构",
-    "民非": "社会服务机构",
-    "socialgroup": "社会团体",
-    "association": "社会团体",
-    "foundation": "基金会",
-    "socialserviceagency": "社会服务机构",
-}
-GRADES = ("5A", "4A", "3A", "2A", "1A")
-_NO_GRADE = {"", "无", "未评估", "未评", "暂无", "-", "—", "none", "n/a"}
-_CN_DIGITS = {"五": "5", "四": "4", "三": "3", "二": "2", "一": "1"}
-FIRST_YEAR = 1949  # the registry holds nothing older than the People's Republic
-
-
-@dataclass(frozen=True)
-class MemberRow:
-    """One checked row: every field normalised, ready to write."""
-
-    line: int
-    name: str
-    credit_code: str
-    kind: str
-    role: str
-    joined_on: date | None
-    grade: str | None
-    grade_year: int | None
-    dues_paid_through: int | None
-    region: str
-    contact_person: str
-    contact_phone: str
-
-    def values(self) -> dict:
-        return {f: getattr(self, f) for f in FIELDS}
-
-
-@dataclass(frozen=True)
-class Rejected:
-    line: int
-    reason: str
 
 
 @dataclass
@@ -178,232 +48,6 @@ class ImportReport:
         return texts.import_summary(self)
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (format, encoding, no header); nothing was imported."""
-
-
-# --- reading ---------------------------------------------------------------------------------------
-
-
-def _header_key(text: object) -> str:
-    t = unicodedata.normalize("NFKC", str(text or "")).lower()
-    return re.sub(r"[\s()（）\[\]【】_\-:：*]", "", t)
-
-
-def _decode(data: bytes) -> str:
-    # UTF-8 (with or without BOM) is tried first: GBK bytes almost never decode as UTF-8, while
-    # UTF-8 bytes often decode as GBK into nonsense. GB18030 is GBK's superset.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError(texts.IMPORT_BAD_ENCODING)
-
-
-def _read_csv(path: Path) -> list[tuple[int, list]]:
-    text = _decode(path.read_bytes())
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    rows = []
-    start = 1
-    for cells in reader:
-        rows.append((start, cells))
-        start = reader.line_num + 1  # a quoted cell may span lines: report where the row starts
-    return rows
-
-
-def _read_xlsx(path: Path) -> list[tuple[int, list]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises several types for a file that is not a workbook
-        raise ImportFileError(texts.import_bad_xlsx(e)) from None
-    try:
-        sheet = wb.worksheets[0]
-        return [(n, list(cells)) for n, cells in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    finally:
-        wb.close()
-
-
-def read_table(path: Path) -> tuple[dict[int, str], list[tuple[int, list]]]:
-    """(column index → field, data rows with their line numbers). The header is the first non-empty row."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = _read_csv(path)
-    elif suffix in (".xlsx", ".xlsm"):
-        rows = _read_xlsx(path)
-    else:
-        raise ImportFileError(texts.import_bad_suffix(path.suffix))
-    rows = [(n, cells) for n, cells in rows if any(_cell(c) for c in cells)]
-    if not rows:
-        raise ImportFileError(texts.IMPORT_EMPTY)
-    _, header = rows[0]
-    columns: dict[int, str] = {}
-    for i, h in enumerate(header):
-        f = _HEADER_FIELD.get(_header_key(h))
-        if f and f not in columns.values():
-            columns[i] = f
-    missing = [f for f in ("name", "credit_code", "role") if f not in columns.values()]
-    if missing:
-        raise ImportFileError(texts.import_missing_columns([HEADERS[f][0] for f in missing]))
-    return columns, rows[1:]
-
-
-# --- checking --------------------------------------------------------------------------------------
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
-
-
-def _year(text: str, label: str, this_year: int, ahead: int) -> int | None:
-    if not text:
-        return None
-    found = re.fullmatch(r"(\d{4})(?:\s*年(?:度)?)?", text) or re.match(r"(\d{4})[-/.年]", text)
-    if not found:
-        raise ValueError(texts.bad_year(label, text))
-    year = int(found.group(1))
-    if not FIRST_YEAR <= year <= this_year + ahead:
-        raise ValueError(texts.year_out_of_range(label, year))
-    return year
-
-
-def _date(value: object, today: date) -> date | None:
-    if isinstance(value, datetime):
-        result = value.date()
-    elif isinstance(value, date):
-        result = value
-    else:
-        text = _cell(value)
-        if not text:
-            return None
-        found = re.fullmatch(r"(\d{4})(?:[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?)?年?", text)
-        if not found:
-            raise ValueError(texts.bad_date(text))
-        y, m, d = (int(g) if g else 1 for g in found.groups())
-        try:
-            result = date(y, m, d)
-        except ValueError:
-            raise ValueError(texts.bad_date(text)) from None
-    if not (FIRST_YEAR <= result.year and result <= today):
-        raise ValueError(texts.date_out_of_range(result))
-    return result
-
-
-def _grade(text: str) -> str | None:
-    t = text.upper().replace("级", "").replace(" ", "")
-    if t.lower() in _NO_GRADE:
-        return None
-    t = _CN_DIGITS.get(t[:1], t[:1]) + t[1:] if t else t
-    if re.fullmatch(r"A{1,5}", t):
-        t = f"{len(t)}A"
-    if t not in GRADES:
-        raise ValueError(texts.bad_grade(text))
-    return t
-
-
-def check_row(line: int, raw: dict[str, object], today: date) -> MemberRow:
-    """Normalise and validate one row; ValueError says what is wrong (in Chinese, for the report)."""
-    cell = {f: _cell(raw.get(f)) for f in FIELDS}
-    problems: list[str] = []
-
-    name = re.sub(r"\s+", "", cell["name"])
-    if not name:
-        problems.append(texts.MISSING_NAME)
-    elif len(name) > 200:
-        problems.append(texts.NAME_TOO_LONG)
-
-    code = credit_code.normalize(cell["credit_code"])
-    if not code:
-        problems.append(texts.MISSING_CODE)
-    elif why := credit_code.problem(code):
-        problems.append(texts.bad_code(cell["credit_code"], why))
-
-    role = ROLE_ALIASES.get(_header_key(cell["role"]))
-    if role is None:
-        problems.append(texts.bad_role(cell["role"], ROLES))
-
-    kind = KIND_ALIASES.get(_header_key(cell["kind"]))
-    if kind is None and not cell["kind"] and not problems:
-        kind = credit_code.KIND_OF_DIGIT.get(code[1])  # the code's type digit says it
-    if kind is None:
-        problems.append(texts.bad_kind(cell["kind"], KINDS))
-
-    values: dict[str, object] = {}
-    for f, parse in (
-        ("joined_on", lambda: _date(raw.get("joined_on"), today)),
-        ("grade", lambda: _grade(cell["grade"])),
-        ("grade_year", lambda: _year(cell["grade_year"], "评估年度", today.year, 0)),
-        ("dues_paid_through", lambda: _year(cell["dues_paid_through"], "会费缴至", today.year, 10)),
-    ):
-        try:
-            values[f] = parse()
-        except ValueError as e:
-            problems.append(str(e))
-    if not problems:
-        if values["grade"] and values["grade_year"] is None:
-            problems.append(texts.GRADE_WITHOUT_YEAR)
-        if values["grade_year"] is not None and not values["grade"]:
-            problems.append(texts.YEAR_WITHOUT_GRADE)
-
-    phone = cell["contact_phone"]
-    if phone and not re.fullmatch(r"[\d+\-() 、,，/转]{5,50}", phone):
-        problems.append(texts.bad_phone(phone))
-    if problems:
-        raise ValueError("；".join(problems))
-    return MemberRow(
-        line=line,
-        name=name,
-        credit_code=code,
-        kind=kind,
-        role=role,
-        region=cell["region"][:100],
-        contact_person=cell["contact_person"][:50],
-        contact_phone=phone,
-        **values,
-    )
-
-
-def parse_file(path: Path, today: date) -> tuple[int, list[MemberRow], list[Rejected]]:
-    """Read and check every row (sync: run it in a thread). Returns (rows read, good, rejected)."""
-    columns, data = read_table(path)
-    checked: list[tuple[int, str, MemberRow | str]] = []  # (line, code as written, row or reason)
-    for line, cells in data:
-        raw = {f: cells[i] for i, f in columns.items() if i < len(cells)}
-        code = credit_code.normalize(_cell(raw.get("credit_code")))
-        try:
-            checked.append((line, code, check_row(line, raw, today)))
-        except ValueError as e:
-            checked.append((line, code, str(e)))
-    lines_of: dict[str, list[int]] = {}
-    for line, code, _ in checked:
-        if code:
-            lines_of.setdefault(code, []).append(line)
-    good: list[MemberRow] = []
-    rejected: list[Rejected] = []
-    for line, code, result in checked:
-        if code and len(lines_of[code]) > 1:
-            # The file says two things about one unit and does not say which is right: neither is taken.
-            reasons = [texts.duplicate_code(code, lines_of[code])]
-            reasons += [result] if isinstance(result, str) else []
-            rejected.append(Rejected(line, "；".join(reasons)))
-        elif isinstance(result, str):
-            rejected.append(Rejected(line, result))
-        else:
-            good.append(result)
-    rejected.sort(key=lambda r: r.line)
-    return len(data), good, rejected
-
-
 # --- writing ---------------------------------------------------------------------------------------
 
 
@@ -412,11 +56,17 @@ def _shown(value: object) -> str | None:
 
 
 async def import_file(
-    db: SessionFactory, path: str | Path, now: datetime, today: date, dry_run: bool = False
+    db: SessionFactory,
+    path: str | Path,
+    now: datetime,
+    today: date,
+    roles: Sequence[str],
+    dry_run: bool = False,
 ) -> ImportReport:
-    """Import `path` into the registry (all valid rows in one transaction); see the module docstring."""
+    """Import `path` into the registry (all valid rows in one transaction); see the module docstring.
+    `roles`: the federation's roles (`[members] roles`)."""
     path = Path(path)
-    rows_read, good, rejected = await asyncio.to_thread(parse_file, path, today)
+    rows_read, good, rejected = await asyncio.to_thread(parse_file, path, today, roles)
     report = ImportReport(path=str(path), rows=rows_read, rejected=rejected, dry_run=dry_run)
     await upsert(db, good, now, f"import {path.name}"[:300], report)
     return report
@@ -426,8 +76,15 @@ async def upsert(
     db: SessionFactory, rows: list[MemberRow], now: datetime, source: str, report: ImportReport
 ) -> None:
     """Add or update members by credit code in one transaction, keeping each changed field as history
-    (`source` says what changed it); with `report.dry_run` nothing is written."""
+    (`source` says what changed it); with `report.dry_run` nothing is written. A row that would give
+    its name to a second unit is rejected (`_name_taken`)."""
     async with db() as session:
+        taken = await _name_taken(session, rows)
+        report.rejected = sorted(
+            [*report.rejected, *(Rejected(r.line, taken[r.line]) for r in rows if r.line in taken)],
+            key=lambda r: r.line,
+        )
+        rows = [r for r in rows if r.line not in taken]
         codes = [row.credit_code for row in rows]
         existing: dict[str, Member] = {}
         for chunk in range(0, len(codes), 500):  # stay under the databases' bound-parameter limits
@@ -467,6 +124,23 @@ async def upsert(
         else:
             await bump_version(session, now)
             await session.commit()
+
+
+async def _name_taken(session: AsyncSession, rows: list[MemberRow]) -> dict[int, str]:
+    """Line → reason for rows whose name is an active unit's under another code (not itself in the
+    file, where it may be renamed): the code is likely mistyped, and adding the row would show
+    followers two units of one name."""
+    in_file = {row.credit_code for row in rows}
+    owner: dict[str, str] = {}
+    for name, code in await session.execute(select(Member.name, Member.credit_code).where(Member.retired.is_(False))):
+        if code not in in_file:
+            owner[normalize(name)] = code
+    taken = {}
+    for row in rows:
+        other = owner.get(normalize(row.name))
+        if other is not None and other != row.credit_code:
+            taken[row.line] = texts.name_taken(row.name, other)
+    return taken
 
 
 async def retire(db: SessionFactory, code: str, now: datetime) -> Member | None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -30,7 +32,10 @@ from store.models.members import Member, MemberRegistry
 CHECK_EVERY_SECONDS = 1.0
 MAX_INITIALS = 32  # spellings of one name's initials kept when several characters are heteronyms
 MIN_TYPO_LENGTH = 4  # shorter names are too close to each other for "one character off" to mean much
-ROLE_ORDER = {"会长单位": 0, "常务副会长单位": 1, "副会长单位": 2, "理事单位": 3, "会员单位": 4}
+# A suggestion for a name we do not know must share this much of what distinguishes the query (its
+# characters weighted by rarity in the registry, its province and city left out): "火星协会" shares
+# only the 协会 every other unit has, and gets no suggestion.
+SUGGEST_FLOOR = 0.6
 
 PROVINCES = (
     "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 "
@@ -148,6 +153,11 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+def _share(weights: dict[str, float], name: str) -> float:
+    total = sum(weights.values())
+    return sum(w for ch, w in weights.items() if ch in name) / total if total else 0.0
+
+
 @dataclass
 class MemberIndex:
     entries: dict[int, Entry] = field(default_factory=dict)
@@ -158,11 +168,14 @@ class MemberIndex:
     deletions: dict[str, set[str]] = field(default_factory=dict)  # one character deleted → name keys
     by_bigram: dict[str, set[int]] = field(default_factory=dict)
     names: list[tuple[str, int]] = field(default_factory=list)
+    char_count: Counter[str] = field(default_factory=Counter)  # character → names that contain it
+    role_rank: dict[str, int] = field(default_factory=dict)  # `[members] roles`, highest first
 
     @classmethod
-    def build(cls, entries: list[Entry]) -> MemberIndex:
-        """Build from entries (CPU work: run it in a thread for a large registry)."""
-        index = cls()
+    def build(cls, entries: list[Entry], roles: Sequence[str] = ()) -> MemberIndex:
+        """Build from entries (CPU work: run it in a thread for a large registry); `roles` ranks
+        units of one name length (`[members] roles`, highest first)."""
+        index = cls(role_rank={r: n for n, r in enumerate(roles)})
         for e in entries:
             index.entries[e.id] = e
             index.by_code[e.credit_code] = e
@@ -180,6 +193,7 @@ class MemberIndex:
                         index.deletions.setdefault(d, set()).add(key)
             for bigram in _bigrams(name):
                 index.by_bigram.setdefault(bigram, set()).add(e.id)
+            index.char_count.update(set(name))
         return index
 
     def __len__(self) -> int:
@@ -187,7 +201,7 @@ class MemberIndex:
 
     def _ranked(self, ids) -> tuple[Entry, ...]:
         found = [self.entries[i] for i in set(ids)]
-        found.sort(key=lambda e: (e.retired, len(e.name), ROLE_ORDER.get(e.role, 9), e.name))
+        found.sort(key=lambda e: (e.retired, len(e.name), self.role_rank.get(e.role, len(self.role_rank)), e.name))
         return tuple(found)
 
     def _ids_of_key(self, key: str) -> set[int]:
@@ -224,7 +238,8 @@ class MemberIndex:
         return Result("none", suggestions=self.closest(q))
 
     def closest(self, q: str, limit: int = 3) -> tuple[Entry, ...]:
-        """The names sharing the most character pairs with `q`, rare pairs counting more."""
+        """The names sharing the most character pairs with `q`, rare pairs counting more, among those
+        that share at least SUGGEST_FLOOR of what distinguishes `q` (`similarity`)."""
         scores: Counter[int] = Counter()
         for bigram in _bigrams(q):
             posting = self.by_bigram.get(bigram, ())
@@ -232,8 +247,26 @@ class MemberIndex:
                 weight = 1.0 / len(posting)
                 for i in posting:
                     scores[i] += 1.0 + weight
-        best = sorted(scores.items(), key=lambda kv: (-kv[1], len(self.entries[kv[0]].name)))[:limit]
-        return tuple(self.entries[i] for i, _ in best)
+        best = sorted(scores.items(), key=lambda kv: (-kv[1], len(self.entries[kv[0]].name)))
+        weights = self._weights(q)
+        out = []
+        for i, _ in best[: limit * 10]:
+            if _share(weights, normalize(self.entries[i].name)) >= SUGGEST_FLOOR:
+                out.append(self.entries[i])
+                if len(out) == limit:
+                    break
+        return tuple(out)
+
+    def similarity(self, q: str, name: str) -> float:
+        """How much of `q` `name` contains (both normalised), 0 to 1: see `_weights`."""
+        return _share(self._weights(q), name)
+
+    def _weights(self, q: str) -> dict[str, float]:
+        """What distinguishes `q`: its characters once its province and city are left out (an
+        alias), each weighted by how rare it is among the registry's names."""
+        core = min(aliases(q) | {q}, key=len)
+        n = len(self.entries) or 1
+        return {ch: math.log(1 + n / max(1, self.char_count[ch])) for ch in set(core)}
 
     def unique(self, query: str) -> Entry | None:
         """The unit this text names on its own (a full name, an alias or a credit code that fits
@@ -287,9 +320,16 @@ async def load_entries(session: AsyncSession) -> list[Entry]:
 class MemberLookup:
     """One process's index, rebuilt when the registry version changes."""
 
-    def __init__(self, db: SessionFactory, clock: Clock, check_every: float = CHECK_EVERY_SECONDS) -> None:
+    def __init__(
+        self,
+        db: SessionFactory,
+        clock: Clock,
+        check_every: float = CHECK_EVERY_SECONDS,
+        roles: Sequence[str] = (),
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.roles = tuple(roles)
         self.check_every = check_every
         self.index: MemberIndex | None = None
         self.version = -1
@@ -311,7 +351,7 @@ class MemberLookup:
                     else:
                         entries = None
                 if entries is not None:
-                    self.index = await asyncio.to_thread(MemberIndex.build, entries)
+                    self.index = await asyncio.to_thread(MemberIndex.build, entries, self.roles)
                     self.version = version
                 self._checked = self.clock.monotonic()
         assert self.index is not None
@@ -325,5 +365,7 @@ def lookup_for(services: Any) -> MemberLookup:
     """The process's lookup (made on first use and kept in `services.extra["members"]`)."""
     lookup = services.extra.get("members")
     if lookup is None:
-        lookup = services.extra["members"] = MemberLookup(services.db, services.clock)
+        lookup = services.extra["members"] = MemberLookup(
+            services.db, services.clock, roles=services.settings.members.roles
+        )
     return lookup

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 # --- help lines (帮助) -------------------------------------------------------------------------------
 
 HELP_LOOKUP = "会员 单位名称：查询某单位是否为会员及其评估等级（也可直接发送单位全称或统一社会信用代码）"
-HELP_BIND = "绑定 绑定码：把你的微信绑定到本单位（绑定码向总会秘书处索取）"
+HELP_BIND = "绑定 绑定码：把您的微信绑定到本单位（绑定码向总会秘书处索取）"
 HELP_STATUS = "我的状态：查看已绑定单位的会费、评估有效期与联系人"
 HELP_UNBIND = "解绑：解除与单位的绑定"
 
@@ -95,15 +95,15 @@ def not_found(query: str, suggestions: Iterable[Entry]) -> str:
 
 BIND_USAGE = "请发送“绑定 绑定码”，绑定码向总会秘书处索取。"
 BIND_LIMITED = "尝试次数过多，请一小时后再试。"
-NOT_BOUND = "你还没有绑定会员单位。请向总会秘书处索取绑定码，然后发送“绑定 绑定码”。"
-UNBIND_NONE = "你没有绑定任何会员单位。"
+NOT_BOUND = "您还没有绑定会员单位。请向总会秘书处索取绑定码，然后发送“绑定 绑定码”。"
+UNBIND_NONE = "您没有绑定任何会员单位。"
 
 
 def bind_outcome(status: str, member_name: str, attempts_left: int) -> str:
     if status == "bound":
         return f"绑定成功：{member_name}。发送“我的状态”查看本单位会费、评估有效期与联系人。"
     if status == "already":
-        return f"你已绑定 {member_name}，无需重复绑定。"
+        return f"您已绑定 {member_name}，无需重复绑定。"
     if status == "limited":
         return BIND_LIMITED
     reason = {
@@ -164,7 +164,10 @@ def bad_code(raw: str, why: str) -> str:
 def bad_role(raw: str, roles: Sequence[str]) -> str:
     if not raw:
         return "缺少会员类别"
-    return f"未知的会员类别“{raw}”（应为 {'、'.join(roles)}）"
+    return (
+        f"未知的会员类别“{raw}”（应为 {'、'.join(roles)}；如本会确有此类别，请把它加到 config.toml 的 "
+        "[members] roles 中）"
+    )
 
 
 def bad_kind(raw: str, kinds: Sequence[str]) -> str:
@@ -201,6 +204,20 @@ def duplicate_code(code: str, lines: Sequence[int]) -> str:
     return f"统一社会信用代码 {code} 在文件中重复出现（第 {'、'.join(map(str, lines))} 行），两行均未导入"
 
 
+def duplicate_name(name: str, lines: Sequence[int]) -> str:
+    return (
+        f"单位名称“{name}”在文件中以不同的统一社会信用代码出现（第 {'、'.join(map(str, lines))} 行），"
+        "其中的代码可能有误，这几行均未导入"
+    )
+
+
+def name_taken(name: str, other_code: str) -> str:
+    return (
+        f"已有同名单位“{name}”（统一社会信用代码 {other_code}），本行的代码可能填错了，未导入；"
+        f"若该单位确已换用新代码，请先运行 members retire {other_code}，再导入"
+    )
+
+
 def _value(v: object) -> str:
     if v is None or v == "":
         return "（空）"
@@ -226,3 +243,95 @@ def import_summary(report: ImportReport) -> str:
     for r in report.rejected:
         lines.append(f"  ✗ 第 {r.line} 行：{r.reason}")
     return "\n".join(lines)
+
+
+# --- the `main.py members` commands (editors) --------------------------------------------------------
+
+CLI_HELP = "会员单位名录与粉丝绑定"
+CLI_UNIT = "单位：全称、简称、拼音首字母或 18 位统一社会信用代码（有多家符合时列出供选择）"
+CLI_IMPORT_HELP = "从 .xlsx 或 .csv（UTF-8 或 GBK）导入会员单位；有被拒绝的行时退出码为 1"
+CLI_IMPORT_DESCRIPTION = "按统一社会信用代码新增或更新会员单位。可识别的表头："
+CLI_IMPORT_FILE = "要导入的 .xlsx 或 .csv 文件"
+CLI_DRY_RUN = "只显示会有哪些变化，不写入"
+CLI_LIST_HELP = "列出会员单位"
+CLI_LIST_ALL = "也列出已退会的单位"
+CLI_SHOW_HELP = "查看一家单位的全部信息和变更记录"
+CLI_EXPORT_HELP = "把全部在册单位写入 .csv 或 .xlsx（与导入的格式相同）"
+CLI_EXPORT_FILE = "要写入的 .csv 或 .xlsx 文件"
+CLI_RETIRE_HELP = "把一家单位标记为已退会"
+CLI_BIND_CODE_HELP = "生成一次性绑定码：该单位的工作人员发送“绑定 绑定码”即把微信绑定到本单位"
+CLI_BINDINGS_HELP = "一家单位已绑定的粉丝和绑定记录"
+CLI_UNBIND_HELP = "解除某位粉丝与一家单位的绑定"
+CLI_OPENID = "粉丝的 openid（见 members bindings）"
+
+CLI_FILE_ERROR = "{file}：{error}"
+CLI_LIST_HEADER = "统一社会信用代码      会员类别        评估等级     单位名称"
+CLI_LIST_LINE = "{code}  {role}  {grade}  {name}{left}"
+CLI_NO_GRADE = "未评估"
+CLI_LEFT = "  [已退会]"
+CLI_LIST_TOTAL = "共 {n} 家"
+CLI_RETIRED_YES = "是（{date}）"
+CLI_RETIRED_NO = "否"
+CLI_HISTORY = "变更记录（时间为{zone}）："
+CLI_HISTORY_LINE = "  {at}  {source}：{field} {old} → {new}"
+CLI_EXPORTED = "已将 {n} 家单位写入 {file}"
+CLI_RETIRED = "{name}：已标记为退会（{date}）"
+CLI_ALREADY_RETIRED = "{name} 已于 {date} 退会，未作修改"
+CLI_BIND_CODE = (
+    "{name}\n绑定码：{code}（只能使用一次，有效期至 {until}）\n"
+    "请该单位的工作人员向公众号发送：绑定 {code}"
+)
+CLI_BOUND_FOLLOWERS = "已绑定的粉丝：{n} 位（时间为{zone}）"
+CLI_BOUND_LINE = "  {openid}  {since} 起"
+CLI_BINDING_LOG = "绑定记录："
+CLI_BINDING_LOG_LINE = "  {at}  {kind}  {openid}"
+CLI_NO_BINDING_LOG = "  （无）"
+BINDING_KINDS = {"bind": "绑定", "unbind": "粉丝自行解绑", "revoke": "编辑解除", "unsubscribe": "取消关注"}
+CLI_UNBOUND = "已解除 {openid} 与 {name} 的绑定"
+CLI_NOT_BOUND = "{openid} 没有绑定 {name}"
+CLI_NO_SUCH_CODE = "没有统一社会信用代码为 {code} 的单位"
+
+CLI_BAD_CODE = "“{query}”像是统一社会信用代码，但校验位不对，请核对。"
+CLI_CHOICES = "“{query}”可能指以下单位："
+CLI_CHOICE_LINE = "  {n}. {name}  {code}{left}"
+CLI_ASK = "请输入序号（直接回车取消）："
+CLI_CHOOSE_AGAIN = "请用其中一家的统一社会信用代码或全称再运行一次。"
+CLI_CANCELLED = "已取消，未作任何修改。"
+CLI_NOT_A_CHOICE = "“{answer}”不是列表中的序号，未作任何修改。"
+
+
+def file_problem(error: Exception) -> str:
+    """A file that cannot be read or written, in words (an ImportFileError already is)."""
+    if isinstance(error, FileNotFoundError):
+        return "找不到这个文件或它所在的文件夹"
+    if isinstance(error, PermissionError):
+        return "没有权限读写这个文件"
+    if isinstance(error, IsADirectoryError):
+        return "这是一个文件夹，不是文件"
+    if isinstance(error, OSError):
+        return f"无法读写这个文件（{error.strerror or error}）"
+    return str(error)
+
+
+def cli_not_found(query: str, suggestions: Iterable[Entry]) -> str:
+    names = [f"{e.name}（{e.credit_code}）" for e in suggestions]
+    text = f"没有找到“{query}”。"
+    if names:
+        text += "您是不是要找：\n" + "\n".join(f"  · {n}" for n in names)
+    return text
+
+
+def history_source(source: str) -> str:
+    """What changed a field, as stored ("import x.csv", "retire", "demo"), in words."""
+    if source.startswith("import "):
+        return f"导入 {source.removeprefix('import ')}"
+    return {"retire": "标记退会", "demo": "演示数据"}.get(source, source)
+
+
+def shown_value(field: str, value: str | None) -> str:
+    """A value of the change history (stored as text) in words."""
+    if value is None or value == "":
+        return "（空）"
+    if field == "retired":
+        return "是" if value == "True" else "否"
+    return value
