@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import re
 import sys
 
@@ -114,6 +115,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 def _run(coro_fn):
     def command(args, settings: Settings) -> int:
         from bot.app import open_services
+
+        # What the command did is printed in words; the modules' progress lines are for `serve`'s log.
+        logging.getLogger().setLevel(logging.WARNING)
 
         async def main() -> int:
             async with open_services(settings) as services:

@@ -86,7 +86,9 @@ def approval(services: Services, push: Push, rows: list[PushPreview]) -> Notice:
         elif mine.status == "sent":
             line = texts.NOTICE_PREVIEW_YOURS
         else:
-            line = texts.NOTICE_PREVIEW_NOT_YOURS.format(cause=mine.error_reason, cmd=texts.CMD, id=push.id)
+            # The cause speaks of the recipient; this editor is the recipient.
+            cause = (mine.error_reason or "").replace("对方", "您")
+            line = texts.NOTICE_PREVIEW_NOT_YOURS.format(cause=cause, cmd=texts.CMD, id=push.id)
         return texts.NOTICE_APPROVAL.format(preview=line, **_fmt(services, push))
 
     return "approval", text

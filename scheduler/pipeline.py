@@ -162,7 +162,8 @@ class Pipeline(OutcomeSteps):
             await self.save(push, next_run_at=None, where=(Push.approved_by.is_(None),),
                             notice=notify.approval(self.services, push, rows))
             return
-        await self.save(push, "approved", detail=texts.EV_APPROVED.format(by=texts.BY.get(by, by)),
+        # The editor's approval has its own line already; an automatic one says so here.
+        await self.save(push, "approved", detail="" if push.approved_by else texts.EV_APPROVED.format(by=texts.BY[by]),
                         approved_by=by, next_run_at=self.clock.now(),
                         notice=None if push.approved_by else notify.scheduled(self.services, push))
 
