@@ -139,8 +139,9 @@ async def push_detail(services: Services, push_id: int, *, as_json: bool = False
         out.append(texts.CLI_SHOW_REASON.format(reason=push.error_reason))
     out.append(texts.CLI_SHOW_ARTICLES)
     for link in push.articles:
+        url = texts.CLI_SHOW_WITHDRAWN if push.state == "withdrawn" else link.url  # its page is gone
         out.append(f"  {link.position + 1}. #{link.article_id} {titles.get(link.article_id, texts.CLI_SHOW_DELETED)}"
-                   f"{'  ' + link.url if link.url else ''}")
+                   f"{'  ' + url if link.url else ''}")
     if rows:
         out.append(texts.CLI_SHOW_PREVIEWS)
         for r in rows:

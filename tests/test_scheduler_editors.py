@@ -250,6 +250,8 @@ async def test_withdraw_asks_first_and_withdrawn_articles_are_no_longer_publishe
         async with env.services.db() as s:
             arts = (await s.scalars(select(Article).where(Article.id.in_([1, 2])))).all()
     assert {(a.status, a.wechat_url) for a in arts} == {("withdrawn", None)}
+    code, out, _ = await cli("show", "1")
+    assert "已撤回" in out and "/s/" not in out  # no dead links offered
 
 
 # --- 8, 9. Chinese, one register, no internals, labelled times ------------------------------------
