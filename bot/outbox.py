@@ -21,7 +21,7 @@ from store.models.webhook import Follower
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["sent", "held"]
+Outcome = Literal["sent", "held", "closed"]
 
 
 def _locks(services: Services) -> dict[str, asyncio.Lock]:
@@ -49,8 +49,12 @@ async def _send(services: Services, openid: str, reply: Reply) -> None:
         await services.api.send_image(openid, reply.media_id)
 
 
-async def deliver(services: Services, openid: str, reply: Reply | list[Reply]) -> Outcome:
-    """Send now if the window allows, else hold for the follower's next message."""
+async def deliver(
+    services: Services, openid: str, reply: Reply | list[Reply], *, hold_if_closed: bool = True
+) -> Outcome:
+    """Send now if the window allows, else hold for the follower's next message. With
+    `hold_if_closed=False` (the scheduler's editor notices, which it keeps and re-checks itself)
+    nothing is sent unless all of it can be, and "closed" means nothing was held either."""
     items = [p for r in (reply if isinstance(reply, list) else [reply]) for p in expand(r)]
     if not items:
         return "sent"
@@ -58,6 +62,8 @@ async def deliver(services: Services, openid: str, reply: Reply | list[Reply]) -
     lock = _locks(services).setdefault(openid, asyncio.Lock())
     async with lock:  # counters and order per follower
         follower = await store.get(openid)
+        if not hold_if_closed and (follower.held or store.capacity(follower) < len(items)):
+            return "closed"
         if follower.held:
             # Something older is waiting: going first would reorder the conversation.
             await hold(services, openid, items, follower)
@@ -71,6 +77,8 @@ async def deliver(services: Services, openid: str, reply: Reply | list[Reply]) -
             except Exception as e:
                 log.warning("customer-service send to %s failed (%s); holding the reply", openid, e)
                 store.close_windows(follower)
+                if not hold_if_closed:
+                    return "closed"
                 await hold(services, openid, items[i:], follower)
                 return "held"
             kind, content = render.describe(item)

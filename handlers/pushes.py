@@ -52,12 +52,10 @@ async def on_publish_finished(message: Any, ctx: Context) -> None:
     if message.status == 1:  # still publishing: not an outcome
         return None
     urls = [u.url for u in sorted(message.article_urls, key=lambda u: u.idx)]
-    reason = texts.REASON_PUBLISH_STATUS.get(message.status, f"publish_status {message.status}")
-    if message.fail_idx:
-        reason += f"（第 {', '.join(map(str, message.fail_idx))} 篇）"
+    # A failure's reason (with the refused articles' titles) is worded by the pipeline.
     finished = await Pipeline(ctx.services, "webhook").finish(
         push, message.status == 0, article_id=message.article_id or None, urls=urls,
-        code=message.status, reason=reason)
+        code=message.status, fail_idx=list(message.fail_idx or []))
     log.info("push %s: PUBLISHJOBFINISH status %s%s", push.id, message.status, "" if finished else " (already finished)")
     return None
 
@@ -72,7 +70,7 @@ async def on_mass_finished(message: Any, ctx: Context) -> None:
     if push.state == "confirming" and not message.succeeded:
         reason = texts.REASON_CONFIRM_TIMEOUT
     else:
-        reason = texts.REASON_MASS_STATUS.format(status=message.status)
+        reason = texts.mass_failure(message.status, push.id)
     finished = await Pipeline(ctx.services, "webhook").finish(
         push, message.succeeded, urls=urls, reason=reason,
         article_id=None)

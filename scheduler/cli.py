@@ -1,74 +1,114 @@
-"""`main.py push …`: editors plan, inspect and steer pushes.
+"""`main.py push …`: editors plan, inspect and steer pushes. A face over scheduler/editing.py (the
+operations and their rules) and scheduler/report.py (what is shown); the words are scheduler/texts.py.
 
-Which process does the WeChat work: `create`, `edit`, `approve`, `cancel`, `retry` and `compose` only
-change the database; the running `serve` (its scheduler ticks every `tick_seconds`) then drafts,
-previews, submits and tidies up. `push run` does that work once in this process instead (safe next to
-a running `serve`: pushes are claimed). `withdraw` calls WeChat itself, to answer whether it worked.
+Which process does the WeChat work: `create`, `edit`, `approve`, `send-now`, `cancel`, `retry` and
+`ack` only change the database; the running `serve` then drafts, previews, submits and tidies up.
+`push run` does that work once in this process instead (safe next to a running `serve`: pushes are
+claimed). `preview` and `withdraw` call WeChat themselves, to answer whether it worked.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import logging
+import re
 import sys
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
-
 from bot.config import Settings
-from scheduler import compose, editing, planning, texts
-from store.models.content import Article
-from store.models.pushes import Notification, Push, PushEvent
+from scheduler import compose, editing, planning, report, texts
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        return super().add_usage(usage, actions, groups, texts.HELP_USAGE if prefix is None else prefix)
+
+
+# argparse's own messages (it has no translation hook short of gettext for the whole process).
+_ARG_ERRORS = [
+    (r"the following arguments are required: (?P<names>.+)", texts.ARG_REQUIRED),
+    (r"argument (?P<name>\S+): invalid \w+ value: (?P<value>.+)", texts.ARG_INVALID_INT),
+    (r"argument (?P<name>\S+): invalid choice: (?P<value>\S+) \(choose from (?P<choices>.+)\)", texts.ARG_INVALID_CHOICE),
+    (r"argument (?P<a>\S+): not allowed with argument (?P<b>\S+)", texts.ARG_EXCLUSIVE),
+    (r"argument (?P<name>\S+): expected one argument", texts.ARG_EXPECTED_ONE),
+]
+
+
+def _arg_error(parser: argparse.ArgumentParser):
+    def error(message: str):
+        for pattern, text in _ARG_ERRORS:
+            if m := re.fullmatch(pattern, message):
+                message = text.format(**{k: v.replace("'", "").replace(", ", "、") for k, v in m.groupdict().items()})
+                break
+        else:
+            message = texts.ARG_OTHER.format(message=message)
+        parser.print_usage(sys.stderr)
+        parser.exit(2, texts.CLI_ERROR.format(e=message) + texts.ARG_HINT.format(prog=parser.prog) + "\n")
+
+    return error
+
+
+def _parser(sub, name: str, help: str, description: str | None = None,
+            config: bool = True) -> tuple[argparse.ArgumentParser, ...]:
+    """A parser with Chinese headings and errors: (parser, its positionals group, its options group)."""
+    p = sub.add_parser(name, help=help, description=description or help, add_help=False, formatter_class=_Formatter)
+    p.error = _arg_error(p)  # argparse calls self.error(); an instance attribute is its one seam
+    positionals = p.add_argument_group(texts.HELP_POSITIONALS)
+    opts = p.add_argument_group(texts.HELP_OPTIONS)
+    opts.add_argument("-h", "--help", action="help", help=texts.HELP_H)
+    if config:  # on each action only: a subcommand's default would override one given before it
+        opts.add_argument("--config", default="config.toml", metavar="文件", help=texts.HELP_CONFIG)
+    return p, positionals, opts
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    push = sub.add_parser("push", parents=[common], help="plan, approve and inspect article pushes",
-                          description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ps = push.add_subparsers(dest="push_command", required=True, metavar="ACTION")
+    push, _, _ = _parser(sub, "push", texts.HELP_PUSH, texts.DESCRIPTION, config=False)
+    ps = push.add_subparsers(dest="push_command", required=True, metavar="操作", title=texts.HELP_ACTIONS,
+                             help=texts.HELP_ACTIONS_LINE)
+    cmd = texts.HELP_CMD
 
-    def options(p: argparse.ArgumentParser, required: bool) -> None:
-        p.add_argument("--articles", required=required, help="article ids in order, e.g. 3,1,2 (1–8)")
-        when = p.add_mutually_exclusive_group()
-        when.add_argument("--at", help='pinned time "YYYY-MM-DD HH:MM" in [scheduler] timezone')
-        when.add_argument("--next-slot", action="store_true", help="the next free slot (the default)")
-        p.add_argument("--broadcast", action="store_true",
-                       help="mass-send to followers (default: publish silently, freepublish)")
-        p.add_argument("--tag", help="broadcast only to followers with this tag")
-        p.add_argument("--preview", action="store_true", help="send a preview to [editors] openids first")
-        link = p.add_mutually_exclusive_group()
-        link.add_argument("--source-url", help="阅读原文 link for every article (default: each article's source)")
-        link.add_argument("--no-source-url", action="store_true", help="no 阅读原文 link")
-        p.add_argument("--comments", action="store_true", help="open comments")
-        p.add_argument("--fans-only", action="store_true", help="only followers may comment")
-        p.add_argument("--send-ignore-reprint", action="store_true",
-                       help="broadcast even when judged a reprint (if the original allows reprinting)")
+    def options(o, required: bool) -> None:
+        o.add_argument("--articles", required=required, metavar="编号", help=texts.HELP_ARTICLES)
+        when = o.add_mutually_exclusive_group()
+        when.add_argument("--at", metavar="时间", help=texts.HELP_AT)
+        when.add_argument("--next-slot", action="store_true", help=texts.HELP_NEXT_SLOT)
+        o.add_argument("--broadcast", action="store_true", help=texts.HELP_BROADCAST)
+        o.add_argument("--tag", metavar="标签", help=texts.HELP_TAG)
+        o.add_argument("--preview", action="store_true", help=texts.HELP_PREVIEW)
+        link = o.add_mutually_exclusive_group()
+        link.add_argument("--source-url", metavar="链接", help=texts.HELP_SOURCE_URL)
+        link.add_argument("--no-source-url", action="store_true", help=texts.HELP_NO_SOURCE_URL)
+        o.add_argument("--comments", action="store_true", help=texts.HELP_COMMENTS)
+        o.add_argument("--fans-only", action="store_true", help=texts.HELP_FANS_ONLY)
+        o.add_argument("--send-ignore-reprint", action="store_true", help=texts.HELP_IGNORE_REPRINT)
 
-    p = ps.add_parser("create", parents=[common], help="plan a push (drafted by serve / push run)")
-    options(p, True)
+    def with_id(name: str, func, **defaults):
+        p, positionals, opts = _parser(ps, name, cmd[name])
+        positionals.add_argument("id", type=int, metavar="编号", help=texts.HELP_ID)
+        p.set_defaults(func=_run(func), **defaults)
+        return p, positionals, opts
+
+    p, _, opts = _parser(ps, "create", cmd["create"])
+    options(opts, True)
     p.set_defaults(func=_run(_create))
-    p = ps.add_parser("edit", parents=[common], help="change a push before it is submitted (redrafts)")
-    p.add_argument("id", type=int)
-    options(p, False)
-    p.set_defaults(func=_run(_edit))
-    p = ps.add_parser("list", parents=[common], help="pushes, newest first, with waiting notices")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("-n", type=int, default=50, help="how many (default 50)")
+    _, _, opts = with_id("edit", _edit)
+    options(opts, False)
+    p, _, opts = _parser(ps, "list", cmd["list"])
+    opts.add_argument("--json", action="store_true", help=texts.HELP_JSON)
+    opts.add_argument("-n", type=int, default=50, metavar="条数", help=texts.HELP_N)
     p.set_defaults(func=_run(_list))
-    p = ps.add_parser("show", parents=[common], help="one push with its timeline and notices")
-    p.add_argument("id", type=int)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_run(_show))
-    for name, text in (("approve", "approve a drafted push (or send a missed one now)"),
-                       ("cancel", "cancel a push that is not submitted yet"),
-                       ("retry", "send a failed push again (next attempt)"),
-                       ("withdraw", "delete a done push from WeChat (irreversible)")):
-        p = ps.add_parser(name, parents=[common], help=text)
-        p.add_argument("id", type=int)
-        p.set_defaults(func=_run(_action), action=name)
-    p = ps.add_parser("compose", parents=[common], help="run auto-drafting now")
+    _, _, opts = with_id("show", _show)
+    opts.add_argument("--json", action="store_true", help=texts.HELP_JSON)
+    _, _, opts = with_id("preview", _preview)
+    opts.add_argument("--to", nargs="+", metavar="OPENID", help=texts.HELP_TO)
+    for name, func in (("approve", _approve), ("cancel", _cancel), ("retry", _retry), ("ack", _ack)):
+        with_id(name, func)
+    for name, func in (("send-now", _send_now), ("withdraw", _withdraw)):
+        _, _, opts = with_id(name, func)
+        opts.add_argument("--yes", "-y", action="store_true", help=texts.HELP_YES)
+    p, _, _ = _parser(ps, "compose", cmd["compose"])
     p.set_defaults(func=_run(_compose))
-    p = ps.add_parser("run", parents=[common], help="do the due pipeline work now in this process")
+    p, _, _ = _parser(ps, "run", cmd["run"])
     p.set_defaults(func=_run(_tick))
 
 
@@ -76,12 +116,15 @@ def _run(coro_fn):
     def command(args, settings: Settings) -> int:
         from bot.app import open_services
 
+        # What the command did is printed in words; the modules' progress lines are for `serve`'s log.
+        logging.getLogger().setLevel(logging.WARNING)
+
         async def main() -> int:
             async with open_services(settings) as services:
                 try:
                     return await coro_fn(args, services) or 0
                 except (editing.EditError, planning.PlanningError) as e:
-                    print(f"错误：{e}", file=sys.stderr)
+                    print(texts.CLI_ERROR.format(e=e), file=sys.stderr)
                     return 1
 
         return asyncio.run(main())
@@ -89,7 +132,26 @@ def _run(coro_fn):
     return command
 
 
-def _spec(args, settings: Settings, base: Push | None = None) -> editing.PushSpec:
+async def _confirm(args, question: str) -> bool:
+    """--yes, or a "y" typed at a terminal; a script without --yes is refused, not answered for."""
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        print(texts.CLI_NEEDS_YES, file=sys.stderr)
+        return False
+    answer = await asyncio.to_thread(input, f"{question}{texts.CLI_YES_NO} ")
+    if answer.strip().lower() in ("y", "yes", "是", "确定"):
+        return True
+    print(texts.CLI_NOT_CONFIRMED)
+    return False
+
+
+def _fmt(push, settings: Settings) -> dict:
+    return dict(id=push.id, kind=texts.KIND[push.kind], count=len(push.articles), cmd=texts.CMD,
+                at=planning.show(push.planned_at, settings), attempt=push.attempt)
+
+
+def _spec(args, settings: Settings, base=None) -> editing.PushSpec:
     ids = editing.parse_ids(args.articles) if args.articles else [a.article_id for a in base.articles]
     kind = "broadcast" if args.broadcast else ("publish" if base is None else base.kind)
     source_url = "" if args.no_source_url else args.source_url
@@ -106,11 +168,9 @@ def _spec(args, settings: Settings, base: Push | None = None) -> editing.PushSpe
 
 async def _create(args, services) -> int:
     push = await editing.create(services, _spec(args, services.settings))
-    extra = "，需预览" if push.preview else ""
-    print(texts.CLI_CREATED.format(id=push.id, kind=texts.KIND[push.kind], count=len(push.articles),
-                                   at=planning.show(push.planned_at, services.settings),
-                                   zone=services.settings.scheduler.timezone, extra=extra))
-    print(texts.CLI_NEEDS_SERVE)
+    extra = texts.CLI_WITH_PREVIEW if push.preview else ""
+    print(texts.CLI_CREATED.format(extra=extra, **_fmt(push, services.settings)))
+    print(texts.CLI_NEEDS_SERVE.format(cmd=texts.CMD))
     return 0
 
 
@@ -118,17 +178,79 @@ async def _edit(args, services) -> int:
     base = await editing.get(services, args.id)
     before = base.state
     push = await editing.edit(services, args.id, _spec(args, services.settings, base))
-    redraft = push.state == "planned" and before != "planned"
-    print(texts.CLI_EDITED.format(id=push.id, redraft=texts.CLI_REDRAFT if redraft else ""))
+    extra = ""
+    if push.state == "planned" and before != "planned":
+        extra = texts.CLI_REDRAFT
+    elif before == "overdue":
+        extra = texts.CLI_BACK_ON_TIME
+    print(texts.CLI_EDITED.format(**_fmt(push, services.settings)) + extra)
+    if args.preview:
+        return await _preview_now(services, push.id, None)
     return 0
 
 
-async def _action(args, services) -> int:
-    fn = getattr(editing, args.action)
-    push = await fn(services, args.id)
-    message = {"approve": texts.CLI_APPROVED, "cancel": texts.CLI_CANCELLED, "retry": texts.CLI_RETRY,
-               "withdraw": texts.CLI_WITHDRAWN}[args.action]
-    print(message.format(id=push.id, attempt=push.attempt))
+async def _preview(args, services) -> int:
+    return await _preview_now(services, args.id, args.to)
+
+
+async def _preview_now(services, push_id: int, to: list[str] | None) -> int:
+    rows = await editing.preview(services, push_id, to)
+    if rows is None:
+        print(texts.PREVIEW_LATER.format(id=push_id, cmd=texts.CMD))
+        return 0
+    from scheduler import previews
+
+    for row in rows:
+        print(previews.line(row))
+    return 0 if all(r.status == "sent" for r in rows) else 1
+
+
+async def _approve(args, services) -> int:
+    push, changed = await editing.approve(services, args.id)
+    fmt = _fmt(push, services.settings)
+    if not changed:
+        print(texts.CLI_ALREADY_APPROVED.format(by=texts.BY.get(push.approved_by, push.approved_by), **fmt))
+    elif push.state in ("planned", "preparing"):
+        print(texts.CLI_APPROVED_EARLY.format(**fmt))
+    else:
+        print(texts.CLI_APPROVED.format(**fmt))
+    return 0
+
+
+async def _send_now(args, services) -> int:
+    push = await editing.get(services, args.id)
+    if not await _confirm(args, texts.CLI_SEND_NOW_ASK.format(**_fmt(push, services.settings))):
+        return 1
+    before = _fmt(push, services.settings)
+    push = await editing.send_now(services, args.id)
+    print(texts.CLI_SEND_NOW.format(**before))
+    return 0
+
+
+async def _cancel(args, services) -> int:
+    push = await editing.cancel(services, args.id)
+    print(texts.CLI_CANCELLED.format(id=push.id))
+    return 0
+
+
+async def _retry(args, services) -> int:
+    push = await editing.retry(services, args.id)
+    print(texts.CLI_RETRY.format(**_fmt(push, services.settings)))
+    return 0
+
+
+async def _ack(args, services) -> int:
+    n = await editing.ack(services, args.id)
+    print((texts.CLI_ACKED if n else texts.CLI_NOTHING_TO_ACK).format(id=args.id, n=n))
+    return 0
+
+
+async def _withdraw(args, services) -> int:
+    push = await editing.get(services, args.id)
+    if push.state == "done" and not await _confirm(args, texts.CLI_WITHDRAW_ASK.format(**_fmt(push, services.settings))):
+        return 1
+    push = await editing.withdraw(services, args.id)
+    print(texts.CLI_WITHDRAWN.format(id=push.id))
     return 0
 
 
@@ -137,94 +259,24 @@ async def _compose(args, services) -> int:
     if push is None:
         print(texts.CLI_NOTHING_TO_COMPOSE)
         return 0
-    print(texts.CLI_COMPOSED.format(id=push.id, count=len(push.articles),
-                                    at=planning.show(push.planned_at, services.settings)))
+    print(texts.CLI_COMPOSED.format(**_fmt(push, services.settings)))
     return 0
 
 
 async def _tick(args, services) -> int:
     from scheduler.service import Runner
 
-    n = await Runner(services).tick()
-    print(f"处理了 {n} 个到期的推送")
+    runner = Runner(services)
+    n = await runner.tick()
+    print(texts.CLI_TICK.format(n=n, sent=runner.notices_sent))
     return 0
 
 
-def _summary(push: Push, settings: Settings) -> dict:
-    return {
-        "id": push.id, "kind": push.kind, "state": push.state, "state_text": texts.STATE.get(push.state, push.state),
-        "planned_at": planning.show(push.planned_at, settings), "pinned": push.pinned,
-        "articles": [a.article_id for a in push.articles], "tag": push.tag_name, "preview": push.preview,
-        "approved_by": push.approved_by, "attempt": push.attempt, "media_id": push.media_id,
-        "publish_id": push.publish_id, "msg_id": push.msg_id, "clientmsgid": push.clientmsgid,
-        "error_code": push.error_code, "error_reason": push.error_reason,
-    }
-
-
 async def _list(args, services) -> int:
-    settings = services.settings
-    async with services.db() as s:
-        pushes = list((await s.scalars(select(Push).options(selectinload(Push.articles))
-                                       .order_by(Push.planned_at.desc(), Push.id.desc()).limit(args.n))).all())
-        waiting = dict((await s.execute(
-            select(Notification.push_id, func.count()).where(Notification.status.in_(("pending", "sending", "held")))
-            .group_by(Notification.push_id))).all())
-        notes = list((await s.scalars(select(Notification).where(
-            Notification.status.in_(("pending", "sending", "held", "failed"))).order_by(Notification.id))).all())
-    if args.json:
-        rows = [{**_summary(p, settings), "notices_waiting": waiting.get(p.id, 0)} for p in pushes]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return 0
-    if not pushes:
-        print("还没有推送")
-    for p in pushes:
-        err = f"  ✗ {p.error_reason}" if p.error_reason else ""
-        print(f"#{p.id:<5} {texts.KIND[p.kind]} {planning.show(p.planned_at, settings)}{' 📌' if p.pinned else ''}"
-              f"  {len(p.articles)} 篇  {texts.STATE.get(p.state, p.state)}{err}")
-    if notes:
-        print("\n未送达的编辑通知（会在编辑下一次发消息时作为回复送达）：")
-        for n in notes:
-            print(f"  #{n.push_id} → {n.openid} [{n.status}] {n.text.splitlines()[0]}")
+    print(await report.push_list(services, args.n, as_json=args.json))
     return 0
 
 
 async def _show(args, services) -> int:
-    settings = services.settings
-    push = await editing.get(services, args.id)
-    async with services.db() as s:
-        events = list((await s.scalars(select(PushEvent).where(PushEvent.push_id == push.id)
-                                       .order_by(PushEvent.at, PushEvent.id))).all())
-        notes = list((await s.scalars(select(Notification).where(Notification.push_id == push.id)
-                                      .order_by(Notification.id))).all())
-        ids = [a.article_id for a in push.articles]
-        titles = {a.id: a.wechat_title or a.title
-                  for a in (await s.scalars(select(Article).where(Article.id.in_(ids)))).all()}
-    if args.json:
-        out = _summary(push, settings)
-        out["timeline"] = [{"at": planning.show(e.at, settings), "kind": e.kind, "state": e.state,
-                            "detail": e.detail, "data": e.data} for e in events]
-        out["notices"] = [{"openid": n.openid, "kind": n.kind, "status": n.status, "text": n.text} for n in notes]
-        out["article_urls"] = [a.url for a in push.articles]
-        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
-        return 0
-    print(f"推送 #{push.id}：{texts.KIND[push.kind]}{'（标签 ' + push.tag_name + '）' if push.tag_name else ''}"
-          f"，{texts.STATE.get(push.state, push.state)}")
-    print(f"计划时间：{planning.show(push.planned_at, settings)}（{settings.scheduler.timezone}）"
-          f"{'，编辑指定' if push.pinned else ''}；第 {push.attempt} 次尝试")
-    if push.error_reason:
-        print(f"原因：{push.error_reason}")
-    for key in ("media_id", "publish_id", "msg_id", "clientmsgid", "article_id"):
-        if getattr(push, key):
-            print(f"{key}: {getattr(push, key)}")
-    print("文章：")
-    for link in push.articles:
-        print(f"  {link.position + 1}. #{link.article_id} {titles.get(link.article_id, '（已删除）')}"
-              f"{'  ' + link.url if link.url else ''}")
-    print("时间线：")
-    for e in events:
-        print(f"  {planning.show(e.at, settings)} [{e.kind}] {e.detail}")
-    if notes:
-        print("编辑通知：")
-        for n in notes:
-            print(f"  {n.openid} [{n.status}] {n.kind}: {n.text.splitlines()[0]}")
+    print(await report.push_detail(services, args.id, as_json=args.json))
     return 0

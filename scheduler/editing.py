@@ -1,10 +1,12 @@
-"""What editors do to pushes (create, edit, approve, cancel, retry, withdraw), as database changes
-with the checks that give a clear answer before anything is written. The WeChat work that follows
-is the pipeline's (run by `serve`, or `push run`); only `withdraw` calls WeChat itself.
+"""What editors do to pushes (create, edit, preview, approve, send now, cancel, retry, acknowledge,
+withdraw), as database changes with the checks that give a clear answer before anything is written.
+The CLI and the coming console both call these. The WeChat work that follows is the pipeline's (run
+by `serve`, or `push run`); only `preview` and `withdraw` call WeChat themselves, to answer at once.
 
-Every change is a conditional UPDATE on the push's state, so an editor's action and a running
-pipeline never both win: an edit or cancel bumps `revision`, and the pipeline's next transition,
-which expects the old one, gives up.
+Every change goes through scheduler/states.py (a conditional UPDATE on the push's state and
+revision), so an editor's action and a running pipeline never both win: an edit or cancel bumps
+`revision`, and the pipeline's next transition, which expects the old one, gives up. Nothing an
+editor does sends a push before its planned time except `send_now`, which says so.
 """
 
 from __future__ import annotations
@@ -12,18 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.context import Services
 from bot.errors import WeChatError
-from scheduler import planning, texts
+from scheduler import notify, planning, previews, states, texts
 from scheduler.drafts import check_fits
-from scheduler.pipeline import CANCELLABLE, release_articles
+from scheduler.states import CANCELLABLE, HAS_DRAFT, release_articles
 from store.models.content import Article
-from store.models.pushes import Push, PushArticle, PushEvent
+from store.models.pushes import Push, PushArticle, PushEvent, PushPreview
 
 MAX_ARTICLES = 8
 
@@ -70,9 +72,9 @@ async def _check_articles(services: Services, s: AsyncSession, ids: list[int], p
         raise EditError(texts.ERR_MISSING_ARTICLES.format(ids=",".join(map(str, missing))))
     for aid in ids:
         if rows[aid].status == "queued" and not await _in_push(s, aid, push_id):
-            raise Conflict(texts.ERR_NOT_READY.format(id=aid, status="queued（已在其他推送中）"))
+            raise Conflict(texts.ERR_ARTICLE_TAKEN.format(id=aid))
         if rows[aid].status == "imported":
-            raise EditError(texts.ERR_NOT_READY.format(id=aid, status=rows[aid].status))
+            raise EditError(texts.ERR_NOT_READY.format(id=aid))
         reason = await check_fits(services, rows[aid])
         if reason:
             raise EditError(reason)
@@ -92,7 +94,7 @@ async def _queue(s: AsyncSession, ids: list[int]) -> None:
     got = await s.execute(update(Article).where(Article.id.in_(ids), Article.status != "queued")
                           .values(status="queued"))
     if got.rowcount != len(ids):
-        raise Conflict(texts.ERR_NOT_READY.format(id=",".join(map(str, ids)), status="queued（已在其他推送中）"))
+        raise Conflict(texts.ERR_ARTICLE_TAKEN.format(id=",".join(map(str, ids))))
 
 
 async def _place(services: Services, s: AsyncSession, spec: PushSpec, exclude_id: int | None) -> tuple[datetime, bool]:
@@ -102,6 +104,10 @@ async def _place(services: Services, s: AsyncSession, spec: PushSpec, exclude_id
         return spec.at, True
     return await planning.next_free_slot(s, services.settings, kind=spec.kind, after=now,
                                          exclude_id=exclude_id), False
+
+
+def _by(by: str) -> str:
+    return texts.BY.get(by, by)
 
 
 def _check_account(services: Services, spec: PushSpec) -> None:
@@ -130,10 +136,10 @@ async def create(services: Services, spec: PushSpec, *, by: str = "cli", compose
             await s.flush()
             await _queue(s, spec.article_ids)
             s.add(PushEvent(push_id=push.id, at=now, kind="editor", state="planned",
-                            detail=f"创建（{by}）：文章 {','.join(map(str, spec.article_ids))}，"
-                                   f"计划 {planning.show(at, services.settings)}"))
+                            detail=texts.EV_CREATED.format(by=_by(by), ids=",".join(map(str, spec.article_ids)),
+                                                           at=planning.show(at, services.settings))))
     except IntegrityError:
-        raise Conflict("这次自动组稿已由另一个进程完成") from None
+        raise Conflict(texts.ERR_COMPOSED_ELSEWHERE) from None
     return push
 
 
@@ -145,34 +151,52 @@ async def get(services: Services, push_id: int) -> Push:
     return push
 
 
-async def _change(services: Services, push: Push, allowed: tuple[str, ...], action: str, detail: str,
-                  **values) -> None:
-    now = services.clock.now()
+def _refuse(push: Push, action: str) -> EditError:
+    return EditError(texts.ERR_STATE.format(id=push.id, state=texts.STATE[push.state], action=action))
+
+
+async def _change(services: Services, push: Push, allowed: tuple[str, ...], action: str, to: str | None,
+                  detail: str, **values) -> None:
+    """An editor's change through the one writer; "changed meanwhile" becomes a clear answer."""
     if push.state not in allowed:
-        raise EditError(texts.ERR_STATE.format(id=push.id, state=texts.STATE.get(push.state, push.state),
-                                               action=action))
-    async with services.db.begin() as s:
-        got = await s.execute(update(Push).where(Push.id == push.id, Push.state == push.state,
-                                                 Push.revision == push.revision)
-                              .values(updated_at=now, **values))
-        if got.rowcount != 1:
-            raise EditError(f"推送 #{push.id} 刚被修改，请重试")
-        s.add(PushEvent(push_id=push.id, at=now, kind="editor", state=values.get("state", push.state),
-                        detail=detail))
-        if values.get("state") == "cancelled":
-            await release_articles(s, push.id)
+        raise _refuse(push, action)
+    try:
+        await states.write(services, push, to, event_kind="editor", detail=detail, **values)
+    except states.Stale:
+        raise EditError(texts.ERR_CHANGED.format(id=push.id)) from None
 
 
-async def approve(services: Services, push_id: int, by: str = "cli") -> Push:
+async def approve(services: Services, push_id: int, by: str = "cli") -> tuple[Push, bool]:
+    """Approve a push for its planned time; (push, False) when it was approved already: then nothing
+    changes. Never sends early, and a missed push is not revived by an approval (see send_now)."""
+    push = await get(services, push_id)
+    if push.state == "overdue":
+        raise EditError(texts.CLI_OVERDUE_APPROVE.format(id=push.id, at=planning.show(push.planned_at, services.settings),
+                                                         cmd=texts.CMD))
+    if push.approved_by is not None and push.state in CANCELLABLE:
+        return push, False
+    # next_run_at: a push waiting for its approval moves on (to approved, and waits there for its time).
+    await _change(services, push, (states.S.PLANNED, states.S.PREPARING, states.S.DRAFTED, states.S.PREVIEWED),
+                  "批准", None, texts.EV_APPROVED.format(by=_by(by)), approved_by=by, next_run_at=services.clock.now())
+    return await get(services, push_id), True
+
+
+async def send_now(services: Services, push_id: int, by: str = "cli") -> Push:
+    """Send now instead of at the planned time (approving it if needed); a failed push is retried
+    at once. The only path that sends before the planned time."""
     push = await get(services, push_id)
     now = services.clock.now()
-    if push.state == "overdue":
-        # The slot was missed: approving again means "send now".
-        await _change(services, push, ("overdue",), "批准", f"批准（{by}）：错过的推送现在发送",
-                      state="approved", approved_by=by, planned_at=now, next_run_at=now,
-                      revision=push.revision + 1)
-    else:
-        await _change(services, push, CANCELLABLE, "批准", f"批准（{by}）", approved_by=by, next_run_at=now)
+    if push.state not in (*CANCELLABLE, states.S.FAILED):
+        raise _refuse(push, "立即发送")
+    if push.kind == "broadcast":
+        async with services.db() as s:
+            await planning.check_broadcast_quota(s, services.settings, at=now, exclude_id=push.id)
+    detail = texts.EV_SEND_NOW.format(by=_by(by), at=planning.show(push.planned_at, services.settings))
+    if push.state == states.S.FAILED:
+        return await _retry(services, push, by, at=now, pinned=True, detail=detail)
+    to = states.S.APPROVED if push.state == states.S.OVERDUE else None
+    await _change(services, push, (*CANCELLABLE,), "立即发送", to, detail, planned_at=now, pinned=True,
+                  approved_by=push.approved_by or by, next_run_at=now)
     return await get(services, push_id)
 
 
@@ -180,100 +204,166 @@ async def cancel(services: Services, push_id: int, by: str = "cli") -> Push:
     push = await get(services, push_id)
     now = services.clock.now()
     # next_run_at: the pipeline then deletes the draft from the draft box.
-    await _change(services, push, CANCELLABLE, "取消", f"取消（{by}）", state="cancelled",
+    await _change(services, push, CANCELLABLE, "取消", states.S.CANCELLED, texts.EV_CANCELLED.format(by=_by(by)),
                   revision=push.revision + 1, next_run_at=now if push.media_id else None,
                   claimed_by=None, claim_until=None, finished_at=now)
     return await get(services, push_id)
 
 
 async def retry(services: Services, push_id: int, by: str = "cli") -> Push:
-    """A failed push goes out again now: redrafted, and a broadcast with the next attempt number
-    (so its clientmsgid differs from the failed one's)."""
+    """A failed push goes out again at its planned time if that is still ahead, else at the next
+    free slot (`send_now` for at once): redrafted, and a broadcast with the next attempt number (so
+    its clientmsgid differs from the failed one's)."""
     push = await get(services, push_id)
+    if push.state != states.S.FAILED:
+        raise _refuse(push, "重试")
     now = services.clock.now()
     async with services.db() as s:
-        ids = [link.article_id for link in push.articles]
+        if push.planned_at > now:
+            at, pinned = push.planned_at, push.pinned
+            if push.kind == "broadcast":
+                await planning.check_broadcast_quota(s, services.settings, at=at, exclude_id=push.id)
+        else:
+            try:
+                at = await planning.next_free_slot(s, services.settings, kind=push.kind, after=now, exclude_id=push.id)
+            except planning.PlanningError as e:
+                raise EditError(f"{e}{texts.ERR_RETRY_NOW.format(cmd=texts.CMD, id=push.id)}") from None
+            pinned = False
+    return await _retry(services, push, by, at=at, pinned=pinned)
+
+
+async def _retry(services: Services, push: Push, by: str, *, at: datetime, pinned: bool, detail: str = "") -> Push:
+    ids = [link.article_id for link in push.articles]
+    async with services.db() as s:
         await _check_articles(services, s, ids, push.id)
-    await _change(services, push, ("failed",), "重试", f"重试（{by}），第 {push.attempt + 1} 次",
-                  state="planned", attempt=push.attempt + 1, revision=push.revision + 1, planned_at=now,
-                  next_run_at=now, error_code=None, error_reason=None, finished_at=None, clientmsgid=None,
-                  publish_id=None, msg_id=None, tag_id=None, retries=0, polls=0)
-    async with services.db.begin() as s:
+
+    async def take(s: AsyncSession) -> None:
         await _queue(s, ids)
-    return await get(services, push_id)
+
+    detail = (detail + "；" if detail else "") + texts.EV_RETRIED.format(
+        by=_by(by), attempt=push.attempt + 1, at=planning.show(at, services.settings))
+    await _change(services, push, (states.S.FAILED,), "重试", states.S.PLANNED, detail, also=take,
+                  attempt=push.attempt + 1, revision=push.revision + 1, planned_at=at, pinned=pinned,
+                  next_run_at=services.clock.now(), error_code=None, error_reason=None, finished_at=None,
+                  clientmsgid=None, publish_id=None, msg_id=None, tag_id=None, retries=0, polls=0)
+    return await get(services, push.id)
 
 
 async def edit(services: Services, push_id: int, spec: PushSpec, by: str = "cli") -> Push:
-    """Change what or when; an edit after drafting redrafts and needs approval again."""
+    """Change what or when; an edit after drafting redrafts and needs approval again. A missed push
+    given a new time waits for it again (approved as it was)."""
     push = await get(services, push_id)
     _check_account(services, spec)
+    if push.state not in CANCELLABLE:
+        raise _refuse(push, "修改")
     now = services.clock.now()
     old_ids = [link.article_id for link in push.articles]
     async with services.db.begin() as s:
         if spec.article_ids != old_ids:
             await _check_articles(services, s, spec.article_ids, push.id)
-        if spec.at is None and push.pinned and spec.kind == push.kind:
+        if spec.at is None and push.pinned and spec.kind == push.kind and push.state != states.S.OVERDUE:
             at, pinned = push.planned_at, True
         else:
             at, pinned = await _place(services, s, spec, push.id)
-    if push.state not in CANCELLABLE:
-        raise EditError(texts.ERR_STATE.format(id=push.id, state=texts.STATE.get(push.state, push.state),
-                                               action="修改"))
     content_changed = (spec.article_ids != old_ids or spec.kind != push.kind or spec.source_url != push.source_url
                        or spec.open_comment != push.open_comment
                        or spec.fans_only_comment != push.fans_only_comment)
-    redraft = content_changed and push.state != "planned"
+    redraft = content_changed and push.state != states.S.PLANNED
     values = dict(kind=spec.kind, planned_at=at, pinned=pinned, tag_name=spec.tag, tag_id=None,
                   source_url=spec.source_url, open_comment=spec.open_comment,
                   fans_only_comment=spec.fans_only_comment, send_ignore_reprint=spec.send_ignore_reprint,
                   preview=spec.preview, revision=push.revision + 1)
+    to = None
     if redraft:
-        values.update(state="planned", approved_by=None, next_run_at=now)
-    elif push.state == "approved":
+        to = states.S.PLANNED
+        values.update(approved_by=None, next_run_at=now)
+    elif push.state == states.S.OVERDUE:
+        to = states.S.APPROVED
         values.update(next_run_at=at)
-    async with services.db.begin() as s:
-        got = await s.execute(update(Push).where(Push.id == push.id, Push.state == push.state,
-                                                 Push.revision == push.revision)
-                              .values(updated_at=now, **values))
-        if got.rowcount != 1:
-            raise EditError(f"推送 #{push.id} 刚被修改，请重试")
-        if spec.article_ids != old_ids:
-            await release_articles(s, push.id)
-            for link in (await s.scalars(select(PushArticle).where(PushArticle.push_id == push.id))).all():
-                await s.delete(link)
-            await s.flush()
-            s.add_all(PushArticle(push_id=push.id, article_id=aid, position=i)
-                      for i, aid in enumerate(spec.article_ids))
-            await s.flush()
-            await _queue(s, spec.article_ids)
-        s.add(PushEvent(push_id=push.id, at=now, kind="editor", state=values.get("state", push.state),
-                        detail=f"修改（{by}）" + ("：将重新生成草稿" if redraft else "")))
+    elif push.state == states.S.APPROVED:
+        values.update(next_run_at=at)
+
+    async def relink(s: AsyncSession) -> None:
+        if spec.article_ids == old_ids:
+            return
+        await release_articles(s, push.id)
+        for link in (await s.scalars(select(PushArticle).where(PushArticle.push_id == push.id))).all():
+            await s.delete(link)
+        await s.flush()
+        s.add_all(PushArticle(push_id=push.id, article_id=aid, position=i) for i, aid in enumerate(spec.article_ids))
+        await s.flush()
+        await _queue(s, spec.article_ids)
+
+    notice = None
+    if (not redraft and push.state in (states.S.DRAFTED, states.S.PREVIEWED) and push.approved_by is None
+            and push.next_run_at is None and at != push.planned_at):
+        # The editors were asked to approve it for the old time: ask again for the new one.
+        notice = notify.approval(services, push, await previews.rows_of(services, push.id, push.revision))
+    await _change(services, push, CANCELLABLE, "修改", to,
+                  (texts.EV_REDRAFT if redraft else texts.EV_EDITED).format(by=_by(by)), also=relink,
+                  notice=notice, **values)
     return await get(services, push_id)
+
+
+async def preview(services: Services, push_id: int, openids: list[str] | None = None,
+                  by: str = "cli") -> list[PushPreview] | None:
+    """Send the current draft as a preview now, to `openids` or the editors; the outcome per
+    recipient. None when there is no draft yet: then the pipeline previews it once drafted."""
+    push = await get(services, push_id)
+    if push.state in (states.S.PLANNED, states.S.PREPARING):
+        if not push.preview:
+            await _change(services, push, (push.state,), "预览", None, texts.EV_EDITED.format(by=_by(by)), preview=True)
+        return None
+    if push.state not in HAS_DRAFT:
+        raise EditError(texts.ERR_NO_DRAFT.format(id=push.id, state=texts.STATE[push.state]))
+    recipients = openids or list(services.settings.editors.openids)
+    if not recipients:
+        raise EditError(texts.PREVIEW_NOBODY)
+    try:
+        rows = await previews.send(services, push, recipients, by=by)
+    except states.Stale:
+        raise EditError(texts.ERR_CHANGED.format(id=push.id)) from None
+    await states.record(services, push, texts.EV_PREVIEW.format(summary="；".join(previews.line(r) for r in rows)),
+                        kind="editor")
+    return rows
+
+
+async def ack(services: Services, push_id: int, by: str = "cli") -> int:
+    """An editor has seen the push's failure or missed-time notices (see notify.ack)."""
+    push = await get(services, push_id)
+    n = await notify.ack(services, push.id, by)
+    if n:
+        await states.record(services, push, texts.EV_ACKED.format(by=_by(by)), kind="editor")
+    return n
 
 
 async def withdraw(services: Services, push_id: int, by: str = "cli") -> Push:
     """Delete a done push from WeChat: the published article (freepublish/delete) or the broadcast's
-    article pages (mass/delete). Irreversible on WeChat's side."""
+    article pages (mass/delete). Irreversible on WeChat's side; the articles become "withdrawn"."""
     push = await get(services, push_id)
-    if push.state != "done":
-        raise EditError(texts.ERR_STATE.format(id=push.id, state=texts.STATE.get(push.state, push.state),
-                                               action="撤回"))
+    if push.state != states.S.DONE:
+        raise _refuse(push, "撤回")
     try:
         if push.kind == "publish":
             await services.api.publish_delete(push.article_id, 0)
-            call = f"freepublish/delete article_id {push.article_id}"
         else:
             await services.api.mass_delete(push.msg_id, 0)
-            call = f"message/mass/delete msg_id {push.msg_id}"
     except WeChatError as e:
-        async with services.db.begin() as s:
-            s.add(PushEvent(push_id=push.id, at=services.clock.now(), kind="wechat", state=push.state,
-                            detail=f"撤回失败 ✗ {e.code} {e.message}"))
-        raise EditError(texts.REASON_WECHAT.format(code=e.code, message=e.message)) from e
-    await _change(services, push, ("done",), "撤回", f"撤回（{by}）：{call}", state="withdrawn")
-    async with services.db.begin() as s:
-        urls = [link.url for link in push.articles if link.url]
+        await states.record(services, push, texts.EV_WITHDRAW_FAILED.format(cause=texts.cause(e.code, e.message)),
+                            {"errcode": e.code})
+        raise EditError(texts.explain(e.code, e.message)) from e
+    urls = [link.url for link in push.articles if link.url]
+    ids = [link.article_id for link in push.articles]
+
+    async def unpublish(s: AsyncSession) -> None:
+        # News replies must stop linking to a deleted page (they fall back to the source URL), and
+        # the articles no longer count as published.
+        await s.execute(update(Article).where(
+            Article.id.in_(ids), Article.status == "published",
+            or_(Article.wechat_url.is_(None), Article.wechat_url.in_(urls))).values(status="withdrawn"))
         if urls:
-            # News replies must stop linking to a deleted page; they fall back to the source URL.
             await s.execute(update(Article).where(Article.wechat_url.in_(urls)).values(wechat_url=None))
+
+    await _change(services, push, (states.S.DONE,), "撤回", states.S.WITHDRAWN, texts.EV_WITHDRAWN.format(by=_by(by)),
+                  data={"article_id": push.article_id, "msg_id": push.msg_id}, also=unpublish)
     return await get(services, push_id)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from scheduler import texts
 from store.models.pushes import Push
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -34,11 +35,19 @@ def zone(settings: Settings) -> ZoneInfo:
     return ZoneInfo(settings.scheduler.timezone)
 
 
-def show(dt: datetime | None, settings: Settings) -> str:
-    """A stored (UTC) time as editors read it: local to the scheduler's zone."""
+def zone_label(settings: Settings) -> str:
+    """How the zone is named next to a time: 北京时间 for China's zone, else its IANA name."""
+    name = settings.scheduler.timezone
+    return texts.ZONE_NAMES.get(name, f"{name} 时间")
+
+
+def show(dt: datetime | None, settings: Settings, *, label: bool = True) -> str:
+    """A stored (UTC) time as editors read it: in the scheduler's zone, labelled with it (unless a
+    heading labels a whole table)."""
     if dt is None:
         return "-"
-    return dt.astimezone(zone(settings)).strftime("%Y-%m-%d %H:%M")
+    local = dt.astimezone(zone(settings)).strftime("%Y-%m-%d %H:%M")
+    return f"{local}（{zone_label(settings)}）" if label else local
 
 
 def parse_local(text: str, settings: Settings) -> datetime:
@@ -49,7 +58,7 @@ def parse_local(text: str, settings: Settings) -> datetime:
             return datetime.strptime(text, fmt).replace(tzinfo=zone(settings))
         except ValueError:
             continue
-    raise PlanningError(f"时间格式不对：{text!r}，应为 “YYYY-MM-DD HH:MM”（{settings.scheduler.timezone}）")
+    raise PlanningError(texts.ERR_TIME_FORMAT.format(text=text, zone=zone_label(settings)))
 
 
 def _slot_clock_times(settings: Settings) -> dict[int, list[time]]:
@@ -57,11 +66,11 @@ def _slot_clock_times(settings: Settings) -> dict[int, list[time]]:
     for day, values in settings.scheduler.slots.items():
         key = day.strip().lower()[:3]
         if key not in WEEKDAYS:
-            raise PlanningError(f"[scheduler] slots: unknown weekday {day!r} (use mon..sun)")
+            raise PlanningError(texts.ERR_SLOT_DAY.format(day=day))
         try:
             out[WEEKDAYS.index(key)] = sorted(time.fromisoformat(v) for v in values)
-        except ValueError as e:
-            raise PlanningError(f"[scheduler] slots.{day}: {e} (use \"HH:MM\")") from None
+        except ValueError:
+            raise PlanningError(texts.ERR_SLOT_TIME.format(day=day, values=values)) from None
     return out
 
 
@@ -131,7 +140,7 @@ async def next_free_slot(
     """The first configured slot after `after` that holds no other push and, for a broadcast, keeps
     the account within its broadcast quota. Raises PlanningError when there is none."""
     if not settings.scheduler.slots:
-        raise PlanningError("没有配置发送时段：请在 config.toml 的 [scheduler] slots 中设置，或用 --at 指定时间")
+        raise PlanningError(texts.ERR_NO_SLOTS)
     # A month back covers the service account's calendar-month quota.
     others = await _occupied(session, after - timedelta(days=32), exclude_id)
     taken = {p.planned_at for p in others}
@@ -141,7 +150,41 @@ async def next_free_slot(
         if kind == "broadcast" and not broadcast_allowed(settings, at, others):
             continue
         return at
-    raise PlanningError(f"{HORIZON_DAYS} 天内没有空闲的发送时段")
+    raise PlanningError(texts.ERR_NO_FREE_SLOT.format(days=HORIZON_DAYS))
+
+
+async def next_broadcast_time(session: AsyncSession, settings: Settings, *, after: datetime,
+                              exclude_id: int | None = None) -> datetime:
+    """The earliest moment after `after` a broadcast stays within the quota: the next free slot
+    that does, or without slots the start of the next day (month) the quota allows."""
+    if settings.scheduler.slots:
+        return await next_free_slot(session, settings, kind="broadcast", after=after, exclude_id=exclude_id)
+    others = await _occupied(session, after - timedelta(days=32), exclude_id)
+    at = after
+    for _ in range(HORIZON_DAYS):
+        at = next_month_start(at, settings) if settings.wechat.account_type == "service" else next_day_start(at, settings)
+        if broadcast_allowed(settings, at, others):
+            return at
+    raise PlanningError(texts.ERR_NO_FREE_SLOT.format(days=HORIZON_DAYS))
+
+
+async def check_broadcast_quota(session: AsyncSession, settings: Settings, *, at: datetime,
+                                exclude_id: int | None = None) -> None:
+    """Refuse a broadcast at `at` beyond the account's quota, saying which push holds it and when
+    the next broadcast is possible."""
+    others = await _occupied(session, at - timedelta(days=32), exclude_id)
+    if broadcast_allowed(settings, at, others):
+        return
+    service = settings.wechat.account_type == "service"
+    rule = texts.QUOTA_SERVICE if service else texts.QUOTA_SUBSCRIPTION
+    period = (lambda p: local_day(p.planned_at, settings).replace(day=1)) if service else (
+        lambda p: local_day(p.planned_at, settings))
+    mine = local_day(at, settings).replace(day=1) if service else local_day(at, settings)
+    holders = sorted(p.id for p in others if p.kind == "broadcast" and period(p) == mine)
+    nxt = await next_broadcast_time(session, settings, after=at, exclude_id=exclude_id)
+    raise PlanningError(texts.ERR_QUOTA.format(
+        at=show(at, settings), rule=rule, holders="、".join(f"#{i}" for i in holders),
+        next=show(nxt, settings)))
 
 
 async def check_time(
@@ -155,9 +198,6 @@ async def check_time(
 ) -> None:
     """An editor's pinned time: not in the past and, for a broadcast, within the quota."""
     if at <= now:
-        raise PlanningError(f"时间 {show(at, settings)} 已经过去（现在是 {show(now, settings)}）")
+        raise PlanningError(texts.ERR_PAST.format(at=show(at, settings), now=show(now, settings)))
     if kind == "broadcast":
-        others = await _occupied(session, at - timedelta(days=32), exclude_id)
-        if not broadcast_allowed(settings, at, others):
-            rule = "每月 4 次" if settings.wechat.account_type == "service" else "每天 1 次"
-            raise PlanningError(f"{show(at, settings)} 超出群发次数限制（{rule}）")
+        await check_broadcast_quota(session, settings, at=at, exclude_id=exclude_id)

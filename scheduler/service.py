@@ -50,6 +50,7 @@ class Runner:
         self.pipeline = Pipeline(services, self.worker)
         self.is_pg = services.db.kw["bind"].dialect.name == "postgresql"
         self._busy = 0
+        self.notices_sent = 0  # by the last tick
         self.idle = asyncio.Event()
         self.idle.set()
 
@@ -109,7 +110,7 @@ class Runner:
         while ids := await self.claim(sched.concurrency * 4):
             total += len(ids)
             await asyncio.gather(*(one(pid) for pid in ids))
-        await notify.flush(self.services)
+        self.notices_sent = await notify.flush(self.services)
         return total
 
     async def compose(self) -> None:

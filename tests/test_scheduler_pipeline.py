@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
-from scheduler import editing
+from scheduler import editing, previews
 from store.models.content import Article, ImageUpload
 from store.models.pushes import Notification, PushArticle, PushEvent
 from tests.scheduler_support import EDITOR, bot_env
@@ -61,11 +61,12 @@ async def test_publish_from_planning_to_done(sandbox, make_settings):
         assert [link.url for link in links] == pub["article_urls"]
         assert [arts[i].wechat_url for i in ids] == pub["article_urls"]
         assert {arts[i].status for i in ids} == {"published"}
-        assert "freepublish/submit → publish_id" in " ".join(await timeline(env, push.id))
-        # The editor's notices are kept (held: the editor has not written to the bot in 48 h).
-        await env.runner.tick()  # the done notice came with the event; the tick delivers it
+        assert "已提交发布" in " ".join(await timeline(env, push.id))
+        # The editor has not written to the account in 48 h: the notices wait for the window; the
+        # "will go out at …" one is no longer true once the push is done and is never sent.
+        await env.runner.tick()  # the done notice came with the event; the tick tries to deliver it
         kinds = [(n.kind, n.status) for n in await notices(env, push.id)]
-        assert kinds == [("drafted", "held"), ("done", "held")]
+        assert kinds == [("scheduled", "obsolete"), ("done", "waiting")]
 
         # A second push of other articles reuses the shared image: one more upload per own image only.
         more = await env.articles(1, images=3, start=10)
@@ -128,8 +129,11 @@ async def test_an_editor_who_cannot_receive_the_preview_does_not_fail_the_push(s
         assert [p["openid"] for p in sandbox.platform.state["previews"]] == [EDITOR]
         async with env.services.db() as s:
             details = [e.detail for e in await s.scalars(select(PushEvent).where(PushEvent.push_id == push.id))]
-        assert any(stranger in d and "40003" in d for d in details)
-        assert any(d.endswith(f"mass/preview → {EDITOR}") for d in details)
+        assert any(f"没能发到 {stranger}" in d and "40003" in d and f"已发到 {EDITOR}" in d for d in details)
+        # Per recipient, kept: who got it and why the other did not.
+        rows = {r.openid: r for r in await previews.rows_of(env.services, push.id)}
+        assert rows[EDITOR].status == "sent"
+        assert rows[stranger].status == "failed" and rows[stranger].error_code == 40003
 
 
 async def test_cancel_before_submit_deletes_the_draft(sandbox, make_settings):
@@ -262,12 +266,17 @@ async def test_failed_publish_event_fails_the_push_and_frees_the_articles(sandbo
         push = await create(env, ids)
         sandbox.platform.add_fault("publish_job", publish_status=4, fail_idx=[2])
         push = await env.drive(push.id, ("failed",))
-        assert push.error_code == 4 and "审核" in push.error_reason and "2" in push.error_reason
+        # The refused article is named, and what to do is said.
+        assert push.error_code == 4 and "没有通过平台审核" in push.error_reason
+        assert "《测试推送文章1》" in push.error_reason and f"push retry {push.id}" in push.error_reason
         assert sandbox.calls("freepublish/get") == []  # the event did it, no polling
         async with env.services.db() as s:
             assert {a.status for a in (await s.scalars(select(Article).where(Article.id.in_(ids)))).all()} == {"ready"}
         pushed = await editing.retry(env.services, push.id)
         assert pushed.attempt == 2 and pushed.state == "planned"
+        await env.drive(push.id, ("approved",))  # its time is past: the next free slot, not at once
+        assert len(sandbox.platform.state["publishes"]) == 1
+        await editing.send_now(env.services, push.id)
         push = await env.drive(push.id, ("done",))
 
 
@@ -294,7 +303,7 @@ async def test_broadcast_protection_confirm_and_timeout(sandbox, make_settings):
 async def test_unverified_account_refuses(sandbox, make_settings):
     async with bot_env(sandbox, make_settings, wechat={"verified": False}) as env:
         ids = await env.articles(1)
-        with pytest.raises(editing.EditError, match="未认证"):
+        with pytest.raises(editing.EditError, match="没有认证"):
             await create(env, ids)
 
 

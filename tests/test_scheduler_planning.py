@@ -47,7 +47,7 @@ async def test_next_free_slot_respects_pins_and_the_daily_broadcast_quota(sandbo
         pinned = await editing.create(env.services, editing.PushSpec(
             [ids[3]], at=planning.parse_local("2026-01-06 09:30", s)))
         assert pinned.pinned and local(pinned.planned_at) == "Tue 2026-01-06 09:30"
-        with pytest.raises(planning.PlanningError, match="每天 1 次"):
+        with pytest.raises(planning.PlanningError, match="每天只能群发 1 次"):
             await editing.create(env.services, editing.PushSpec(
                 [ids[4]], kind="broadcast", at=planning.parse_local("2026-01-05 22:00", s)))
         with pytest.raises(planning.PlanningError, match="已经过去"):
@@ -77,8 +77,9 @@ async def test_time_in_the_scheduler_zone():
         base_config(__import__("pathlib").Path("/tmp")), environ={})
     at = planning.parse_local("2026-12-01 20:00", settings)
     assert at.astimezone(UTC) == datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-    assert planning.show(at, settings) == "2026-12-01 20:00"
-    with pytest.raises(planning.PlanningError, match="YYYY-MM-DD HH:MM"):
+    assert planning.show(at, settings) == "2026-12-01 20:00（北京时间）"  # every time shown says its zone
+    assert planning.show(at, settings, label=False) == "2026-12-01 20:00"  # under a heading that does
+    with pytest.raises(planning.PlanningError, match="年-月-日 时:分"):
         planning.parse_local("tomorrow", settings)
 
 
@@ -97,7 +98,9 @@ async def test_missed_push_goes_late_within_grace_else_waits_for_an_editor(sandb
         assert (await env.push(late.id)).state == "submitted"
         assert (await env.push(missed.id)).state == "overdue"
         assert sandbox.platform.state["publishes"] and len(sandbox.platform.state["publishes"]) == 1
-        await editing.approve(env.services, missed.id)  # an editor says: send it now
+        with pytest.raises(editing.EditError, match="send-now"):
+            await editing.approve(env.services, missed.id)  # an approval does not revive it...
+        await editing.send_now(env.services, missed.id)  # ... an explicit "send now" does
         await env.runner.tick()
         assert (await env.push(missed.id)).state == "submitted"
 
@@ -146,7 +149,7 @@ async def test_cli(sandbox, make_settings, tmp_path, capsys):
         (("create", "--articles", "1,x"), "文章编号不对"),
         (("create", "--articles", ",".join(map(str, ids))), "最多 8 篇"),
         (("create", "--articles", "999"), "找不到文章：999"),
-        (("create", "--articles", "1"), "已在其他推送中"),
+        (("create", "--articles", "1"), "已在另一个推送里"),
         (("create", "--articles", "4", "--at", "2020-01-01 08:00"), "已经过去"),
         (("create", "--articles", "4", "--at", "next week"), "时间格式不对"),
         (("create", "--articles", str(long_id)), "超过公众号 20,000 字符"),
@@ -162,8 +165,9 @@ async def test_cli(sandbox, make_settings, tmp_path, capsys):
     assert code == 0 and "发布" in out
     code, out, _ = await cli("list", "--json")
     rows = json.loads(out)
+    # Newest first, as the help says (not by planned time: #1 is planned for 2099).
     assert [(r["id"], r["kind"], r["state"], r["articles"]) for r in rows] == [
-        (1, "broadcast", "planned", [3, 1, 2]), (2, "publish", "planned", [4, 5])]
+        (2, "publish", "planned", [4, 5]), (1, "broadcast", "planned", [3, 1, 2])]
     code, out, _ = await cli("approve", "2")
     assert code == 0 and "已批准" in out
     code, out, _ = await cli("cancel", "1")
@@ -171,7 +175,8 @@ async def test_cli(sandbox, make_settings, tmp_path, capsys):
     code, out, _ = await cli("run")
     assert code == 0
     code, out, _ = await cli("show", "2")
-    assert "时间线" in out and "draft/add → media_id" in out and "批准（cli）" in out
+    assert "时间线（北京时间）" in out and "已生成微信草稿" in out and "批准（命令行）" in out
+    assert "draft/add" not in out and "media_id" not in out  # no internals in what editors read
     code, out, _ = await cli("show", "1")
     assert "已取消" in out
     code, out, _ = await cli("compose")

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from store.content.importer import ImportReport
 
 # An article's status (store/models/content.py ARTICLE_STATUSES) as editors read it.
-STATUS = {"imported": "已导入", "ready": "可推送", "queued": "已排入推送", "published": "已发布"}
+STATUS = {"imported": "已导入", "ready": "可推送", "queued": "已排入推送", "published": "已发布", "withdrawn": "已撤回"}
 
 # --- help ----------------------------------------------------------------------------------------------
 

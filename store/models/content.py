@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store.db import Base, utcnow
 
-ARTICLE_STATUSES = ("imported", "ready", "queued", "published")
+ARTICLE_STATUSES = ("imported", "ready", "queued", "published", "withdrawn")
 
 
 class Image(Base):

@@ -1,7 +1,8 @@
 """Pushes: what the scheduler sends (a publish or a broadcast of 1–8 articles), its ordered articles,
-its timeline of state changes and WeChat answers, and the notices sent to editors about it.
+its timeline of state changes and WeChat answers, the previews sent to editors (one row per recipient)
+and the notices sent to editors about it.
 
-The state machine that moves a push lives in scheduler/pipeline.py; these rows are its memory.
+The states and their transitions are declared in scheduler/states.py; these rows are its memory.
 """
 
 from __future__ import annotations
@@ -98,17 +99,45 @@ class PushEvent(Base):
     data: Mapped[dict | None] = mapped_column(JSON)
 
 
+class PushPreview(Base):
+    """One preview of one revision of a push to one recipient: sending (the call is under way, or
+    the process died during it) → sent | failed, with WeChat's code and the reason in words."""
+
+    __tablename__ = "push_previews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    push_id: Mapped[int] = mapped_column(ForeignKey("pushes.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    openid: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    error_reason: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
 class Notification(Base):
-    """A notice to one editor about a push: pending → sending → sent | held (delivered as the passive
-    reply to the editor's next message) | failed. Kept whatever happens, for `push list/show`."""
+    """A notice to one editor about a push: pending → sending → sent, or waiting (the editor's
+    customer-service window is closed: tried again every tick until it opens), or obsolete (no
+    longer true when its turn came: never sent). It records what it reports (the push's state,
+    revision and planned time) so that delivery can tell. Notices that need an editor (a failure, a
+    missed time) stay listed until acknowledged (`acked_at`). Kept whatever happens."""
 
     __tablename__ = "push_notifications"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     push_id: Mapped[int] = mapped_column(ForeignKey("pushes.id", ondelete="CASCADE"), index=True)
     openid: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))  # drafted | approval | done | failed
+    kind: Mapped[str] = mapped_column(String(16))  # approval | scheduled | rescheduled | done | failed | overdue
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    push_state: Mapped[str | None] = mapped_column(String(20))
+    push_revision: Mapped[int | None] = mapped_column(Integer)
+    push_planned_at: Mapped[datetime | None] = mapped_column()
+    # Why it is not (yet) delivered, or why it was dropped, in words.
+    detail: Mapped[str | None] = mapped_column(Text)
+    acked_at: Mapped[datetime | None] = mapped_column()
+    acked_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
