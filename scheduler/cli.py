@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
 import sys
 
 from bot.config import Settings
@@ -24,35 +23,10 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         return super().add_usage(usage, actions, groups, texts.HELP_USAGE if prefix is None else prefix)
 
 
-# argparse's own messages (it has no translation hook short of gettext for the whole process).
-_ARG_ERRORS = [
-    (r"the following arguments are required: (?P<names>.+)", texts.ARG_REQUIRED),
-    (r"argument (?P<name>\S+): invalid \w+ value: (?P<value>.+)", texts.ARG_INVALID_INT),
-    (r"argument (?P<name>\S+): invalid choice: (?P<value>\S+) \(choose from (?P<choices>.+)\)", texts.ARG_INVALID_CHOICE),
-    (r"argument (?P<a>\S+): not allowed with argument (?P<b>\S+)", texts.ARG_EXCLUSIVE),
-    (r"argument (?P<name>\S+): expected one argument", texts.ARG_EXPECTED_ONE),
-]
-
-
-def _arg_error(parser: argparse.ArgumentParser):
-    def error(message: str):
-        for pattern, text in _ARG_ERRORS:
-            if m := re.fullmatch(pattern, message):
-                message = text.format(**{k: v.replace("'", "").replace(", ", "、") for k, v in m.groupdict().items()})
-                break
-        else:
-            message = texts.ARG_OTHER.format(message=message)
-        parser.print_usage(sys.stderr)
-        parser.exit(2, texts.CLI_ERROR.format(e=message) + texts.ARG_HINT.format(prog=parser.prog) + "\n")
-
-    return error
-
-
 def _parser(sub, name: str, help: str, description: str | None = None,
             config: bool = True) -> tuple[argparse.ArgumentParser, ...]:
     """A parser with Chinese headings and errors: (parser, its positionals group, its options group)."""
     p = sub.add_parser(name, help=help, description=description or help, add_help=False, formatter_class=_Formatter)
-    p.error = _arg_error(p)  # argparse calls self.error(); an instance attribute is its one seam
     positionals = p.add_argument_group(texts.HELP_POSITIONALS)
     opts = p.add_argument_group(texts.HELP_OPTIONS)
     opts.add_argument("-h", "--help", action="help", help=texts.HELP_H)

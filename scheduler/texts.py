@@ -285,13 +285,6 @@ ERR_NO_DRAFT = "推送 #{id} 现在是“{state}”，微信草稿箱里已没�
 ERR_OVERDUE_NEEDS_TIME = "推送 #{id} 已错过原定时间；请用 --at 指定新的时间，或 --next-slot 放到下一个空闲时段"
 
 # Argument errors argparse reports, in words.
-ARG_REQUIRED = "缺少参数：{names}"
-ARG_INVALID_INT = "{name} 应该是数字，您输入的是 {value}"
-ARG_INVALID_CHOICE = "没有“{value}”这个操作。可用的操作：{choices}"
-ARG_EXCLUSIVE = "{a} 和 {b} 不能同时用"
-ARG_EXPECTED_ONE = "{name} 后面要跟一个值"
-ARG_OTHER = "参数不对：{message}"
-ARG_HINT = "（{prog} --help 查看用法）"
 
 # --- times and slots (scheduler/planning.py) -------------------------------------------------------
 

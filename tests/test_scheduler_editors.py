@@ -275,7 +275,7 @@ def test_help_is_chinese_without_internals(action, capsys):
 
 
 def test_argument_errors_are_chinese(capsys):
-    for argv, expected in ((["approve", "x"], "应该是数字"), (["nope"], "没有“nope”这个操作"), ([], "缺少参数")):
+    for argv, expected in ((["approve", "x"], "无效的值"), (["nope"], "无效的选项"), ([], "缺少必需的参数")):
         with pytest.raises(SystemExit):
             main(["push", *argv])
         err = capsys.readouterr().err
