@@ -152,9 +152,13 @@ async def two_instances(make_settings, pg_url, shared_in):
 async def test_replay_is_refused_by_the_other_instance_too(two_instances):
     hook_a, hook_b = two_instances
     q = signed_query(hook_a.settings.wechat.token)
-    xml = text_xml("o_alice", "帮助")
+    msg_id = next_msg_id()
+    xml = text_xml("o_alice", "帮助", msg_id=msg_id)
     status, answer, _ = await hook_a.post(xml, query=q)
     assert status == 200
+    # The same MsgId, so the answer is in A's memory: the query is still checked before it is given.
+    status, text, _ = await hook_a.post(text_xml("o_mallory", "解绑", msg_id=msg_id), query=q)
+    assert status == 403 and "o_alice" not in text
     status, _, _ = await hook_b.post(text_xml("o_mallory", "帮助"), query=q)
     assert status == 403
     status, _, _ = await hook_a.post(text_xml("o_mallory", "帮助"), query=q)
