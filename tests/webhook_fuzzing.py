@@ -8,6 +8,7 @@ and the follower table grew by the normal message's rows."""
 from __future__ import annotations
 
 import itertools
+import secrets
 import time
 from xml.sax.saxutils import escape
 
@@ -111,6 +112,7 @@ class FuzzRun:
         self.services = services
         self.mode = mode
         self._normal = itertools.count()
+        self._tag = secrets.token_hex(3)  # normal followers are new in every run, on any database
         self.statuses: dict[int, int] = {}
 
     async def _counts(self) -> tuple[int, int]:
@@ -136,7 +138,7 @@ class FuzzRun:
         # A normal follower's message after it: answered, and its rows reach the database.
         await messagelog.of(self.services).flush()
         before = await self._counts()
-        openid = f"o_normal_{next(self._normal)}"
+        openid = f"o_normal_{self._tag}_{next(self._normal)}"
         reply = await self.hook.send(text_xml(openid, "帮助"), mode=self.mode)
         assert isinstance(reply, dict) and reply["ToUserName"] == openid and reply["Content"]
         await messagelog.of(self.services).flush()
