@@ -148,6 +148,8 @@ def write_config(path: Path, base: Settings, port: int, database: str, redis: st
     lines = ["[wechat]"]
     for key in ("appid", "secret", "token", "encoding_aes_key", "account_id", "account_type", "api_base_url"):
         lines.append(f"{key} = {toml_value(getattr(w, key))}")
+    if w.encoding_aes_key:  # the bench sends plain and safe-mode messages to the same server
+        lines.append('mode = "compatible"')
     lines += [
         "[server]", 'host = "127.0.0.1"', f"port = {port}",
         f"webhook_path = {toml_value(base.server.webhook_path)}",

@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import aiohttp
 from aiohttp import web
 
+from bot import messagelog
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import Services
@@ -27,7 +28,9 @@ async def open_services(
     clock: Clock | None = None,
     http: aiohttp.ClientSession | None = None,
 ) -> AsyncIterator[Services]:
-    """Engine, shared state, HTTP session and API client for one process; closed on exit."""
+    """Engine, shared state, HTTP session, API client and the message-log writer for one process;
+    closed on exit in reverse order (the writer's last batch first, then shared state and engine),
+    so every command that sends or answers writes what it recorded."""
     clock = clock or Clock()
     async with AsyncExitStack() as stack:
         engine = make_engine(settings.database_url, echo=settings.database.echo)
@@ -39,7 +42,9 @@ async def open_services(
             http = aiohttp.ClientSession()
             stack.push_async_callback(http.close)
         api = WeChatAPI(settings.wechat, http, shared, clock)
-        yield Services(settings=settings, db=db, api=api, shared=shared, clock=clock)
+        services = Services(settings=settings, db=db, api=api, shared=shared, clock=clock)
+        await stack.enter_async_context(messagelog.running(services))
+        yield services
 
 
 async def serve(settings: Settings) -> None:
@@ -53,7 +58,10 @@ async def serve(settings: Settings) -> None:
 
     async with open_services(settings) as services:
         app = make_app(services)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # Requests in flight at shutdown answer within the reply budget (bodies still arriving are
+        # cut off at once), so waiting longer for them only delays the exit.
+        shutdown = settings.server.reply_budget_seconds + 0.5
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=shutdown)
         await runner.setup()
         site = web.TCPSite(runner, settings.server.host, settings.server.port, reuse_port=True)
         await site.start()

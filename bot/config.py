@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 ENV_SECRETS = {
     "appid": "WECHAT_APPID",
@@ -36,6 +36,11 @@ class WeChatSettings(_Section):
     secret: str = Field(min_length=1)
     token: str = Field(min_length=3, max_length=32)
     encoding_aes_key: str = ""
+    # The message encryption mode chosen on mp.weixin.qq.com (服务器配置 → 消息加解密方式): what the
+    # webhook accepts. plain: plaintext only; compatible: plaintext or encrypted; safe: encrypted
+    # only (a request without encrypt_type=aes is refused). Default: safe when encoding_aes_key is
+    # set, else plain. (`[sandbox] mode` is what the local platform sends.)
+    mode: Literal["plain", "compatible", "safe"] | None = Field(default=None, validate_default=True)
     account_id: str = Field(min_length=1)
     # The account's name as followers see it (公众号名称); the local platform shows it in the simulator.
     display_name: str = ""
@@ -58,6 +63,18 @@ class WeChatSettings(_Section):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
 
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, v: str | None, info: ValidationInfo) -> str:
+        if "encoding_aes_key" not in info.data:  # invalid itself, and said so
+            return v or "plain"
+        key = info.data["encoding_aes_key"]
+        if v is None:
+            return "safe" if key else "plain"
+        if v != "plain" and not key:
+            raise ValueError("compatible and safe mode need encoding_aes_key (消息加解密密钥)")
+        return v
+
 
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
@@ -68,7 +85,17 @@ class ServerSettings(_Section):
     reply_budget_seconds: float = Field(default=4.5, gt=0, le=5)
     timestamp_window_seconds: int = Field(default=300, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # How long a request's body may take to arrive (WeChat sends it at once; a slow sender is cut off
+    # with 408). Counted inside the reply budget.
+    body_timeout_seconds: float = Field(default=2.0, gt=0, le=4)
     dedupe_ttl_seconds: int = Field(default=600, ge=60)
+
+    @field_validator("body_timeout_seconds")
+    @classmethod
+    def _body_within_budget(cls, v: float, info: ValidationInfo) -> float:
+        if v >= info.data.get("reply_budget_seconds", 5):
+            raise ValueError("must be shorter than reply_budget_seconds")
+        return v
 
 
 class DatabaseSettings(_Section):

@@ -13,6 +13,13 @@ The claim can carry one more read (`read=`, e.g. the sender's record version) in
 trip; `produce` gets its value, or NOT_READ. Answers are stored behind the reply, those that
 finish together in one batch (a retry on another process polls until its answer lands);
 `drain()` waits for those writes at shutdown.
+
+Replays: a signed query string (signature, timestamp, nonce) stays valid for the whole timestamp
+window, and in plain mode nothing signs the body. WeChat's own retries repeat query and body
+together, so each signed query is remembered with a digest of its body (`signed=`) for twice the
+window (a timestamp may be that far from the time it is used), and a query that comes back with
+another body is refused (`Replayed`, 403). One process: in memory. Several: in the shared state,
+in the same round trip as the claim (and on its own when a retry is answered from memory).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.clock import Clock
+from bot.protocol import Rejected
 from bot.render import SUCCESS
 from bot.shared import NOT_READ, MemoryState, SharedState
 
@@ -51,11 +59,26 @@ def key_of(message: Any) -> str:
     return "e:" + "|".join(parts)
 
 
+class Replayed(Rejected):
+    def __init__(self) -> None:
+        super().__init__(403, "signed query replayed with another body")
+
+
+# A signed query as the webhook saw it: (signature, digest of the body).
+Signed = tuple[str, str]
+
+
 class Dedupe:
-    def __init__(self, shared: SharedState, clock: Clock, ttl: float, poll: float = 0.05) -> None:
+    def __init__(
+        self, shared: SharedState, clock: Clock, ttl: float, poll: float = 0.05, query_ttl: float = 600.0
+    ) -> None:
         self.clock = clock
         self.ttl = ttl
         self.poll = poll
+        self.query_ttl = query_ttl
+        # One process: signature → (body digest, expiry), oldest first (one ttl for all, so the
+        # insertion order is the expiry order).
+        self._queries: dict[str, tuple[str, float]] = {}
         # One process only: the in-memory map is the whole story, no second copy in the shared state.
         self.shared = None if isinstance(shared, MemoryState) else shared
         # key → (the in-flight future, or the finished answer, expiry). A finished entry keeps only
@@ -73,21 +96,30 @@ class Dedupe:
         produce: Callable[[object], Awaitable[str]],
         deadline: float,
         read: str | None = None,
+        signed: Signed | None = None,
     ) -> str:
         """The answer for `key`: produced by this call if it is the first, else the first one's.
         `deadline` (clock.monotonic()) bounds how long we wait for another process's answer.
-        `produce` gets the shared value under `read` if it was read with the claim, else NOT_READ."""
+        `produce` gets the shared value under `read` if it was read with the claim, else NOT_READ.
+        `signed`: the request's signed query, refused (`Replayed`) if it came before with another body."""
         now = self.clock.monotonic()
         self._expire(now)
+        if signed is not None and self.shared is None:
+            self._note_locally(signed, now)
         seen = self._seen.get(key)
         if seen is not None:
+            if signed is not None and self.shared is not None:
+                await self._note_shared(signed)
             if isinstance(seen[0], str):
                 return seen[0]
-            return await asyncio.shield(seen[0])
+            try:
+                return await asyncio.shield(seen[0])
+            except Replayed:  # that attempt was a forgery with this key, not ours: try ourselves
+                return await self.once(key, produce, deadline, read, signed)
         future = asyncio.get_running_loop().create_future()
         self._seen[key] = (future, now + self.ttl)
         try:
-            answer = await self._claim_and_produce(key, produce, deadline, read)
+            answer = await self._claim_and_produce(key, produce, deadline, read, signed)
         except BaseException as e:
             # Nothing to replay: let a retry try again, and tell anyone waiting now.
             self._seen.pop(key, None)
@@ -98,19 +130,56 @@ class Dedupe:
         self._seen[key] = (answer, now + self.ttl)
         return answer
 
-    async def _claim_and_produce(self, key: str, produce, deadline: float, read: str | None) -> str:
+    def _note_locally(self, signed: Signed, now: float) -> None:
+        signature, digest = signed
+        known = self._queries.get(signature)
+        if known is None:
+            self._queries[signature] = (digest, now + self.query_ttl)
+        elif known[0] != digest:
+            raise Replayed()
+
+    def _once_args(self, signed: Signed) -> tuple[str, str, float]:
+        return f"query:{signed[0]}", signed[1], self.query_ttl
+
+    async def _note_shared(self, signed: Signed) -> None:
+        try:
+            fresh = await self.shared.note_once(*self._once_args(signed))
+        except Exception as e:  # the shared store is down: this process's dedupe still holds
+            log.warning("dedupe: shared state unavailable (%s); signed query not checked", e)
+            return
+        if not fresh:
+            raise Replayed()
+
+    async def replayed(self, signed: Signed) -> bool:
+        """Whether this signed query came before with another body (checked, not noted: for a body
+        that is refused anyway, so that a replay is told as one)."""
+        signature, digest = signed
+        if self.shared is None:
+            known = self._queries.get(signature)
+            return known is not None and known[0] != digest
+        try:
+            prior = await self.shared.get(f"query:{signature}")
+        except Exception:
+            return False
+        return prior is not None and prior != digest
+
+    async def _claim_and_produce(
+        self, key: str, produce, deadline: float, read: str | None, signed: Signed | None
+    ) -> str:
         if self.shared is None:
             return await produce(NOT_READ)
         skey = f"dedupe:{key}"
+        once = self._once_args(signed) if signed is not None else None
         while True:
             try:
-                if read is None:
-                    claimed, read_value = await self.shared.add(skey, PENDING, self.ttl), NOT_READ
-                else:
-                    claimed, read_value = await self.shared.add_and_get(skey, PENDING, self.ttl, read)
-            except Exception:  # the shared store is down: answering beats deduping across processes
-                log.exception("dedupe: shared state unavailable, deduping in this process only")
+                claim = await self.shared.claim(skey, PENDING, self.ttl, read, once)
+            except Exception as e:  # the shared store is down: answering beats deduping across processes
+                log.warning("dedupe: shared state unavailable (%s), deduping in this process only", e)
                 return await produce(NOT_READ)
+            if claim.replayed:
+                raise Replayed()
+            once = None  # noted: a second turn of the loop need not note it again
+            claimed, read_value = claim.added, claim.read
             if claimed:
                 try:
                     answer = await produce(read_value)
@@ -159,6 +228,11 @@ class Dedupe:
             await self.clock.sleep(self.poll)
 
     def _expire(self, now: float) -> None:
+        while self._queries:
+            signature, (_, expires) = next(iter(self._queries.items()))
+            if expires > now:
+                break
+            del self._queries[signature]
         while self._seen:
             key, (entry, expires) = next(iter(self._seen.items()))
             if expires > now or not (isinstance(entry, str) or entry.done()):

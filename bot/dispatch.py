@@ -2,9 +2,14 @@
 
 `Dispatcher.answer()` tracks the follower, consults their pending step, then the routers, runs
 the handler as a task and waits for it at most until `[server] reply_budget_seconds` after the
-request arrived. A slower handler gets `success` (WeChat then neither retries nor shows an error)
-and keeps running; its reply goes out through the outbox when done. Every task started here is
-tracked and awaited on shutdown (`drain()`).
+request arrived. Every wait on the way is bounded by that budget, the follower's record included:
+a record that cannot be read in time is stood in for (bot/followers.py). A slower handler gets
+`success` (WeChat then neither retries nor shows an error) and keeps running; its reply goes out
+through the outbox when done. When the database is not answering (`LogWriter.in_trouble()`, or
+the record could not be read) the follower gets the error text instead of silence: a reply that
+needs no database comes as usual, and one that needed it may still follow later. A late failure is
+logged, and told to the follower if nothing was. Every task started here is tracked and awaited
+on shutdown (`drain()`), for at most DRAIN_SECONDS.
 
 What the answer is made of is decided in `compose()`: replies held for the follower go first,
 news are cut to the platform's article limit, and text beyond 2,048 bytes continues through
@@ -27,6 +32,8 @@ from bot.shared import NOT_READ
 from handlers import texts
 
 log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 5.0  # at shutdown, how long handlers and deliveries still running are waited for
 
 # The reply machinery's own step: the rest of a long text, one part per 「更多」.
 replies_router = Router("replies")
@@ -75,8 +82,13 @@ class Dispatcher:
     def spawn(self, coro: Coroutine) -> asyncio.Task:
         task = asyncio.create_task(coro)
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self._done)
         return task
+
+    def _done(self, task: asyncio.Task) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_coro().__qualname__, exc_info=task.exception())
 
     async def start(self) -> None:
         """Let routers that keep state (the keyword cache and its seeding) get ready."""
@@ -84,45 +96,72 @@ class Dispatcher:
             if hasattr(router, "start"):
                 await router.start()
 
-    async def drain(self) -> None:
-        """Wait for every handler and delivery still running (shutdown)."""
+    async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
+        """Wait for every handler and delivery still running (shutdown), at most `timeout`
+        seconds; what is still running then (waiting for a database that does not answer) is
+        cancelled, and said so."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+            left = deadline - loop.time()
+            if left <= 0:
+                log.error("shutdown: %d handlers or deliveries still waiting after %.0f s; cancelled",
+                          len(self.tasks), timeout)
+                for task in list(self.tasks):
+                    task.cancel()
+                await asyncio.gather(*list(self.tasks), return_exceptions=True)
+                return
+            await asyncio.wait(list(self.tasks), timeout=left)
 
     async def answer(self, message: Any, key: str, started: float, version: object = NOT_READ) -> str:
         """The passive reply XML, or `success`. `version`: the sender's record version, if the
         caller read it already (FollowerStore.version_key_of)."""
         clock = self.services.clock
+        deadline = started + self.budget
         openid = message.source
         follower = None
         state: Any = NoConversation()
+        trouble = False
         if followers.from_follower(message):
-            follower = await self.store.get(openid, version)
+            follower = self.store.cached(openid, version)
+            if follower is None:  # first message here: the row, read within half of what is left
+                follower = await self.store.get_within(openid, version, (deadline - clock.monotonic()) / 2)
+                trouble = self.store.is_provisional(openid)
             self.store.touch(follower, message)
             state = Conversation(self.store, follower, clock)
         self.log.record(openid, "in", "webhook", *summary(message), msg_key=key)
         held = outbox.take_held(self.services, follower) if follower is not None else []
 
         task = self.spawn(self.handle(message, follower, state))
-        remaining = self.budget - (clock.monotonic() - started)
         try:
-            reply = await asyncio.wait_for(asyncio.shield(task), max(remaining, 0.0))
-        except TimeoutError:
-            log.info("handler for %s is past the budget; answering success, reply follows", key)
-            task.add_done_callback(lambda t: self._late(t, openid, held, follower))
-            await self._sync(follower)
-            return render.SUCCESS
+            reply = await asyncio.wait_for(asyncio.shield(task), max(deadline - clock.monotonic(), 0.0))
+        except Exception:
+            if task.done():  # the handling itself failed (logged by `_done`)
+                return self._render(message, Text(texts.ERROR), key, started)
+            fallback = Text(texts.ERROR) if trouble or self.log.in_trouble() else None
+            log.info("handler for %s is past the budget; answering %s, reply follows", key,
+                     "the error text (database not answering)" if fallback else "success")
+            task.add_done_callback(lambda t: self._late(t, openid, held, follower, fallback))
+            await self._sync(follower, deadline)
+            if fallback is None:
+                return render.SUCCESS
+            return self._render(message, fallback, key, started)
 
         passive, later = await self.compose(message, follower, state, held, reply)
         # Before the follower can answer: what other processes must see of this exchange.
-        await self._sync(follower)
+        await self._sync(follower, deadline)
         if later and follower is not None:
             self.spawn(outbox.deliver(self.services, openid, later))
         if passive is None:
             return render.SUCCESS
+        return self._render(message, passive, key, started)
+
+    def _render(self, message: Any, passive: Reply, key: str, started: float) -> str:
+        clock = self.services.clock
         elapsed_ms = (clock.monotonic() - started) * 1000
-        self.log.record(openid, "out", "passive", *render.describe(passive), msg_key=key, elapsed_ms=elapsed_ms)
-        return render.to_xml(passive, openid, message.target, int(clock.time()))
+        self.log.record(message.source, "out", "passive", *render.describe(passive), msg_key=key,
+                        elapsed_ms=elapsed_ms)
+        return render.to_xml(passive, message.source, message.target, int(clock.time()))
 
     async def handle(self, message: Any, follower: Any, state: Any) -> Reply | None:
         """The pending step if the input answers it, else the first matching rule's handler."""
@@ -135,7 +174,10 @@ class Dispatcher:
                 handler = step.handler
         if handler is None:
             for prepare in self._prepare:
-                await prepare()
+                try:
+                    await prepare()
+                except Exception as e:  # a router that cannot refresh answers with what it has
+                    log.warning("routing with what %s has: %s", getattr(prepare, "__self__", prepare), e)
             routed = route(self.routers, message)
             if routed is None:
                 return None
@@ -174,21 +216,41 @@ class Dispatcher:
                     first = Text(parts[0])
         return first, later
 
-    async def _sync(self, follower: Any) -> None:
+    async def _sync(self, follower: Any, deadline: float | None = None) -> None:
         """Write the follower's conversation step and held replies for the other processes
-        (bot/followers.py; a no-op in one process). A failure is retried with the next batch."""
-        if follower is None:
+        (bot/followers.py; a no-op in one process), waiting at most until `deadline`. A failure
+        is retried with the next batch."""
+        if follower is None or not self.store.needs_sync(follower):
             return
+        syncing = asyncio.ensure_future(self.store.sync(follower))
+        left = None if deadline is None else max(deadline - self.services.clock.monotonic(), 0.0)
         try:
-            await self.store.sync(follower)
+            await asyncio.wait_for(asyncio.shield(syncing), left)
+        except TimeoutError:
+            syncing.add_done_callback(lambda t: t.cancelled() or t.exception())
+            log.warning("the state of %s is not written yet; the next batch retries", follower.openid)
         except Exception:
             log.exception("could not write the state of %s now; the next batch retries", follower.openid)
 
-    def _late(self, task: asyncio.Task, openid: str, held: list[Reply], follower: Any) -> None:
-        """A handler finished after the budget: its reply (after any held ones) via the outbox."""
-        if task.cancelled() or task.exception() is not None or follower is None:
+    def _late(self, task: asyncio.Task, openid: str, held: list[Reply], follower: Any,
+              answered: Reply | None) -> None:
+        """A handler finished after the budget: its reply (after any held ones) via the outbox.
+        `answered`: what the follower got meanwhile (the error text), if not `success`."""
+        if task.cancelled():  # shutdown: what was held for the follower is held again
+            log.warning("handler for %s cancelled after the budget (shutdown)", openid)
+            if follower is not None and held:
+                outbox.hold_in_memory(self.services, follower, held)
+            return
+        if task.exception() is not None:
+            log.error("handler for %s failed after the budget", openid, exc_info=task.exception())
+            reply = None if answered is not None else Text(texts.ERROR)  # say something, once
+        else:
+            reply = task.result()
+            if reply == answered:  # the late answer is the error text the follower already has
+                reply = None
+        if follower is None:
             return
         self.spawn(self._sync(follower))
-        items = [*held, *([task.result()] if task.result() is not None else [])]
+        items = [*held, *([reply] if reply is not None else [])]
         if items:
             self.spawn(outbox.deliver(self.services, openid, items))

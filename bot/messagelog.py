@@ -2,8 +2,16 @@
 
 `record()` only appends to a list; a background writer inserts the list in one transaction at
 least every `[log] flush_seconds` (together with the dirty follower records, bot/followers.py),
-so no reply waits for a database write. A clean shutdown flushes everything; a hard crash loses
-at most the batch not yet written. `purge_old()` applies `[log] retention_days` (a daily job),
+so no reply waits for a database write. The writer runs as long as the process's services
+(`running()`, entered by bot/app.py's `open_services`), so every process that sends — `serve`,
+`push run`, any command — writes what it recorded before it exits.
+
+Nothing one row does can stop the others: values are cut to their columns when recorded, and a
+batch the database refuses is written again in halves until the refused rows stand alone; those
+are dropped with a logged reason. While the database is unavailable (down, locked) the rows wait
+in memory (the newest `MAX_PENDING`) and go with the first batch after it is back; the log says
+when it went and when it came back, not every second. `in_trouble()` tells the dispatcher that
+the database is not answering. `purge_old()` applies `[log] retention_days` (a daily job),
 `forget()` erases one follower on request.
 """
 
@@ -12,18 +20,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import String, delete, insert, select
 
 from bot import followers
 from bot.context import Services
+from store.db import refused, unavailable, write_apart
 from store.models.webhook import Follower, MessageLog
 
 log = logging.getLogger(__name__)
 
 CHUNK = 500  # rows per statement of a batch (see flush)
 MAX_PENDING = 500_000  # if the database is down for long, keep the newest rows, not all of memory
+# A batch waiting this long for the database means it is not answering (a normal one takes ms).
+STALL_SECONDS = 1.0
+# At shutdown, how long the last batch may wait for the database.
+STOP_SECONDS = 5.0
+# Column widths: a value longer than its column is cut, not refused with the whole batch.
+WIDTHS = {
+    c.name: c.type.length for c in MessageLog.__table__.columns
+    if isinstance(c.type, String) and c.type.length
+}
+
+
+def _write_rows(session, rows: list[dict]):
+    return session.execute(insert(MessageLog.__table__), rows)
 
 
 class LogWriter:
@@ -34,6 +58,9 @@ class LogWriter:
         self._stopping = asyncio.Event()
         self._lock = asyncio.Lock()
         self._written: set[str] = set()  # followers with rows written since the last erasure check
+        self._flush_started: float | None = None  # time.monotonic() of the batch under way
+        self._down_since: float | None = None  # the database failed the last batch (and when it began)
+        self._dropped = 0  # rows dropped for want of memory during this outage
 
     def record(
         self,
@@ -45,34 +72,105 @@ class LogWriter:
         msg_key: str | None = None,
         elapsed_ms: float | None = None,
     ) -> None:
-        self.pending.append({
+        row = {
             "at": self.services.clock.now(), "openid": openid, "direction": direction,
             "channel": channel, "msg_type": msg_type, "content": content, "msg_key": msg_key,
             "elapsed_ms": elapsed_ms,
-        })
+        }
+        for name, width in WIDTHS.items():
+            value = row[name]
+            if value is not None and len(value) > width:
+                row[name] = value[:width]
+        if "\x00" in content:  # PostgreSQL text cannot hold NUL
+            row["content"] = content.replace("\x00", "")
+        self.pending.append(row)
         if len(self.pending) > MAX_PENDING:
-            del self.pending[: len(self.pending) - MAX_PENDING]
+            excess = len(self.pending) - MAX_PENDING
+            del self.pending[:excess]
+            if not self._dropped:
+                log.error("message log: more than %d rows wait for the database; dropping the oldest",
+                          MAX_PENDING)
+            self._dropped += excess
+
+    def in_trouble(self) -> bool:
+        """Whether the database is not answering now: the last batch failed for want of it, or the
+        batch under way has waited longer than STALL_SECONDS."""
+        if self._down_since is not None:
+            return True
+        started = self._flush_started
+        return started is not None and time.monotonic() - started > STALL_SECONDS
 
     async def flush(self) -> int:
-        """Write what is pending (log rows and dirty followers); returns the rows written."""
+        """Write what is pending (log rows and dirty followers); returns the rows written. Raises
+        only when the database is unavailable (the rows then stay pending for the next attempt)."""
         async with self._lock:
-            rows, self.pending = self.pending, []
-            store = followers.of(self.services)
+            self._flush_started = time.monotonic()
             try:
-                async with self.services.db.begin() as session:
-                    # Core, not the ORM's bulk insert (no per-row mapper work), and in chunks: the
-                    # bind parameters are prepared on the event loop, and a whole second's rows at
-                    # once stalled it for tens of milliseconds (the webhook's p99).
-                    for i in range(0, len(rows), CHUNK):
-                        await session.execute(insert(MessageLog.__table__), rows[i:i + CHUNK])
-                    await store.flush(session)
-            except BaseException:
+                written = await self._flush()
+            except Exception as e:
+                if self._down_since is None:
+                    self._down_since = time.monotonic()
+                    log.error("message log: database unavailable (%s); keeping %d rows until it is back",
+                              e, len(self.pending), exc_info=not unavailable(e))
+                raise
+            finally:
+                self._flush_started = None
+            if self._down_since is not None:
+                log.warning("message log: database back after %.0f s; wrote %d rows kept meanwhile%s",
+                            time.monotonic() - self._down_since, written,
+                            f" ({self._dropped} older ones dropped)" if self._dropped else "")
+                self._down_since, self._dropped = None, 0
+            return written
+
+    async def _flush(self) -> int:
+        rows, self.pending = self.pending, []
+        store = followers.of(self.services)
+        try:
+            async with self.services.db.begin() as session:
+                # Core, not the ORM's bulk insert (no per-row mapper work), and in chunks: the
+                # bind parameters are prepared on the event loop, and a whole second's rows at
+                # once stalled it for tens of milliseconds (the webhook's p99).
+                for i in range(0, len(rows), CHUNK):
+                    await _write_rows(session, rows[i:i + CHUNK])
+                await store.flush(session)
+        except BaseException as e:
+            if not isinstance(e, Exception) or unavailable(e):
                 self.pending[:0] = rows  # keep them for the next attempt
                 raise
-            self._written.update(r["openid"] for r in rows)
+            return await self._write_apart(rows, store, e)
+        self._written.update(r["openid"] for r in rows)
+        await self._after_commit(store)
+        return len(rows)
+
+    async def _after_commit(self, store: followers.FollowerStore) -> None:
+        try:
             await self._erase_again(store)
             await store.sync_pending()
-            return len(rows)
+        except Exception as e:  # written already; the erasure check runs again with the next batch
+            log.warning("message log: erasure check not done (%s); retrying with the next batch", e)
+
+    async def _write_apart(self, rows: list[dict], store: followers.FollowerStore,
+                           error: BaseException) -> int:
+        """The batch was refused as a whole: write log rows and follower records apart, so that
+        only the rows the database refuses are left out (and said so). Returns the rows written."""
+        log.warning("message log: batch of %d rows refused (%s); writing it apart", len(rows), error)
+        bad, unwritten = await write_apart(self.services.db, rows, _write_rows)
+        if unwritten:  # the database went away meanwhile: the rest waits
+            self.pending[:0] = unwritten
+        if bad and len(bad) == len(rows) and not all(refused(e) for _, e in bad):
+            # Every row failed alike, for no reason that is about the rows: the database is the
+            # problem (a missing table, say), not them. Keep them.
+            self.pending[:0] = rows
+            raise bad[0][1]
+        for row, e in bad:
+            log.error("message log: dropped a row the database refuses (%s %s %s from %s at %s): %s",
+                      row["direction"], row["channel"], row["msg_type"], row["openid"], row["at"], e)
+        lost = {id(r) for r, _ in bad} | {id(r) for r in unwritten}
+        written = [r for r in rows if id(r) not in lost]
+        self._written.update(r["openid"] for r in written)
+        await store.flush_apart(self.services.db)  # raises if the database went away meanwhile
+        await self._after_commit(store)
+        return len(written)
 
     async def _erase_again(self, store: followers.FollowerStore) -> None:
         """Another process erased a follower (`forget()`) whose rows or record this one had not
@@ -80,8 +178,10 @@ class LogWriter:
         Looked at after the commit: a batch committed before the erasure's delete is gone with it,
         and one committed after is found here, since the marker is set before the delete.
         (Times compare the processes' clocks: rows within their skew of the erasure may go either way.)"""
-        openids = self._written | store.written | store.unwritten() | {r["openid"] for r in self.pending}
-        epoch, erased = await store.erased(openids)
+        openids = self._written | store.erasures.written | store.unwritten() | {r["openid"] for r in self.pending}
+        if not openids:
+            return
+        epoch, erased = await store.erasures.since(openids)
         if erased:
             async with self.services.db.begin() as session:
                 for openid, at in erased.items():
@@ -101,8 +201,8 @@ class LogWriter:
                 await asyncio.wait_for(self._stopping.wait(), interval)
             try:
                 await self.flush()
-            except Exception:
-                log.exception("message log: batch not written, retrying with the next one")
+            except Exception:  # said once when it began (flush); the next turn tries again
+                pass
 
     def start(self) -> None:
         if self._task is None:
@@ -110,12 +210,39 @@ class LogWriter:
             self._task = asyncio.create_task(self._run(), name="message-log-writer")
 
     async def stop(self) -> None:
-        """Stop the writer and flush whatever is left."""
+        """Stop the writer and write whatever is left (waiting at most STOP_SECONDS)."""
         if self._task is not None:
             self._stopping.set()
             await self._task
             self._task = None
-        await self.flush()
+        await self.flush_quietly()
+
+    async def flush_quietly(self, timeout: float = STOP_SECONDS) -> None:
+        """`flush()` that waits at most `timeout` and never raises: what cannot be written is
+        said in the log (at shutdown it is then lost)."""
+        flushing = asyncio.ensure_future(self.flush())
+        try:
+            await asyncio.wait_for(asyncio.shield(flushing), timeout)
+            return
+        except TimeoutError:
+            flushing.add_done_callback(lambda t: t.cancelled() or t.exception())
+            reason = f"the database did not answer within {timeout:.0f} s"
+        except Exception as e:
+            reason = str(e)
+        store = followers.of(self.services)
+        log.error("message log: %d rows and %d follower records not written (%s)",
+                  len(self.pending), len(store.unwritten()), reason)
+
+
+@contextlib.asynccontextmanager
+async def running(services: Services) -> AsyncIterator[LogWriter]:
+    """The process's writer, running while the block runs and flushed when it ends."""
+    writer = of(services)
+    writer.start()
+    try:
+        yield writer
+    finally:
+        await writer.stop()
 
 
 def of(services: Services) -> LogWriter:

@@ -89,14 +89,27 @@ async def deliver(
 async def hold(
     services: Services, openid: str, replies: list[Reply], follower: Follower | None = None
 ) -> None:
-    """Keep replies for the follower's next message; written at once, not with the next batch."""
+    """Keep replies for the follower's next message; written at once, not with the next batch
+    (when the database cannot take them now, they stay on the cached record, which the next
+    batch writes)."""
     store = followers.of(services)
     follower = follower or await store.get(openid)
     follower.held = [*(follower.held or []), *(render.to_json(r) for r in replies)]
-    await store.save_now(follower)
+    try:
+        await store.save_now(follower)
+    except Exception as e:
+        store.changed(follower)
+        log.warning("held replies for %s kept in memory until the database takes them (%s)", openid, e)
     for r in replies:
         kind, content = render.describe(r)
         messagelog.of(services).record(openid, "out", "held", kind, content)
+
+
+def hold_in_memory(services: Services, follower: Follower, replies: list[Reply]) -> None:
+    """Put replies taken for delivery back in front of what the follower has held (no I/O: the
+    next batch writes them)."""
+    follower.held = [*(render.to_json(r) for r in replies), *(follower.held or [])]
+    followers.of(services).changed(follower)
 
 
 def take_held(services: Services, follower: Follower) -> list[Reply]:

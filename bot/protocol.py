@@ -3,12 +3,18 @@
 Signatures are compared in constant time (wechatpy compares with `!=`), and every failure is a
 `Rejected` carrying the HTTP status the webhook answers with: 403 for anything unauthenticated,
 400 for a body that is not a WeChat message. wechat-api.md §1.
+
+`parse()` is also where a message is made safe for every later step: the fields those steps read
+are plain text of bounded size (a nested, repeated or oversized element is refused), and a text
+message whose content is missing or blank is a valid, empty text.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import struct
 from typing import Any
 
 import xmltodict
@@ -17,6 +23,20 @@ from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
 import bot.events  # noqa: F401 - registers the job-finish event types with wechatpy's parser
 from bot.config import WeChatSettings
+
+# What WeChat puts in FromUserName / ToUserName: an OpenID (28 characters), the account's 原始ID,
+# or a platform sender such as "mphelper". 64 is the width of the openid columns.
+MAX_ID = 64
+# CreateTime is Unix seconds; MsgId/MsgID a 64-bit integer (at most 20 digits).
+MAX_DIGITS = {"CreateTime": 12, "MsgId": 20, "MsgID": 20}
+# The fields later steps read as text (wechatpy's accessors, the router, the log, the dedupe key).
+# A nested or repeated element there is not something WeChat sends.
+TEXT_FIELDS = (
+    "ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "MsgID", "Content", "Event",
+    "EventKey", "Ticket", "MediaId", "PicUrl", "Format", "Recognition", "ThumbMediaId", "Location_X",
+    "Location_Y", "Scale", "Label", "Title", "Description", "Url", "Latitude", "Longitude",
+    "Precision", "Status", "MsgDataId", "Idx",
+)
 
 
 class Rejected(Exception):
@@ -49,12 +69,16 @@ def verify_signature(token: str, query: Any) -> None:
 
 def verify_fresh(timestamp: str, now: float, window: float) -> None:
     """A replayed push carries an old timestamp; its signature alone cannot tell."""
-    try:
-        ts = int(timestamp)
-    except ValueError:
-        raise Rejected(403, "timestamp is not a number") from None
-    if abs(now - ts) > window:
+    # Unix seconds in digits: anything longer is no time WeChat sends (and 400 nines overflow a float).
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_DIGITS["CreateTime"]):
+        raise Rejected(403, "timestamp is not a number")
+    if abs(now - int(timestamp)) > window:
         raise Rejected(403, "timestamp outside the window")
+
+
+def body_digest(body: bytes) -> str:
+    """What a signed query string is remembered with: WeChat's retries repeat query and body together."""
+    return hashlib.blake2b(body, digest_size=8).hexdigest()
 
 
 class Envelope:
@@ -62,12 +86,13 @@ class Envelope:
 
     def __init__(self, wechat: WeChatSettings) -> None:
         self.token = wechat.token
-        self.appid = wechat.appid
+        self.appid = wechat.appid.encode()
         self._crypto = WeChatCrypto(wechat.token, wechat.encoding_aes_key, wechat.appid)
-        self._prp = PrpCrypto(self._crypto.key)
+        self._cipher = PrpCrypto(self._crypto.key).cipher
 
     def open(self, body: bytes, query: Any) -> str:
-        """The decrypted message XML; 403 unless `msg_signature` and the AppID are right."""
+        """The decrypted message XML: 403 unless `msg_signature`, the key and the AppID are right;
+        400 for what is not an envelope, or a message inside that is not UTF-8."""
         try:
             outer = xmltodict.parse(body)["xml"]
             encrypt = outer["Encrypt"]
@@ -78,10 +103,25 @@ class Envelope:
         expected = sign(self.token, query.get("timestamp", ""), query.get("nonce", ""), encrypt)
         if not same(expected, query.get("msg_signature", "")):
             raise Rejected(403, "bad msg_signature")
+        # wechatpy's PrpCrypto.decrypt, unrolled so that a message that is authentic but not UTF-8
+        # is told apart (400) from a ciphertext that does not open (403). Layout (wechat-api.md §1):
+        # 16 random bytes, 4-byte length, message, AppID, PKCS#7 padding to 32 bytes.
         try:
-            return self._prp.decrypt(encrypt, self.appid)
+            plain = self._cipher.decrypt(base64.b64decode(encrypt, validate=True))
+            pad = plain[-1]
+            if not 1 <= pad <= 32:
+                raise ValueError("bad padding")
+            content = plain[16:-pad]
+            (length,) = struct.unpack(">I", content[:4])
+            xml, appid = content[4:4 + length], content[4 + length:]
         except Exception:
-            raise Rejected(403, "ciphertext does not open with our key and AppID") from None
+            raise Rejected(403, "ciphertext does not open with our key") from None
+        if len(xml) != length or not hmac.compare_digest(appid, self.appid):
+            raise Rejected(403, "ciphertext does not open with our key and AppID")
+        try:
+            return xml.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Rejected(400, "message is not UTF-8") from None
 
     def seal(self, xml: str, nonce: str, timestamp: str) -> str:
         return self._crypto.encrypt_message(xml, nonce, timestamp)
@@ -93,11 +133,25 @@ def parse(xml: str | bytes) -> Any:
     xmltodict refuses entity declarations ("entities are disabled"), so a billion-laughs or
     external-entity body fails here without expanding anything (probes.md)."""
     try:
+        if isinstance(xml, bytes):
+            xml = xml.decode("utf-8")
         message = parse_message(xml)
-        # Fields convert lazily; touch the ones every later step relies on so bad values fail here.
-        if not isinstance(message.source, str) or not message.source or message.time is None:
+        data = message._data
+        for field in TEXT_FIELDS:
+            if isinstance(data.get(field), dict | list):
+                raise ValueError(f"{field} is not text")
+        for field, digits in MAX_DIGITS.items():
+            value = data.get(field)
+            if value is not None and not (value.isascii() and value.isdigit() and len(value) <= digits):
+                raise ValueError(f"{field} is not a number")
+        source = message.source
+        if not isinstance(source, str) or not source or len(source) > MAX_ID or message.time is None:
             raise ValueError("no sender or time")
-        _ = message.id
+        if len(data.get("ToUserName") or "") > MAX_ID:
+            raise ValueError("ToUserName too long")
+        if message.type == "text" and data.get("Content") is None:
+            # xmltodict strips whitespace (U+3000 included) to None: a blank text is an empty one.
+            data["Content"] = ""
     except Exception:
         raise Rejected(400, "not a WeChat message") from None
     return message

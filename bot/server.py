@@ -1,19 +1,34 @@
-"""The webhook: one straight path per push, verify → decrypt → parse → dedupe → route → handler →
-render → encrypt → respond (wechat-api.md §1–2). Nothing here knows what a reply says.
+"""The webhook: one straight path per push, verify → read → decrypt → parse → dedupe → route →
+handler → render → encrypt → respond (wechat-api.md §1–2). Nothing here knows what a reply says.
 
-GET answers WeChat's one-off URL check. POST answers 403 for anything unauthenticated (before a
-byte of the body is parsed), 413 for an oversized body, 400 for a body that is not a WeChat
-message, and otherwise the passive reply or `success`. No request gets a 500: the middleware
-turns anything unexpected into a logged `success`.
+GET answers WeChat's one-off URL check. POST, one status for each kind of request, never 500:
+
+| request                                                                  | status          |
+|--------------------------------------------------------------------------|-----------------|
+| no or wrong `signature`; timestamp not a number or outside the window;   | 403             |
+| plaintext in safe mode, encrypted in plain mode                          | (before the body is read) |
+| body larger than `[server] max_body_bytes`                               | 413             |
+| body not received within `[server] body_timeout_seconds`                | 408             |
+| the server is shutting down while the body is still arriving             | 503 (WeChat retries) |
+| wrong `msg_signature`, key or AppID; a signed query replayed with another body; ToUserName not this account | 403 |
+| a body that is not a WeChat message (broken or hostile XML, bad encoding, undecodable compression, nested or oversized fields) | 400 |
+| a WeChat message                                                         | 200, the reply or `success` |
+
+Anything unexpected is logged and answered `success` (no retry storm, no error shown to the
+follower). A replay or a wrong ToUserName can only be told once the body is read (and, for the
+dedupe round trip, parsed by the entity-less parser); no handler runs for either.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+import re
 from collections.abc import Sequence
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot import messagelog, protocol, render
 from bot.context import Services
@@ -31,12 +46,17 @@ class Webhook:
         self.services = services
         self.clock = services.clock
         self.token = settings.wechat.token
+        self.account = settings.wechat.account_id
+        self.mode = settings.wechat.mode
         self.window = settings.server.timestamp_window_seconds
         self.max_body = settings.server.max_body_bytes
+        self.body_timeout = settings.server.body_timeout_seconds
         self.budget = settings.server.reply_budget_seconds
         self.envelope = protocol.Envelope(settings.wechat) if settings.wechat.encoding_aes_key else None
         self.dispatcher = Dispatcher(services, routers)
-        self.dedupe = Dedupe(services.shared, self.clock, settings.server.dedupe_ttl_seconds)
+        self.dedupe = Dedupe(services.shared, self.clock, settings.server.dedupe_ttl_seconds,
+                             query_ttl=2 * self.window)
+        self.closing = asyncio.Event()
 
     async def check(self, request: web.Request) -> web.Response:
         """GET: WeChat checks the URL by asking us to echo `echostr` (plaintext in every mode)."""
@@ -52,45 +72,80 @@ class Webhook:
     async def receive(self, request: web.Request) -> web.Response:
         started = self.clock.monotonic()
         query = request.query
-        aes = query.get("encrypt_type", "raw").lower() == "aes"
         try:
             protocol.verify_signature(self.token, query)
             protocol.verify_fresh(query["timestamp"], self.clock.time(), self.window)
+            aes = self._encrypted(query)
             body = await self._body(request)
-            xml = self._decrypt(body, query) if aes else body
-            message = protocol.parse(xml)
+            signed = (query["signature"], protocol.body_digest(body))
+            try:
+                xml = self.envelope.open(body, query) if aes else body
+                message = protocol.parse(xml)
+            except Rejected as e:
+                if e.status == 400 and await self.dedupe.replayed(signed):
+                    raise Rejected(403, "signed query replayed with another body") from None
+                raise
+            if message.target != self.account:
+                raise Rejected(403, "not addressed to this account (ToUserName)")
+            key = key_of(message)
+            answer = await self.dedupe.once(
+                key,
+                lambda version: self.dispatcher.answer(message, key, started, version),
+                started + self.budget,
+                read=self.dispatcher.store.version_key_of(message),  # with the claim: one round trip
+                signed=signed,
+            )
         except Rejected as e:
             log.info("webhook: %s %s from %s", e.status, e.reason, request.remote)
             return web.Response(status=e.status, text=e.reason)
-
-        key = key_of(message)
-        answer = await self.dedupe.once(
-            key,
-            lambda version: self.dispatcher.answer(message, key, started, version),
-            started + self.budget,
-            read=self.dispatcher.store.version_key_of(message),  # with the claim: one round trip
-        )
         if answer == render.SUCCESS:
             return web.Response(text=answer)
         if aes:
             answer = self.envelope.seal(answer, query["nonce"], query["timestamp"])
         return web.Response(text=answer, content_type="application/xml")
 
+    def _encrypted(self, query) -> bool:
+        """Whether the request says it is encrypted, and whether `[wechat] mode` takes that."""
+        aes = query.get("encrypt_type", "raw").lower() == "aes"
+        if aes and self.mode == "plain":
+            raise Rejected(403, "encrypted request, but [wechat] mode is plain")
+        if not aes and self.mode == "safe":
+            raise Rejected(403, "plaintext request, but [wechat] mode is safe")
+        return aes
+
     async def _body(self, request: web.Request) -> bytes:
         if request.content_length is not None and request.content_length > self.max_body:
             raise Rejected(413, "body too large")
         try:
-            return await request.read()  # bounded by the app's client_max_size
+            if request.content.is_eof():  # the usual case: it came with the headers
+                return await request.read()  # bounded by the app's client_max_size
+            return await self._arriving(request)
         except web.HTTPRequestEntityTooLarge:
             raise Rejected(413, "body too large") from None
+        except (web.RequestPayloadError, HttpProcessingError) as e:
+            # an undecodable Content-Encoding, a broken chunked body
+            raise Rejected(400, f"unreadable body ({str(e).strip()})") from None
 
-    def _decrypt(self, body: bytes, query) -> str:
-        if self.envelope is None:
-            raise Rejected(403, "safe mode is not configured ([wechat] encoding_aes_key)")
-        return self.envelope.open(body, query)
+    async def _arriving(self, request: web.Request) -> bytes:
+        """A body still on its way: waited for at most `body_timeout_seconds`, and not past the
+        start of a shutdown (a sender that never finishes must not hold the process)."""
+        reading = asyncio.ensure_future(request.read())
+        closing = asyncio.ensure_future(self.closing.wait())
+        try:
+            await asyncio.wait({reading, closing}, timeout=self.body_timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closing.cancel()
+            arrived = reading.done()
+            if not arrived:
+                reading.cancel()
+        if not arrived:
+            if self.closing.is_set():
+                raise Rejected(503, "shutting down")
+            raise Rejected(408, "body not received in time")
+        return reading.result()
 
     async def start(self) -> None:
-        messagelog.of(self.services).start()
         await self.dispatcher.start()
         # Everything loaded so far (modules, settings, routers, caches) lives as long as the
         # process: moved out of the collector's sight, so the full collections that a busy webhook
@@ -99,10 +154,15 @@ class Webhook:
             gc.collect()
             gc.freeze()
 
+    async def shutting_down(self) -> None:
+        """Before aiohttp waits for the requests in flight: stop waiting for bodies."""
+        self.closing.set()
+
     async def stop(self) -> None:
         await self.dispatcher.drain()
         await self.dedupe.drain()
-        await messagelog.of(self.services).stop()
+        # What this app recorded, written now (the writer itself lives as long as the services).
+        await messagelog.of(self.services).flush_quietly()
 
 
 @web.middleware
@@ -120,6 +180,42 @@ async def never_500(request: web.Request, handler):
         return web.Response(status=400, text="bad request")
 
 
+# --- logs: no signed query string, one line for a malformed request ---------------------------------
+
+_SIGNED = re.compile(r"((?:msg_)?signature|timestamp|nonce|echostr|openid)=[^&\s'\"\\]*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """A logged line without the values of a signed query (a replay within the window needs them)."""
+    return _SIGNED.sub(r"\1=…", text)
+
+
+class QuietProtocolLog(logging.Filter):
+    """On aiohttp's loggers: a malformed HTTP request (anyone on the internet can send one) is one
+    WARNING line without a traceback, and no record carries a signed query string."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError | web.RequestPayloadError):
+            record.msg, record.args = "malformed HTTP request: %s", (redact(" ".join(str(exc).split())),)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+            return True
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        record.msg, record.args = redact(record.getMessage()), ()
+        return True
+
+
+def quiet_protocol_logs() -> None:
+    """Install QuietProtocolLog on aiohttp's server-side loggers and ours (once per process)."""
+    for name in ("aiohttp.server", "aiohttp.access", "aiohttp.web", __name__):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, QuietProtocolLog) for f in logger.filters):
+            logger.addFilter(QuietProtocolLog())
+
+
 WEBHOOK = web.AppKey("webhook", Webhook)
 
 
@@ -127,6 +223,7 @@ def make_app(services: Services, routers: Sequence[Router] | None = None) -> web
     """The webhook application on `[server] webhook_path` (routers default to handlers.ROUTERS)."""
     if routers is None:
         from handlers import ROUTERS as routers
+    quiet_protocol_logs()
     settings = services.settings
     app = web.Application(middlewares=[never_500], client_max_size=settings.server.max_body_bytes)
     hook = app[WEBHOOK] = Webhook(services, routers)
@@ -136,9 +233,13 @@ def make_app(services: Services, routers: Sequence[Router] | None = None) -> web
     async def on_startup(_app: web.Application) -> None:
         await hook.start()
 
+    async def on_shutdown(_app: web.Application) -> None:
+        await hook.shutting_down()
+
     async def on_cleanup(_app: web.Application) -> None:
         await hook.stop()
 
     app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     return app

@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Integer, Text, and_, case, cast, delete, or_, select
 
@@ -32,13 +32,24 @@ if TYPE_CHECKING:
 
 _KV = SharedEntry.__table__
 
-
 # "This value was not read ahead": the caller must `get` it itself (distinct from None, "no such key").
 NOT_READ: object = object()
 
 
 class LockTimeout(Exception):
     pass
+
+
+class Claim(NamedTuple):
+    """What `SharedState.claim()` found."""
+
+    added: bool  # this call set the claimed key
+    read: object  # the value under the read key (None: no such key), or NOT_READ when none was asked
+    replayed: bool = False  # the `once` key held another value: nothing else was done
+
+
+# How long one call to a backend may take before it counts as failed (callers carry on alone).
+CALL_TIMEOUT = 2.0
 
 
 class SharedState(ABC):
@@ -65,14 +76,30 @@ class SharedState(ABC):
     async def incr(self, key: str, ttl: float) -> int:
         """Add one to a counter that starts at 0 and expires `ttl` seconds after its creation."""
 
-    async def add_and_get(
-        self, key: str, value: str, ttl: float | None, get_key: str
-    ) -> tuple[bool, str | None]:
-        """`add(key, value, ttl)` and `get(get_key)` together: (added, value of get_key).
+    async def add_and_get(self, key: str, value: str, ttl: float | None, get_key: str) -> tuple[bool, str | None]:
+        """`add(key, value, ttl)` and `get(get_key)` together: (added, value of get_key)."""
+        claim = await self.claim(key, value, ttl, get_key)
+        return claim.added, claim.read  # type: ignore[return-value]
 
-        For a hot path that needs both (the webhook's dedupe claim and the sender's record version);
-        Redis does it in one round trip. Here, two calls (the in-memory and SQL backends)."""
-        return await self.add(key, value, ttl), await self.get(get_key)
+    async def note_once(self, key: str, value: str, ttl: float) -> bool:
+        """Set `key` to `value` unless it holds another value; False when it does (`key` was seen
+        before with something else). Values under such a key never change, so no atomicity is needed."""
+        if await self.add(key, value, ttl):
+            return True
+        return await self.get(key) in (None, value)
+
+    async def claim(
+        self, key: str, value: str, ttl: float | None, read: str | None = None,
+        once: tuple[str, str, float] | None = None,
+    ) -> Claim:
+        """For a hot path that needs them together (the webhook: the signed query it answers, its
+        dedupe claim and the sender's record version): `note_once(*once)`, and unless that finds a
+        replay, `add(key, value, ttl)` and `get(read)`. Redis does it in one round trip; here, one
+        call after the other (the in-memory and SQL backends)."""
+        if once is not None and not await self.note_once(*once):
+            return Claim(False, NOT_READ, replayed=True)
+        added = await self.add(key, value, ttl)
+        return Claim(added, NOT_READ if read is None else await self.get(read))
 
     async def set_many(self, items: Mapping[str, str], ttl: float | None = None) -> None:
         """`set` of each key to its value, all with the same ttl (Redis: one round trip)."""
@@ -184,6 +211,9 @@ class SqlState(SharedState):
 
     async def _write(self, stmt, now: datetime) -> list:
         """Run one write in its own transaction; returns the RETURNING rows, or [rowcount]."""
+        return await _bounded(self._write_now(stmt, now))
+
+    async def _write_now(self, stmt, now: datetime) -> list:
         async with self.db() as session:
             result = await session.execute(stmt)
             rows = result.all() if result.returns_rows else [result.rowcount]
@@ -194,7 +224,9 @@ class SqlState(SharedState):
             return rows
 
     async def get(self, key: str) -> str | None:
-        now = self.clock.now()
+        return await _bounded(self._get(key, self.clock.now()))
+
+    async def _get(self, key: str, now: datetime) -> str | None:
         async with self.db() as session:
             return await session.scalar(select(_KV.c.value).where(_KV.c.key == key, self._live(now)))
 
@@ -251,13 +283,21 @@ local v = redis.call('INCR', KEYS[1])
 if v == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return v
 """
-# SET NX and a GET of another key in one step: the webhook's two reads per message become one
-# round trip (a script is one command for redis-py to send and parse, cheaper than MULTI/EXEC).
-_ADD_AND_GET = """
+# The webhook's claim in one step (a script is one command for redis-py to send and parse, cheaper
+# than MULTI/EXEC): the signed query (KEYS[1], unless ''; ARGV[1] its body digest, ARGV[2] px) is
+# noted, and unless it was seen with another body, SET NX of the claim (KEYS[2], ARGV[3], px ARGV[4]
+# or '' for none) and a GET of KEYS[3] (unless '').
+_CLAIM = """
+if KEYS[1] ~= '' and not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local prior = redis.call('GET', KEYS[1])
+  if prior and prior ~= ARGV[1] then return {-1, false} end
+end
 local added
-if ARGV[2] == '' then added = redis.call('SET', KEYS[1], ARGV[1], 'NX')
-else added = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) end
-return {added and 1 or 0, redis.call('GET', KEYS[2])}
+if ARGV[4] == '' then added = redis.call('SET', KEYS[2], ARGV[3], 'NX')
+else added = redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) end
+local current = false
+if KEYS[3] ~= '' then current = redis.call('GET', KEYS[3]) end
+return {added and 1 or 0, current}
 """
 
 
@@ -271,13 +311,17 @@ class RedisState(SharedState):
         self.prefix = prefix
         self._delete_if_equal = client.register_script(_DELETE_IF_EQUAL)
         self._incr_with_ttl = client.register_script(_INCR_WITH_TTL)
-        self._add_and_get = client.register_script(_ADD_AND_GET)
+        self._claim = client.register_script(_CLAIM)
 
     @classmethod
     def from_url(cls, url: str, clock: Clock | None = None, prefix: str = "wxbot:") -> RedisState:
         from redis.asyncio import Redis
 
-        return cls(Redis.from_url(url, decode_responses=True), clock, prefix)
+        # Bounded calls: a Redis that stops answering fails them, and callers carry on alone.
+        client = Redis.from_url(
+            url, decode_responses=True, socket_timeout=CALL_TIMEOUT, socket_connect_timeout=CALL_TIMEOUT
+        )
+        return cls(client, clock, prefix)
 
     @staticmethod
     def _ms(ttl: float) -> int:
@@ -293,14 +337,21 @@ class RedisState(SharedState):
         px = None if ttl is None else self._ms(ttl)
         return bool(await self.client.set(self.prefix + key, value, nx=True, px=px))
 
-    async def add_and_get(
-        self, key: str, value: str, ttl: float | None, get_key: str
-    ) -> tuple[bool, str | None]:
-        px = "" if ttl is None else str(self._ms(ttl))
-        added, current = await self._add_and_get(
-            keys=[self.prefix + key, self.prefix + get_key], args=[value, px]
-        )
-        return bool(added), current
+    async def claim(
+        self, key: str, value: str, ttl: float | None, read: str | None = None,
+        once: tuple[str, str, float] | None = None,
+    ) -> Claim:
+        once_key, digest, once_ttl = once if once is not None else ("", "", 1.0)
+        keys = [
+            self.prefix + once_key if once_key else "",
+            self.prefix + key,
+            self.prefix + read if read is not None else "",
+        ]
+        args = [digest, str(self._ms(once_ttl)), value, "" if ttl is None else str(self._ms(ttl))]
+        added, current = await self._claim(keys=keys, args=args)
+        if added == -1:
+            return Claim(False, NOT_READ, replayed=True)
+        return Claim(bool(added), NOT_READ if read is None else current)
 
     async def set_many(self, items: Mapping[str, str], ttl: float | None = None) -> None:
         px = None if ttl is None else self._ms(ttl)
@@ -319,6 +370,17 @@ class RedisState(SharedState):
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+async def _bounded(call):
+    """A database call given up after CALL_TIMEOUT (it finishes in the background: cancelled mid-way
+    it would hold its connection just as long)."""
+    task = asyncio.ensure_future(call)
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), CALL_TIMEOUT)
+    except TimeoutError:
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved: no warning
+        raise
 
 
 async def open_shared_state(settings: Settings, db: SessionFactory, clock: Clock) -> SharedState:

@@ -11,10 +11,9 @@ never seeded before: a seeded rule an editor deleted stays deleted.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.context import Context, Services
 from bot.replies import Article, News, Reply, Text
-from bot.router import Router
+from bot.router import Refresh, Router
 from handlers import texts
 from store.models.webhook import KeywordRule
 
@@ -74,7 +73,7 @@ class KeywordRules(Router):
     services: Services | None = None
     revision: int | None = None
     checked: float = float("-inf")
-    _refreshing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _refreshing: Refresh | None = None
 
     def bind(self, services: Services) -> KeywordRules:
         return KeywordRules(self.name, services=services)
@@ -85,15 +84,11 @@ class KeywordRules(Router):
         await self.refresh()
 
     async def prepare(self) -> None:
-        """Before routing: reload if another process changed the rules (checked once a second)."""
-        clock = self.services.clock
-        if clock.monotonic() - self.checked < REFRESH_SECONDS:
-            return
-        if self._refreshing.locked() and self.revision is not None:
-            return  # someone is already looking; the current rules answer meanwhile
-        async with self._refreshing:
-            if clock.monotonic() - self.checked >= REFRESH_SECONDS:
-                await self.refresh()
+        """Before routing: reload if another process changed the rules (checked once a second,
+        never holding a message up for long: the current rules answer meanwhile)."""
+        if self._refreshing is None:
+            self._refreshing = Refresh("keyword rules", self.refresh, self.services.clock, REFRESH_SECONDS)
+        await self._refreshing()
 
     async def refresh(self) -> None:
         async with self.services.db() as session:

@@ -8,6 +8,7 @@ it expires after `[members] choice_ttl_minutes` or another list replaces it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -15,11 +16,13 @@ from sqlalchemy import select
 
 from bot.context import Context
 from bot.replies import Reply, Text
-from bot.router import Captured, Router, text_of
+from bot.router import Captured, Refresh, Router, text_of
 from store.members import binding, texts
 from store.members.index import Entry, MemberLookup, lookup_for
 from store.members.status import HistoryItem, local_today, visible_facts
 from store.models.members import Member, MemberHistory
+
+log = logging.getLogger(__name__)
 
 CHOICE_STEP = "member_choice"
 BARE_NAME = "members: bare unit name"
@@ -30,9 +33,11 @@ CODE_PATTERN = r"^(?=.*\d)[0-9A-Za-z]{18}$"
 @dataclass
 class MembersRouter(Router):
     """The rules below; `bind(services)` gives the dispatcher a copy whose bare-name rule reads that
-    process's lookup index, which `prepare()` keeps current before each message is routed."""
+    process's lookup index, which `prepare()` keeps current before each message is routed (with the
+    database down or slow, the index it has answers: bot.router.Refresh)."""
 
     lookup: MemberLookup | None = None
+    refresh: Refresh | None = None
 
     def bind(self, services: Any) -> MembersRouter:
         binding.install(services)  # unbind followers who unsubscribe
@@ -41,15 +46,21 @@ class MembersRouter(Router):
             replace(r, matcher=_bare_name_matcher(lookup)) if r.describe == BARE_NAME else r
             for r in self.rules
         ]
-        return MembersRouter(self.name, rules, self.steps, lookup)
+        refresh = Refresh("member index", lookup.current, services.clock, lookup.check_every)
+        return MembersRouter(self.name, rules, self.steps, lookup, refresh)
 
     async def prepare(self) -> None:
-        if self.lookup is not None:
-            await self.lookup.current()
+        if self.refresh is not None:
+            await self.refresh()
 
     async def start(self) -> None:
-        # Build the index at start-up, so the first follower does not wait for it.
-        await self.prepare()
+        # Build the index at start-up, so the first follower does not wait for it (without a
+        # database, the bare-name rule waits for the first refresh that works).
+        if self.lookup is not None:
+            try:
+                await self.lookup.current()
+            except Exception as e:
+                log.warning("member index not built at start-up (%s); built when the database answers", e)
 
 
 def _bare_name_matcher(lookup: MemberLookup | None):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -83,3 +84,56 @@ def make_session_factory(engine: AsyncEngine) -> SessionFactory:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be used right now (down, restarting, locked,
+    unreachable, out of connections) rather than that it refuses what was sent: what failed may
+    work as it is once the database is back."""
+    if isinstance(error, OSError | TimeoutError | exc.TimeoutError | exc.OperationalError | exc.InterfaceError):
+        return True
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    cause = error.__cause__ or getattr(error, "orig", None)
+    if cause is not None and cause is not error:
+        name = type(cause).__name__
+        # asyncpg's connection errors (raised as they are at connect time) and the driver's own
+        if "Connection" in name or name in ("CannotConnectNowError", "InterfaceError", "OperationalError"):
+            return True
+    return False
+
+
+def refused(error: BaseException) -> bool:
+    """Whether `error` says the database refuses the rows as given (a constraint, a type, a length):
+    sending them again can never work."""
+    if isinstance(error, exc.IntegrityError | exc.DataError):
+        return True
+    if isinstance(error, exc.StatementError) and not isinstance(error, exc.DBAPIError):
+        return True  # a bind parameter that could not be converted
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None) or ""
+    return sqlstate[:2] in ("22", "23")  # PostgreSQL: data exception, integrity constraint violation
+
+
+async def write_apart(
+    db: SessionFactory, rows: list, write: Callable[[AsyncSession, list], Awaitable[object]],
+    chunk: int = 500,
+) -> tuple[list[tuple[object, BaseException]], list]:
+    """Write `rows` (`write(session, part)`, one transaction per part of at most `chunk`) after one
+    transaction with all of them failed: halve the parts that fail until the rows the database
+    refuses stand alone. Returns (refused rows with their error, rows left unwritten because the
+    database became unavailable midway). The rest is written, in order."""
+    todo = [rows[i:i + chunk] for i in range(0, len(rows), chunk)]
+    bad: list[tuple[object, BaseException]] = []
+    while todo:
+        part = todo.pop(0)
+        try:
+            async with db.begin() as session:
+                await write(session, part)
+        except Exception as e:
+            if unavailable(e):
+                return bad, [r for p in (part, *todo) for r in p]
+            if len(part) == 1:
+                bad.append((part[0], e))
+            else:
+                todo[:0] = [part[: len(part) // 2], part[len(part) // 2:]]
+    return bad, []

@@ -74,6 +74,7 @@ def base_config(tmp: Path, **sections) -> dict:
             "secret": "test-secret",
             "token": "testtoken",
             "encoding_aes_key": AES_KEY,
+            "mode": "compatible",  # tests send plaintext and encrypted messages alike
             "account_id": "gh_test00000001",
             "api_base_url": "http://127.0.0.1:9",
         },

@@ -59,3 +59,22 @@ def test_member_roles_and_display_name(tmp_path):
     for bad in ([], ["会长单位", "会长单位"], [""], ["字" * 21]):
         with pytest.raises(ConfigError, match=r"\[members\] roles"):
             parse_settings({**base, "members": {"roles": bad}}, environ={})
+
+
+def test_wechat_mode_defaults_to_safe_with_a_key_and_needs_one(tmp_path):
+    cfg = base_config(tmp_path)
+    del cfg["wechat"]["mode"]
+    assert parse_settings(cfg, environ={}).wechat.mode == "safe"  # a key set: refuse plaintext
+    cfg["wechat"]["encoding_aes_key"] = ""
+    assert parse_settings(cfg, environ={}).wechat.mode == "plain"
+    for mode in ("safe", "compatible"):
+        cfg["wechat"]["mode"] = mode
+        with pytest.raises(ConfigError, match=r"\[wechat\] mode: .*need encoding_aes_key") as e:
+            parse_settings(cfg, environ={})
+        assert "test-secret" not in str(e.value)
+
+
+def test_body_timeout_must_fit_in_the_reply_budget(tmp_path):
+    cfg = base_config(tmp_path, server={"reply_budget_seconds": 2, "body_timeout_seconds": 2})
+    with pytest.raises(ConfigError, match=r"\[server\] body_timeout_seconds: .*shorter than reply_budget"):
+        parse_settings(cfg, environ={})

@@ -14,7 +14,16 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
-from bot.shared import LockTimeout, MemoryState, RedisState, SharedState, SqlState, open_shared_state
+from bot.shared import (
+    NOT_READ,
+    Claim,
+    LockTimeout,
+    MemoryState,
+    RedisState,
+    SharedState,
+    SqlState,
+    open_shared_state,
+)
 from store.db import make_engine, make_session_factory
 from store.models.shared import SharedEntry
 
@@ -153,6 +162,35 @@ async def test_add_and_get_is_atomic_under_concurrency(backend):
     )
     assert [added for added, _ in results].count(True) == 1
     assert {current for _, current in results} == {"v"}
+
+
+async def test_claim_notes_a_signed_query_and_refuses_it_with_another_value(backend):
+    """The webhook's claim: the signed query (with its body's digest), the dedupe key and a read."""
+    s, other = backend.state, backend.other
+    await s.set("version", "v1")
+    first = await s.claim("dedupe:m1", "pending", 60, "version", once=("query:sig1", "digest-a", 600))
+    assert first == Claim(True, "v1")
+    # The same query and body again (WeChat's retry): not a replay; the claim is taken already.
+    assert await other.claim("dedupe:m1", "pending", 60, "version", once=("query:sig1", "digest-a", 600)) \
+        == Claim(False, "v1")
+    # The same query with another body: a replay, and nothing else is done.
+    replay = await other.claim("dedupe:m2", "pending", 60, "version", once=("query:sig1", "digest-b", 600))
+    assert replay.replayed and not replay.added
+    assert await s.get("dedupe:m2") is None
+    assert await other.note_once("query:sig1", "digest-a", 600)
+    assert not await other.note_once("query:sig1", "digest-b", 600)
+    await backend.advance(601)  # the window is over: the query may not come back anyway
+    assert await s.note_once("query:sig1", "digest-b", 600)
+    assert await s.claim("dedupe:m3", "pending", 60) == Claim(True, NOT_READ)
+
+
+async def test_note_once_is_atomic_under_concurrency(backend):
+    results = await asyncio.gather(*(
+        (backend.state if i % 2 else backend.other).note_once("query:race", f"d{i % 3}", 60) for i in range(30)
+    ))
+    kept = await backend.state.get("query:race")
+    assert [r for i, r in enumerate(results) if f"d{i % 3}" == kept] == [True] * 10
+    assert not any(r for i, r in enumerate(results) if f"d{i % 3}" != kept)
 
 
 async def test_set_many_sets_each_with_the_ttl(backend):

@@ -128,7 +128,7 @@ async def test_entity_bombs_are_400_without_expanding(hook, body):
 
 
 async def test_safe_mode_without_key_configured_is_403(make_settings, migrated):
-    async with make_services(make_settings, migrated, wechat={"encoding_aes_key": ""}) as services:
+    async with make_services(make_settings, migrated, wechat={"encoding_aes_key": "", "mode": "plain"}) as services:
         async with webhook_client(services) as hook:
             status, _, _ = await hook.post(text_xml("o_alice", "帮助"), mode="safe", query={
                 **signed_query(services.settings.wechat.token), "encrypt_type": "aes", "msg_signature": "x"})

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 
+from bot import messagelog
 from bot.clock import Clock
 from bot.context import Services
 from bot.shared import MemoryState, open_shared_state
@@ -27,8 +28,10 @@ async def make_services(make_settings, db_url: str, clock: Clock | None = None, 
     state = shared or MemoryState(clock)
     async with aiohttp.ClientSession() as http:
         api = WeChatAPI(settings.wechat, http, state, clock)
+        services = Services(settings=settings, db=db, api=api, shared=state, clock=clock)
         try:
-            yield Services(settings=settings, db=db, api=api, shared=state, clock=clock)
+            async with messagelog.running(services):  # as bot.app.open_services runs it
+                yield services
         finally:
             await state.close()
             await engine.dispose()

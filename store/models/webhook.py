@@ -57,7 +57,9 @@ class KeywordRule(Base):
 
 
 class MessageLog(Base):
-    """Every inbound message and every reply, written in batches off the reply's path."""
+    """Every inbound message and every reply, written in batches off the reply's path. Widths fit
+    what WeChat sends: `event:` + the longest event name (31), a dedupe key with a 128-byte menu
+    key in it (bot/messagelog.py cuts anything longer rather than lose the batch)."""
 
     __tablename__ = "message_log"
     __table_args__ = (Index("ix_message_log_openid_at", "openid", "at"),)
@@ -67,7 +69,7 @@ class MessageLog(Base):
     openid: Mapped[str] = mapped_column(String(64))
     direction: Mapped[str] = mapped_column(String(4))  # in | out
     channel: Mapped[str] = mapped_column(String(16))  # webhook | passive | customer | held
-    msg_type: Mapped[str] = mapped_column(String(32))
+    msg_type: Mapped[str] = mapped_column(String(64))
     content: Mapped[str] = mapped_column(Text, default="")
-    msg_key: Mapped[str | None] = mapped_column(String(128))  # the dedupe key of the inbound message
+    msg_key: Mapped[str | None] = mapped_column(String(255))  # the dedupe key of the inbound message
     elapsed_ms: Mapped[float | None] = mapped_column(Float)

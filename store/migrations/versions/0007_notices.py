@@ -10,7 +10,7 @@ from alembic import op
 from store.db import UTCDateTime
 
 revision = "0007_notices"
-down_revision = "0005_scheduler"
+down_revision = "0006_hostile"
 branch_labels = None
 depends_on = None
 
