@@ -57,6 +57,16 @@ async def nothing_more(message: Any, ctx: Context) -> Text:
     return Text(texts.NO_MORE)
 
 
+def _blank(message: Any) -> Captured | None:
+    return Captured() if message.type == "text" and not (message.content or "").strip() else None
+
+
+@router.rule(_blank, "blank")
+async def blank(message: Any, ctx: Context) -> Text:
+    """A blank message (only spaces, or nothing): nothing to look up, so say what can be asked."""
+    return Text(texts.BLANK + "\n\n" + help_text())
+
+
 @router.message("text")
 async def fallback(message: Any, ctx: Context) -> Text:
     # str.replace, not str.format: the follower's text may contain braces.

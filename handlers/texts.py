@@ -43,3 +43,6 @@ RULE_NO_PATTERN = "关键词是空的"
 RULE_NO_REPLY = "回复是空的"
 RULE_BAD_REGEX = "不是有效的正则表达式：{error}"
 RULE_NEWS_NEEDS_URL = "图文回复需要 --url"
+
+# A text with nothing in it (only spaces): no lookup, a prompt and the help.
+BLANK = "您发来的消息是空白的。您可以发送以下内容："

@@ -66,6 +66,7 @@ async def test_blank_text_is_answered_and_the_log_keeps_growing(make_settings, d
     async with make_services(make_settings, db_url) as services, webhook_client(services) as hook:
         reply = await hook.send(raw_text("o_blank", BLANKS[blank]), mode="safe")
         assert isinstance(reply, dict) and reply["MsgType"] == "text"  # an answer, not `success`
+        assert reply["Content"].startswith(texts.BLANK) and texts.HELP_HEADER in reply["Content"]
         for i in range(3):
             assert (await hook.send(text_xml(f"o_after_{i}", "帮助")))["Content"].startswith(texts.HELP_HEADER)
         await messagelog.of(services).flush()

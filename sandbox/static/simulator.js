@@ -19,7 +19,7 @@ const api = {
 };
 
 const $ = (id) => document.getElementById(id);
-const state = { openid: "", lastSeq: 0, subscribed: false, menu: null, busy: 0, accountName: "公众号", menuMode: false };
+const state = { openid: "", lastSeq: 0, view: 0, subscribed: false, menu: null, busy: 0, accountName: "公众号", menuMode: false };
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -180,9 +180,12 @@ async function tap(button) {
 async function poll() {
   if (!state.openid) return;
   const openid = state.openid;
+  const view = state.view;
   try {
     const data = await api.get(`chat?openid=${encodeURIComponent(openid)}&after=${state.lastSeq}`);
-    if (openid !== state.openid) return;
+    // The chat was cleared (another follower, or the same one reloaded) while this poll was out: its
+    // items start after a point the cleared chat no longer has, so drawing them would skip messages.
+    if (view !== state.view) return;
     state.subscribed = data.subscribed;
     if (JSON.stringify(data.menu) !== JSON.stringify(state.menu)) {
       // Like WeChat: an account with a menu opens on the menu bar until the follower switches.
@@ -199,6 +202,7 @@ async function poll() {
 
 async function selectFollower(openid) {
   state.openid = openid;
+  state.view += 1;
   state.lastSeq = 0;
   $("chat").replaceChildren();
   const url = new URL(location.href);
