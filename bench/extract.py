@@ -173,7 +173,7 @@ def trafilatura_pred(page: dict) -> Prediction:
 def gne_pred(page: dict) -> Prediction:
     from gne import GeneralNewsExtractor
 
-    from store.content.extract import parse_date
+    from store.content.metadata import parse_date
 
     try:
         doc = GeneralNewsExtractor().extract(_decoded(page))

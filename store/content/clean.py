@@ -1,0 +1,107 @@
+"""The body element of an article → clean HTML: allowed tags only, no attributes but links and images
+(made absolute), no chrome, no layout leftovers, and text lying between <br>s made into paragraphs."""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+
+from store.content.dom import BLOCKS, WS, chrome_elements, resolve
+
+# What clean body HTML may contain (attributes: a href, img src/alt, td/th colspan/rowspan).
+_KEEP = {
+    "p", "br", "h2", "h3", "h4", "h5", "h6", "strong", "b", "em", "i", "u", "sub", "sup", "blockquote",
+    "ul", "ol", "li", "table", "thead", "tbody", "tr", "td", "th", "img", "figure", "figcaption",
+    "pre", "code", "hr", "a",
+}  # fmt: skip
+_KEEP_ATTRS = {
+    "a": ("href",),
+    "img": ("src", "alt"),
+    "td": ("colspan", "rowspan"),
+    "th": ("colspan", "rowspan"),
+}
+_CHROME_SRC = re.compile(r"(qr|ewm|erweima|share|icon|logo|weixin|wechat|spacer|blank)", re.I)
+_INLINE_BLOCKS = {"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "blockquote", "pre", "figure", "hr"}
+
+
+def clean_body(body: Tag, url: str, remove: list[Tag]) -> tuple[str, list[str]]:
+    """Clean HTML of the body and its image URLs, in order."""
+    for el in remove:
+        if not el.decomposed:
+            el.decompose()
+    for el in chrome_elements(body):
+        el.decompose()
+    images: list[str] = []
+    for el in list(body.find_all(True)):
+        if el.decomposed:
+            continue
+        if el.name == "img":
+            src = resolve(url, el.get("data-src") or el.get("data-original") or el.get("src") or "")
+            tiny = any(str(el.get(k, "")).isdigit() and int(el[k]) < 32 for k in ("width", "height"))
+            if not src or tiny or _CHROME_SRC.search(src.rsplit("/", 1)[-1]):
+                el.decompose()
+                continue
+            el.attrs = {"src": src, "alt": (el.get("alt") or "").strip()}
+            images.append(src)
+            continue
+        if el.name == "h1":
+            el.name = "h2"
+        elif el.name in ("div", "section", "article", "center", "main", "span", "font", "form"):
+            has_block = any(isinstance(c, Tag) and c.name in BLOCKS for c in el.descendants)
+            if el.name in ("span", "font") or has_block:
+                el.unwrap()
+                continue
+            el.name = "p"
+        elif el.name not in _KEEP:
+            el.unwrap()
+            continue
+        keep = _KEEP_ATTRS.get(el.name, ())
+        el.attrs = {k: v for k, v in el.attrs.items() if k in keep}
+        if el.name == "a":
+            href = resolve(url, el.get("href", ""))
+            if not href:
+                el.unwrap()
+                continue
+            el["href"] = href
+    # Paragraphs left with neither text nor image are layout leftovers.
+    for el in list(body.find_all(["p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "figure"])):
+        if not el.decomposed and not el.get_text(strip=True) and not el.find("img"):
+            el.decompose()
+    _paragraphs(body)
+    return body.decode_contents().strip(), images
+
+
+def _paragraphs(body: Tag) -> None:
+    """Text lying straight in the body between <br>s (old CMSs) becomes paragraphs."""
+    run: list = []
+
+    def flush(before) -> None:
+        if any(
+            (isinstance(n, NavigableString) and n.strip())
+            or (isinstance(n, Tag) and (n.get_text(strip=True) or n.name == "img" or n.find("img")))
+            for n in run
+        ):
+            p = BeautifulSoup("", "lxml").new_tag("p")
+            for n in run:
+                p.append(n.extract())
+            if p.contents and isinstance(p.contents[0], NavigableString):
+                p.contents[0].replace_with(WS.sub(" ", str(p.contents[0])).lstrip())
+            if before is not None:
+                before.insert_before(p)
+            else:
+                body.append(p)
+        else:
+            for n in run:
+                n.extract()
+        run.clear()
+
+    for node in list(body.children):
+        if isinstance(node, Tag) and node.name == "br":
+            flush(node)
+            node.extract()
+        elif isinstance(node, Tag) and node.name in _INLINE_BLOCKS:
+            flush(node)
+        else:
+            run.append(node)
+    flush(None)

@@ -1,0 +1,129 @@
+"""Listing (栏目) pages: which links are the column's entries, the dates shown beside them, the next page.
+
+Entries are found by structure, with no minimum count: sibling blocks under one parent, each holding
+a title link to a page of the same site (a link text of at least 5 characters, or a link wrapping a
+block with the title, a summary and the date). The group with the most title text wins; menus and
+other chrome never count. Whether the page IS a listing is decided in extract.py, which weighs this
+group against the page's prose.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from bs4 import BeautifulSoup, Tag
+
+from bot.config import SourceSettings
+from store.content.dom import CHROME_ATTR, attr_words, one_line, resolve, site_of, squash
+from store.content.metadata import parse_date
+
+_NEXT = re.compile(r"^[\s\[【<«‹(（]*(下一页|下页|后一页|后页|下一頁|next|next page|›|»|>|>>|→)[\s\]】>»›)）→]*$", re.I)
+_PAGER = re.compile(r"(上一页|下一页|尾页|末页|首页\s*上一页|共\s*\d+\s*页|第\s*\d+\s*页)")
+_TITLE_MIN = 5
+_ENTRY_MAX = 600  # characters: a title, a summary and a date
+_ITEM_TAGS = ("li", "tr", "dd", "dt", "p", "div", "article", "section", "h2", "h3", "h4", "span", "td", "table", "ul")
+
+
+@dataclass
+class Listing:
+    url: str
+    items: list[tuple[str, date | None]]  # article URLs with the date the listing shows, if any
+    next_url: str | None
+
+
+@dataclass
+class Group:
+    container: Tag
+    rows: list[tuple[str, Tag]]  # (absolute URL, the entry's block)
+    text: int  # characters in the entries
+
+
+def _title_link(a: Tag, url: str, site: str) -> str:
+    href = resolve(url, a.get("href", ""))
+    if not href or site_of(href) != site:
+        return ""
+    text = squash(a.get_text()).strip("[]【】·•")
+    return href if len(text) >= _TITLE_MIN else ""
+
+
+def _in_chrome(a: Tag, stop: Tag | None = None) -> bool:
+    for p in a.parents:
+        if p is stop or p.name in ("body", "html"):
+            return False
+        if any(CHROME_ATTR.search(w) for w in attr_words(p)) and "list" not in " ".join(attr_words(p)).lower():
+            return True
+    return False
+
+
+def best_group(soup: BeautifulSoup, url: str) -> Group | None:
+    """The page's largest group of sibling entries, each a block around one same-site title link."""
+    site = site_of(url)
+    links = [(a, h) for a in soup.find_all("a", href=True) if (h := _title_link(a, url, site))]
+    hrefs_inside: dict[int, set[str]] = defaultdict(set)
+    for a, href in links:
+        for p in a.parents:
+            hrefs_inside[id(p)].add(href)
+    groups: dict[int, Group] = {}
+    for a, href in links:
+        if _in_chrome(a):
+            continue
+        # The entry: the highest block above the link that holds no other entry's link.
+        row: Tag = a
+        for p in a.parents:
+            if p.name in ("body", "html") or len(hrefs_inside[id(p)]) > 1:
+                break
+            row = p
+        parent = row.parent
+        if parent is None:
+            continue
+        size = len(squash(row.get_text()))
+        if size > _ENTRY_MAX:
+            continue  # a block this big is a page section, not one entry
+        g = groups.setdefault(id(parent), Group(parent, [], 0))
+        if all(h != href for h, _ in g.rows):
+            g.rows.append((href, row))
+            g.text += size
+    if not groups:
+        return None
+    return max(groups.values(), key=lambda g: (g.text * min(len(g.rows), 3), len(g.rows)))
+
+
+def has_pager(soup: BeautifulSoup) -> bool:
+    for el in soup.find_all(string=_PAGER):
+        if len(squash(el.parent.get_text())) < 200 if el.parent is not None else False:
+            return True
+    return any(_NEXT.match(a.get_text()) for a in soup.find_all("a"))
+
+
+def make_listing(soup: BeautifulSoup, url: str, group: Group, site: SourceSettings | None) -> Listing:
+    items = [(href, parse_date(one_line(row))) for href, row in group.rows]
+    return Listing(url=url, items=items, next_url=next_page(soup, url, site))
+
+
+def selected_listing(soup: BeautifulSoup, url: str, site: SourceSettings) -> Listing | None:
+    """The listing a `[[sources]]` entry's `listing_item` selector picks, if it picks anything."""
+    items: list[tuple[str, date | None]] = []
+    for el in soup.select(site.listing_item):
+        for a in [el] if el.name == "a" else el.find_all("a"):
+            href = resolve(url, a.get("href", ""))
+            if href and all(h != href for h, _ in items):
+                row = a.find_parent(["li", "tr", "dd"]) or el
+                items.append((href, parse_date(one_line(row))))
+    return Listing(url, items, next_page(soup, url, site)) if items else None
+
+
+def next_page(soup: BeautifulSoup, url: str, site: SourceSettings | None) -> str | None:
+    if site and site.next_page:
+        el = soup.select_one(site.next_page)
+        href = resolve(url, el.get("href", "")) if el is not None else ""
+        return href or None
+    for a in soup.find_all("a", href=True):
+        # The text may sit in a child element: <a><span>下一页&gt;&gt;</span></a>.
+        if _NEXT.match(a.get_text()) or "next" in (a.get("rel") or []):
+            href = resolve(url, a["href"])
+            if href and href != url:
+                return href
+    return None
