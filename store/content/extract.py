@@ -47,6 +47,8 @@ _PUNCT = "，。、；！？"
 _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜–—>]|--|-|——)\s*")
 _TITLE_WORD = re.compile(r"title|tit$|tit[-_]|headline|biaoti|^bt$|heading", re.I)
 _INFO_LABEL = re.compile(r"(来\s*源|作\s*者|编\s*辑|发布|时\s*间|日\s*期|浏览|点击|责编)\s*[:：]")
+_BOTTOM = re.compile(r"^(footer|foot|copyright|bottom)([-_]|$)|[-_](footer|foot|copyright|bottom)$", re.I)
+_SOURCE_LINE = re.compile(r"^[\[【(（]?\s*(信息|文章|稿件|新闻)?来\s*源\s*[:：]")
 _META_LINE = re.compile(
     r"(来\s*源|作\s*者|编\s*辑|发布|时\s*间|日\s*期|浏览|点击|阅读|字号|分享|打印|责编|(?:19|20)\d\d\s*[-/.年])"
 )
@@ -110,6 +112,8 @@ def _find_body(root: Tag, chrome: list[Tag]) -> Tag | None:
     """Readability-style: the text of a paragraph scores its container fully and the one above by half;
     a container's score shrinks with its share of link text. Chrome and link text score nothing."""
     chrome_ids = {id(el) for el in chrome}
+    # A page's footer is never its body, however much it says (声明, 免责, addresses).
+    bottom = {id(el) for el in root.find_all(True) if any(_BOTTOM.search(w) for w in attr_words(el))}
     leaf: dict[int, bool] = {}
     scores: dict[int, list] = {}
 
@@ -122,7 +126,7 @@ def _find_body(root: Tag, chrome: list[Tag]) -> Tag | None:
         if n < 2:
             continue
         parents = list(s.parents)
-        if any(p.name == "a" or id(p) in chrome_ids for p in parents):
+        if any(p.name in ("a", "footer") or id(p) in chrome_ids or id(p) in bottom for p in parents):
             continue
         block = next((p for p in parents if p.name in BLOCKS), None)
         if block is None:
@@ -323,7 +327,8 @@ def _article(soup: BeautifulSoup, body: Tag, url: str, site: SourceSettings | No
     # The 来源 line inside the body is metadata, not prose.
     for s in body.find_all(string=re.compile(r"来\s*源\s*[:：]")):
         holder = s.parent
-        if holder is not None and holder is not body and len(holder.get_text(strip=True)) <= 60:
+        text = holder.get_text(strip=True) if holder is not None else ""
+        if holder is not body and len(text) <= 60 and _SOURCE_LINE.match(text):
             remove.append(holder)
     body_html, images = clean_body(body, url, remove)
     body_text = clean_text(block_text(BeautifulSoup(body_html, "lxml")))

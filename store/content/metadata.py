@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from store.content.dom import BLOCKS, WS
+from store.content.dom import BLOCKS
 
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?")
 # Dates many CMSs put in article URLs: /2024/03/14/, t20240314_123.html, /202403/14/
@@ -36,17 +36,17 @@ _AUTHOR_LABEL = re.compile(r"(?<![编审校])(?:作\s*者|撰\s*稿|撰\s*文|�
 # A value ends where the next label starts or at a separator.
 _STOP = re.compile(
     r"\s{2,}|[|｜丨│]|(?:作\s*者|编\s*辑|责任编辑|责编|来\s*源|发布|时\s*间|日\s*期|浏览|点击|阅读|字号|"
-    r"打印|分享|【|\[|记\s*者|通讯员|摄\s*影)"
+    r"打印|分享|【|\[|[（(]|记\s*者|通讯员|摄\s*影|(?:19|20)\d\d\s*[-/.年])"
 )
-_NAME = r"[\u4e00-\u9fff][\u4e00-\u9fff·]{1,5}"
+_NAME = r"(?:[\u4e00-\u9fff]{2,4}|[\u4e00-\u9fff]{1,5}·[\u4e00-\u9fff]{1,8})"
 _NAMES = rf"((?:{_NAME}[\s、]+)*{_NAME})"
 _NAME_END = r"(?=\s*(?:$|[）)/\]】]|摄|报道|发自|实习生|通讯员))"
 _REPORTER = re.compile(rf"(?<!摄影)(?<!摄像)记\s*者\s*[:：]?\s*{_NAMES}{_NAME_END}")
 _SLASH_WEN = re.compile(rf"(?:^|[\s（(])文\s*/\s*{_NAMES}(?=\s|$|[）)])|{_NAMES}\s*/\s*文(?![\u4e00-\u9fff])")
 _CLOSING = re.compile(rf"[（(]\s*{_NAMES}(?:\s*[\u4e00-\u9fff]{{2}}报道)?\s*[）)]\s*$")
 _NOT_NAME = re.compile(
-    r"[的了在从到是和对说获悉近日将已被为与及等这那其年月号时分]|"
-    r"(局|委|办|会|院|部|厅|中心|站|社|网|报|处|科|室|队|所|团|馆|组|公司|集团|频道|整理|供图|制图|编辑)$"
+    r"[的了在从到是和对说获悉近日将已被为与及等这那其年月号时分]|记者|联系|博客|网友|读者|荐稿|本报|本网|供稿|"
+    r"(局|委|办|会|院|部|厅|中心|站|社|网|报|处|科|室|队|所|团|馆|组|公司|集团|频道|整理|整合|供图|制图|编辑)$"
 )
 _OUTLET = re.compile(r"^[《]?[\u4e00-\u9fffA-Za-z·]{2,16}(网|报|社|台|刊|站|中心|新闻|客户端|频道|周刊|杂志|晚报|日报)[》]?$")
 _NOT_SOURCE = re.compile(r"星期|阅读|浏览|点击|字号|打印|分享|评论|收藏|次|编辑|作者|记者|http|www\.|\.com|\.cn", re.I)
@@ -100,7 +100,7 @@ def page_lines(root: Tag, title_el: Tag | None, body: Tag | None, stop) -> list[
     line_region = [region]
 
     def flush() -> None:
-        text = WS.sub(" ", "".join(parts)).strip()
+        text = " ".join("".join(parts).split())
         if text:
             lines.append(Line(line_region[0], text, linked[0] > linked[1] / 2))
         parts.clear()
@@ -127,7 +127,7 @@ def page_lines(root: Tag, title_el: Tag | None, body: Tag | None, stop) -> list[
             flush()
             line_region[0] = region
         n = len(d.strip())
-        parts.append(str(d))
+        parts.append(" " + str(d))  # separate elements are separate fields: "求是网" "参与互动"
         linked[1] += n
         if d.find_parent("a") is not None:
             linked[0] += n
@@ -184,13 +184,20 @@ def _dates_in(lines: list[Line], region: str, labelled_only: bool) -> list[tuple
 
 
 def _find_date(lines: list[Line], metas: dict[str, str], url: str) -> date | None:
-    for region in ("info", "lead"):
-        if dates := _dates_in(lines, region, labelled_only=False):
-            return min(dates, key=lambda rd: rd[0])[1]  # the best label; the first of equals
+    if dates := _dates_in(lines, "info", labelled_only=False):
+        return min(dates, key=lambda rd: rd[0])[1]  # the best label; the first of equals
+    # A body opening with its own date line: "（2023年4月12日）" (not "2018年3月20日，会议…").
+    for ln in lines:
+        if ln.region == "lead" and (m := _DATE.search(ln.text)) and len(_DATE.sub("", ln.text).strip(" （）()")) <= 2:
+            if d := _to_date(m):
+                return d
+    # 信息公开 tables above the title label their dates (发布日期 / 生成日期 / 成文日期).
+    if dates := _dates_in(lines, "before", labelled_only=True):
+        return min(dates, key=lambda rd: rd[0])[1]
     for key in _META_DATE:
         if key in metas and (d := parse_date(metas[key])):
             return d
-    for region in ("before", "after", "tail"):
+    for region in ("after", "tail"):
         if dates := _dates_in(lines, region, labelled_only=True):
             return min(dates, key=lambda rd: rd[0])[1]
     return url_date(url)
@@ -200,7 +207,7 @@ def _find_date(lines: list[Line], metas: dict[str, str], url: str) -> date | Non
 
 
 def _value_after(text: str, end: int, nxt: Line | None) -> str:
-    rest = text[end:].strip()
+    rest = text[end:].strip(" [【《")
     # "作者：记者甲" names a reporter: a label word at the start is part of the value.
     m = _STOP.search(rest, 2 if rest.startswith(("记者", "通讯员")) else 0)
     value = rest[: m.start()] if m else rest
@@ -217,7 +224,7 @@ def _find_source(lines: list[Line], metas: dict[str, str]) -> str:
                 for m in _SOURCE.finditer(ln.text):
                     nxt = lines[i + 1] if i + 1 < len(lines) else None
                     if value := _value_after(ln.text, m.end(), nxt):
-                        return value
+                        return value.split()[0]  # "求是网 参与互动": the next element is another field
         return ""
 
     if value := labelled(("info", "lead")):
@@ -270,10 +277,16 @@ def _find_author(lines: list[Line]) -> str:
             for m in _AUTHOR_LABEL.finditer(ln.text):
                 nxt = lines[i + 1] if i + 1 < len(lines) and region == "info" else None
                 if value := _value_after(ln.text, m.end(), nxt):
-                    return value
+                    first, *rest = value.split()
+                    names = [first]
+                    for token in rest:  # "余毅菁 向雪妮 返回富达": names while they look like names
+                        if not re.fullmatch(_NAME, token) or _NOT_NAME.search(token):
+                            break
+                        names.append(token)
+                    return " ".join(names)
     for region in order:
         for ln in lines:
-            if ln.region != region:
+            if ln.region != region or ln.linked:
                 continue
             for pattern in (_REPORTER, _SLASH_WEN):
                 for m in pattern.finditer(ln.text):
