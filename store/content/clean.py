@@ -22,6 +22,11 @@ _KEEP_ATTRS = {
     "th": ("colspan", "rowspan"),
 }
 _CHROME_SRC = re.compile(r"(qr|ewm|erweima|share|icon|logo|weixin|wechat|spacer|blank)", re.I)
+# Where an article's text ends and the page's goes on: the editor's line, a related-items heading.
+_TAIL = re.compile(
+    r"^[\[【(（]?\s*(责任编辑|责编|编辑|相关(报道|新闻|文章|阅读|链接|稿件)|延伸阅读|推荐阅读|热点推荐|更多精彩|猜你喜欢)"
+    r"\s*([:：]|$|[\]】)）])"
+)
 _INLINE_BLOCKS = {"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "blockquote", "pre", "figure", "hr"}
 
 
@@ -30,6 +35,7 @@ def clean_body(body: Tag, url: str, remove: list[Tag]) -> tuple[str, list[str]]:
     for el in remove:
         if not el.decomposed:
             el.decompose()
+    _cut_tail(body)
     for el in chrome_elements(body):
         el.decompose()
     images: list[str] = []
@@ -70,6 +76,27 @@ def clean_body(body: Tag, url: str, remove: list[Tag]) -> tuple[str, list[str]]:
             el.decompose()
     _paragraphs(body)
     return body.decode_contents().strip(), images
+
+
+def _cut_tail(body: Tag) -> None:
+    """Drop the editor's line and everything after it, when it sits in the body's last part."""
+    total = len("".join(body.get_text().split()))
+    seen = 0
+    for s in list(body.find_all(string=True)):
+        text = "".join(s.split())
+        seen += len(text)
+        holder = s.parent
+        if not text or holder is None or not _TAIL.match("".join(holder.get_text().split())):
+            continue
+        if seen < total * 0.6:
+            continue
+        for el in [holder, *holder.parents]:
+            if el is body:
+                break
+            for sib in list(el.next_siblings):
+                sib.extract()
+        holder.extract()
+        return
 
 
 def _paragraphs(body: Tag) -> None:

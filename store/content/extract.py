@@ -164,9 +164,9 @@ def _is_listing(soup: BeautifulSoup, body: Tag | None, group) -> bool:
     pager = has_pager(soup)
     if len(group.rows) < (1 if pager else 2):
         return False
-    if body is not None and any(inside(body, row) or row is body for _, row in group.rows):
-        return False  # the "entry" holds the article: a link in the article's own header
-    prose, sentences = _prose(body, {id(row) for _, row in group.rows}) if body is not None else (0, False)
+    # Entries' text is not prose, unless the "entry" holds the body (a link in the article's header).
+    skip = {id(row) for _, row in group.rows if body is None or not (row is body or inside(body, row))}
+    prose, sentences = _prose(body, skip) if body is not None else (0, False)
     article = prose * (2.0 if sentences else 0.5)
     return group.text * (1.5 if pager else 1.0) > article
 

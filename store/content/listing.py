@@ -99,8 +99,14 @@ def has_pager(soup: BeautifulSoup) -> bool:
 
 
 def make_listing(soup: BeautifulSoup, url: str, group: Group, site: SourceSettings | None) -> Listing:
-    items = [(href, parse_date(one_line(row))) for href, row in group.rows]
+    items = [(href, _row_date(row)) for href, row in group.rows]
     return Listing(url=url, items=items, next_url=next_page(soup, url, site))
+
+
+def _row_date(row: Tag) -> date | None:
+    """The date shown beside the entry's link; a title may hold a date of its own ("6月30日净值公告")."""
+    outside = "".join(str(s) for s in row.find_all(string=True) if s.find_parent("a") is None)
+    return parse_date(outside) or parse_date(one_line(row))
 
 
 def selected_listing(soup: BeautifulSoup, url: str, site: SourceSettings) -> Listing | None:
@@ -111,7 +117,7 @@ def selected_listing(soup: BeautifulSoup, url: str, site: SourceSettings) -> Lis
             href = resolve(url, a.get("href", ""))
             if href and all(h != href for h, _ in items):
                 row = a.find_parent(["li", "tr", "dd"]) or el
-                items.append((href, parse_date(one_line(row))))
+                items.append((href, _row_date(row)))
     return Listing(url, items, next_page(soup, url, site)) if items else None
 
 

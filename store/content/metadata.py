@@ -270,12 +270,15 @@ def _names(group: str) -> str:
 
 def _find_author(lines: list[Line]) -> str:
     order = ("info", "lead", "tail", "after")
-    for region in order:
+    for region in (*order, "body"):
         for i, ln in enumerate(lines):
             if ln.region != region:
                 continue
             for m in _AUTHOR_LABEL.finditer(ln.text):
                 nxt = lines[i + 1] if i + 1 < len(lines) and region == "info" else None
+                rm = _REPORTER.match(ln.text[m.end():].strip()[:24].split("记者", 1)[-1].join(["记者", ""]))
+                if "记者" in ln.text[m.end() : m.end() + 12] and rm and (names := _names(rm.group(1))):
+                    return names  # "采写：南都记者 余毅菁 向雪妮"
                 if value := _value_after(ln.text, m.end(), nxt):
                     first, *rest = value.split()
                     names = [first]
