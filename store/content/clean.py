@@ -27,6 +27,8 @@ _TAIL = re.compile(
     r"^[\[【(（]?\s*(责任编辑|责编|编辑|相关(报道|新闻|文章|阅读|链接|稿件)|延伸阅读|推荐阅读|热点推荐|更多精彩|猜你喜欢)"
     r"\s*([:：]|$|[\]】)）])"
 )
+_FILE = re.compile(r"\.(docx?|xlsx?|pdf|zip|rar|7z|wps|et|pptx?|txt|ofd)(\?|$)", re.I)
+_RELATED_LABEL = re.compile(r"^[\[【(（]?(延伸阅读|相关|推荐|更多|热点|热门|精彩)")
 _INLINE_BLOCKS = {"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "blockquote", "pre", "figure", "hr"}
 
 
@@ -38,6 +40,7 @@ def clean_body(body: Tag, url: str, remove: list[Tag]) -> tuple[str, list[str]]:
     _cut_tail(body)
     for el in chrome_elements(body):
         el.decompose()
+    _drop_link_runs(body)
     images: list[str] = []
     for el in list(body.find_all(True)):
         if el.decomposed:
@@ -79,16 +82,21 @@ def clean_body(body: Tag, url: str, remove: list[Tag]) -> tuple[str, list[str]]:
 
 
 def _cut_tail(body: Tag) -> None:
-    """Drop the editor's line and everything after it, when it sits in the body's last part."""
-    total = len("".join(body.get_text().split()))
+    """Drop the editor's line (or a 相关报道 heading) and everything after it, when it comes late in
+    the body or what follows it is mostly links."""
+    strings = [s for s in body.find_all(string=True) if s.strip()]
+    sizes = [len("".join(s.split())) for s in strings]
+    in_link = [s.find_parent("a") is not None for s in strings]
+    total = sum(sizes)
     seen = 0
-    for s in list(body.find_all(string=True)):
-        text = "".join(s.split())
-        seen += len(text)
+    for i, s in enumerate(strings):
+        seen += sizes[i]
         holder = s.parent
-        if not text or holder is None or not _TAIL.match("".join(holder.get_text().split())):
+        if holder is None or holder is body or not _TAIL.match("".join(holder.get_text().split())):
             continue
-        if seen < total * 0.6:
+        rest = sum(sizes[i + 1 :])
+        rest_links = sum(n for n, linked in zip(sizes[i + 1 :], in_link[i + 1 :], strict=True) if linked)
+        if seen < total * 0.6 and not (rest and rest_links >= rest * 0.5):
             continue
         for el in [holder, *holder.parents]:
             if el is body:
@@ -97,6 +105,34 @@ def _cut_tail(body: Tag) -> None:
                 sib.extract()
         holder.extract()
         return
+
+
+def _drop_link_runs(body: Tag) -> None:
+    """Two or more lines in a row that are nothing but a link are a box of other articles (推荐, 延伸
+    阅读) set inside the text; a label line just before them goes with them."""
+    lines: list[tuple[Tag, bool]] = []
+    for el in body.find_all(list(BLOCKS)):
+        if el.find(list(BLOCKS)) is not None:
+            continue  # leaf blocks only: one line each
+        text = "".join(el.get_text().split())
+        if not text:
+            continue
+        links = el.find_all("a")
+        linked = sum(len("".join(a.get_text().split())) for a in links)
+        # Attachments (附件：申报表.doc) are the notice's own content.
+        files = any(_FILE.search(a.get("href", "")) for a in links)
+        lines.append((el, len(text) >= 6 and linked >= len(text) * 0.9 and not files))
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j][1]:
+            j += 1
+        if j - i >= 2:
+            start = i - 1 if i > 0 and _RELATED_LABEL.match("".join(lines[i - 1][0].get_text().split())) else i
+            for el, _ in lines[start:j]:
+                if not el.decomposed:
+                    el.decompose()
+        i = max(j, i + 1)
 
 
 def _paragraphs(body: Tag) -> None:

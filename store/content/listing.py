@@ -88,7 +88,20 @@ def best_group(soup: BeautifulSoup, url: str) -> Group | None:
             g.text += size
     if not groups:
         return None
-    return max(groups.values(), key=lambda g: (g.text * min(len(g.rows), 3), len(g.rows)))
+    # One column shown as several alike blocks (five entries per <ul>, eight <ul>s) is one group.
+    merged: dict[tuple, Group] = {}
+    for g in groups.values():
+        c = g.container
+        up = c.parent
+        key = (c.name, tuple(attr_words(c)), up.name if up else "", tuple(attr_words(up)) if up else (),
+               id(up.parent) if up is not None and up.parent is not None else id(c))  # fmt: skip
+        if key in merged:
+            m = merged[key]
+            m.rows += [(h, r) for h, r in g.rows if all(h != x for x, _ in m.rows)]
+            m.text += g.text
+        else:
+            merged[key] = g
+    return max(merged.values(), key=lambda g: (g.text * min(len(g.rows), 3), len(g.rows)))
 
 
 def has_pager(soup: BeautifulSoup) -> bool:

@@ -46,7 +46,7 @@ _SLASH_WEN = re.compile(rf"(?:^|[\s（(])文\s*/\s*{_NAMES}(?=\s|$|[）)])|{_NAM
 _CLOSING = re.compile(rf"[（(]\s*{_NAMES}(?:\s*[\u4e00-\u9fff]{{2}}报道)?\s*[）)]\s*$")
 _NOT_NAME = re.compile(
     r"[的了在从到是和对说获悉近日将已被为与及等这那其年月号时分]|记者|联系|博客|网友|读者|荐稿|本报|本网|供稿|"
-    r"(局|委|办|会|院|部|厅|中心|站|社|网|报|处|科|室|队|所|团|馆|组|公司|集团|频道|整理|整合|供图|制图|编辑)$"
+    r"(局|委|办|会|院|部|厅|中心|站|社|网|报|处|科|室|队|所|团|馆|组|公司|集团|频道|整理|整合|报道|供图|制图|编辑)$"
 )
 _OUTLET = re.compile(r"^[《]?[\u4e00-\u9fffA-Za-z·]{2,16}(网|报|社|台|刊|站|中心|新闻|客户端|频道|周刊|杂志|晚报|日报)[》]?$")
 _NOT_SOURCE = re.compile(r"星期|阅读|浏览|点击|字号|打印|分享|评论|收藏|次|编辑|作者|记者|http|www\.|\.com|\.cn", re.I)
@@ -296,6 +296,8 @@ def _find_author(lines: list[Line]) -> str:
                     group = next(g for g in m.groups() if g)
                     if names := _names(group):
                         return names
-            if region in ("tail", "lead") and (m := _CLOSING.search(ln.text)) and (names := _names(m.group(1))):
-                return names
+            if region in ("tail", "lead") and (m := _CLOSING.search(ln.text)):
+                # "（姚峰 上海报道）": the place of the report is not a name
+                if names := _names(re.sub(r"\s*[\u4e00-\u9fff]{2}报道$", "", m.group(1))):
+                    return names
     return ""
