@@ -68,7 +68,8 @@ def block_text(el: Tag) -> str:
         if isinstance(d, Comment):
             continue
         if isinstance(d, NavigableString):
-            parts.append(str(d))
+            # A newline in the source is a space, as a browser shows it; only blocks break lines.
+            parts.append(str(d) if d.find_parent("pre") else str(d).replace("\n", " "))
         elif isinstance(d, Tag) and (d.name in BLOCKS or d.name == "br"):
             parts.append("\n")
     return clean_text("".join(parts))

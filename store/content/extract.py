@@ -167,8 +167,26 @@ def _is_listing(soup: BeautifulSoup, body: Tag | None, group) -> bool:
     # Entries' text is not prose, unless the "entry" holds the body (a link in the article's header).
     skip = {id(row) for _, row in group.rows if body is None or not (row is body or inside(body, row))}
     prose, sentences = _prose(body, skip) if body is not None else (0, False)
+    if sentences and _has_article_title(soup, skip):
+        return False  # a titled article however short, beside however many links to others
     article = prose * (2.0 if sentences else 0.5)
     return group.text * (1.5 if pager else 1.0) > article
+
+
+def _has_article_title(soup: BeautifulSoup, skip: set[int]) -> bool:
+    """A heading that repeats the page's <title> and is no link's text: an article's own title (a
+    listing's heading is its column's name, which the menu links to)."""
+    titles = _page_titles(soup)
+    link_texts = {squash(a.get_text()) for a in soup.find_all("a")}
+    for el in soup.find_all(["h1", "h2", "h3", "b", "strong", "div", "td", "span"]):
+        if el.name in ("div", "td", "span", "b", "strong") and not any(_TITLE_WORD.search(w) for w in attr_words(el)):
+            if el.name not in ("b", "strong"):
+                continue
+        text = squash(el.get_text())
+        if 6 <= len(text) <= 120 and text not in link_texts and _match(text, titles) >= 0.7:
+            if not any(id(p) in skip for p in el.parents):
+                return True
+    return False
 
 
 def _first_paragraph(body: Tag) -> NavigableString | None:

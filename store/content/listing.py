@@ -22,9 +22,10 @@ from store.content.metadata import parse_date
 
 _NEXT = re.compile(r"^[\s\[【<«‹(（]*(下一页|下页|后一页|后页|下一頁|next|next page|›|»|>|>>|→)[\s\]】>»›)）→]*$", re.I)
 _PAGER = re.compile(r"(上一页|下一页|尾页|末页|首页\s*上一页|共\s*\d+\s*页|第\s*\d+\s*页)")
+_PAGER_WORD = re.compile(r"^[<«‹(（\[]*(上一页|下一页|上页|下页|首页|尾页|末页|前一页|后一页)[>»›)）\]]*$")
 _TITLE_MIN = 5
 _ENTRY_MAX = 600  # characters: a title, a summary and a date
-_ITEM_TAGS = ("li", "tr", "dd", "dt", "p", "div", "article", "section", "h2", "h3", "h4", "span", "td", "table", "ul")
+_ITEMS = ("li", "tr", "dd", "article")  # an entry never reaches above these
 
 
 @dataclass
@@ -46,7 +47,7 @@ def _title_link(a: Tag, url: str, site: str) -> str:
     if not href or site_of(href) != site:
         return ""
     text = squash(a.get_text()).strip("[]【】·•")
-    return href if len(text) >= _TITLE_MIN else ""
+    return href if len(text) >= _TITLE_MIN and not _PAGER_WORD.search(text) else ""
 
 
 def _in_chrome(a: Tag, stop: Tag | None = None) -> bool:
@@ -73,7 +74,7 @@ def best_group(soup: BeautifulSoup, url: str) -> Group | None:
         # The entry: the highest block above the link that holds no other entry's link.
         row: Tag = a
         for p in a.parents:
-            if p.name in ("body", "html") or len(hrefs_inside[id(p)]) > 1:
+            if p.name in ("body", "html") or len(hrefs_inside[id(p)]) > 1 or row.name in _ITEMS:
                 break
             row = p
         parent = row.parent
