@@ -51,7 +51,8 @@ _NOT_NAME = re.compile(
 _OUTLET = re.compile(r"^[《]?[\u4e00-\u9fffA-Za-z·]{2,16}(网|报|社|台|刊|站|中心|新闻|客户端|频道|周刊|杂志|晚报|日报)[》]?$")
 _NOT_SOURCE = re.compile(r"星期|阅读|浏览|点击|字号|打印|分享|评论|收藏|次|编辑|作者|记者|http|www\.|\.com|\.cn", re.I)
 _META_DATE = ("pubdate", "publishdate", "article:published_time", "og:time", "og:release_date", "pubtime",
-              "publish_time", "publication_date", "dc.date", "dc.date.issued", "date")  # fmt: skip
+              "publish_time", "publication_date", "dc.date", "dc.date.issued", "date", "datepublished",
+              "datecreated", "dateupdate", "datemodified")  # fmt: skip
 _META_SOURCE = ("contentsource", "source", "og:site_name_source", "article:source")
 
 
