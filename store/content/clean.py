@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import NavigableString, Tag
 
-from store.content.dom import BLOCKS, WS, chrome_elements, resolve
+from store.content.dom import BLOCKS, WS, resolve
 
 # What clean body HTML may contain (attributes: a href, img src/alt, td/th colspan/rowspan).
 _KEEP = {
@@ -32,14 +32,16 @@ _RELATED_LABEL = re.compile(r"^[\[【(（]?(延伸阅读|相关|推荐|更多|�
 _INLINE_BLOCKS = {"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "blockquote", "pre", "figure", "hr"}
 
 
-def clean_body(body: Tag, url: str, remove: list[Tag]) -> tuple[str, list[str]]:
-    """Clean HTML of the body and its image URLs, in order."""
+def clean_body(body: Tag, url: str, remove: list[Tag], chrome: list[Tag]) -> tuple[str, list[str]]:
+    """Clean the body in place: its HTML and its image URLs, in order. `chrome`: the page's chrome
+    elements inside the body."""
     for el in remove:
         if not el.decomposed:
             el.decompose()
     _cut_tail(body)
-    for el in chrome_elements(body):
-        el.decompose()
+    for el in chrome:
+        if not el.decomposed:
+            el.decompose()
     _drop_link_runs(body)
     images: list[str] = []
     for el in list(body.find_all(True)):
@@ -145,7 +147,7 @@ def _paragraphs(body: Tag) -> None:
             or (isinstance(n, Tag) and (n.get_text(strip=True) or n.name == "img" or n.find("img")))
             for n in run
         ):
-            p = BeautifulSoup("", "lxml").new_tag("p")
+            p = Tag(name="p")
             for n in run:
                 p.append(n.extract())
             if p.contents and isinstance(p.contents[0], NavigableString):

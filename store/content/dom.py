@@ -157,3 +157,17 @@ def site_of(url: str) -> str:
         return host
     keep = 3 if labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2 else 2
     return ".".join(labels[-keep:])
+
+
+def containers_of(root: Tag, names) -> set[int]:
+    """ids of the elements under `root` that hold an element named in `names` (one pass, no search
+    per element)."""
+    names = set(names)
+    out: set[int] = set()
+    for el in root.find_all(True):
+        if el.name in names:
+            for p in el.parents:
+                if id(p) in out:
+                    break  # its ancestors are marked already
+                out.add(id(p))
+    return out

@@ -14,7 +14,6 @@ Everything here is synchronous and CPU-bound: callers run it off the event loop.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -28,7 +27,7 @@ from store.content.dom import (
     attr_words,
     block_text,
     chrome_elements,
-    clean_text,
+    containers_of,
     inside,
     link_density,
     one_line,
@@ -38,15 +37,13 @@ from store.content.dom import (
 )  # fmt: skip
 from store.content.listing import Listing, best_group, has_pager, make_listing, selected_listing
 from store.content.metadata import find_meta, page_lines, parse_date
+from store.content.title import Titles
 
 __all__ = ["DIGEST_MAX", "Extracted", "ExtractError", "Listing", "block_text", "parse_date", "parse_page"]
 
 DIGEST_MAX = 120  # WeChat allows 128; leave room for the ellipsis and editors' tweaks
 _PARA = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "figcaption", "dd"}
 _PUNCT = "，。、；！？"
-_TITLE_SPLIT = re.compile(r"\s*(?:[_|｜–—>]|--|-|——)\s*")
-_TITLE_WORD = re.compile(r"title|tit$|tit[-_]|headline|biaoti|^bt$|heading", re.I)
-_INFO_LABEL = re.compile(r"(来\s*源|作\s*者|编\s*辑|发布|时\s*间|日\s*期|浏览|点击|责编)\s*[:：]")
 _BOTTOM = re.compile(r"^(footer|foot|copyright|bottom)([-_]|$)|[-_](footer|foot|copyright|bottom)$", re.I)
 _SOURCE_LINE = re.compile(r"^[\[【(（]?\s*(信息|文章|稿件|新闻)?来\s*源\s*[:：]")
 _META_LINE = re.compile(
@@ -95,14 +92,15 @@ def parse_page(
         return listing
     root = soup.body or soup
     chrome = chrome_elements(root)
+    titles = Titles(soup)
     body = soup.select_one(site.body) if site and site.body else _find_body(root, chrome)
     if not (site and (site.body or site.listing_item)):
         group = best_group(soup, url)
-        if group is not None and _is_listing(soup, body, group):
+        if group is not None and _is_listing(soup, body, group, titles):
             return make_listing(soup, url, group, site)
     if body is None or _prose(body)[0] == 0:
         raise ExtractError("no article text found on the page")
-    return _article(soup, body, url, site)
+    return _article(soup, body, url, site, chrome, titles)
 
 
 # --- the body --------------------------------------------------------------------------------------
@@ -113,8 +111,8 @@ def _find_body(root: Tag, chrome: list[Tag]) -> Tag | None:
     a container's score shrinks with its share of link text. Chrome and link text score nothing."""
     chrome_ids = {id(el) for el in chrome}
     # A page's footer is never its body, however much it says (声明, 免责, addresses).
-    bottom = {id(el) for el in root.find_all(True) if any(_BOTTOM.search(w) for w in attr_words(el))}
-    leaf: dict[int, bool] = {}
+    skip = chrome_ids | {id(el) for el in root.find_all(True) if any(_BOTTOM.search(w) for w in attr_words(el))}
+    not_leaf = containers_of(root, BLOCKS)
     scores: dict[int, list] = {}
 
     def add(el: Tag | None, w: float) -> None:
@@ -125,32 +123,33 @@ def _find_body(root: Tag, chrome: list[Tag]) -> Tag | None:
         n = len(squash(s))
         if n < 2:
             continue
-        parents = list(s.parents)
-        if any(p.name in ("a", "footer") or id(p) in chrome_ids or id(p) in bottom for p in parents):
-            continue
-        block = next((p for p in parents if p.name in BLOCKS), None)
-        if block is None:
-            continue
-        if id(block) not in leaf:
-            leaf[id(block)] = block.find(list(BLOCKS)) is None
-        # A paragraph scores its container; text straight in a div among blocks scores that div.
-        container = block.parent if block.name in _PARA or leaf[id(block)] else block
-        weight = n + 3 * sum(s.count(ch) for ch in _PUNCT)
-        add(container, weight)
-        if container is not None:
-            add(container.parent, weight / 2)
+        block = None
+        for p in s.parents:
+            if p.name in ("a", "footer") or id(p) in skip:
+                break
+            if block is None and p.name in BLOCKS:
+                block = p
+        else:
+            if block is None:
+                continue
+            # A paragraph scores its container; text straight in a div among blocks scores that div.
+            container = block.parent if block.name in _PARA or id(block) not in not_leaf else block
+            weight = n + 3 * sum(s.count(ch) for ch in _PUNCT)
+            add(container, weight)
+            if container is not None:
+                add(container.parent, weight / 2)
     if not scores:
         return None
-    best = max(scores.values(), key=lambda pair: pair[1] * (1 - min(link_density(pair[0]), 0.9)))
-    return best[0]
+    # The link share is costly to measure: only for the few best by raw score.
+    top = sorted(scores.values(), key=lambda pair: pair[1], reverse=True)[:12]
+    return max(top, key=lambda pair: pair[1] * (1 - min(link_density(pair[0]), 0.9)))[0]
 
 
 def _prose(el: Tag, skip: set[int] | None = None) -> tuple[int, bool]:
     """(characters outside links, whether any of it reads as sentences) in `el`, ignoring `skip`."""
     total, sentences = 0, False
     for s in el.find_all(string=True):
-        parents = list(s.parents)
-        if any(p.name == "a" or (skip and id(p) in skip) for p in parents):
+        if any(p.name == "a" or (skip and id(p) in skip) for p in s.parents):
             continue
         text = squash(s)
         total += len(text)
@@ -159,7 +158,7 @@ def _prose(el: Tag, skip: set[int] | None = None) -> tuple[int, bool]:
     return total, sentences
 
 
-def _is_listing(soup: BeautifulSoup, body: Tag | None, group) -> bool:
+def _is_listing(soup: BeautifulSoup, body: Tag | None, group, titles: Titles) -> bool:
     """Listing or article, by structure: the entries' text against the prose outside them."""
     pager = has_pager(soup)
     if len(group.rows) < (1 if pager else 2):
@@ -167,130 +166,20 @@ def _is_listing(soup: BeautifulSoup, body: Tag | None, group) -> bool:
     # Entries' text is not prose, unless the "entry" holds the body (a link in the article's header).
     skip = {id(row) for _, row in group.rows if body is None or not (row is body or inside(body, row))}
     prose, sentences = _prose(body, skip) if body is not None else (0, False)
-    if sentences and _has_article_title(soup, skip):
+    if sentences and titles.has_article_title(skip):
         return False  # a titled article however short, beside however many links to others
     article = prose * (2.0 if sentences else 0.5)
     return group.text * (1.5 if pager else 1.0) > article
 
 
-def _has_article_title(soup: BeautifulSoup, skip: set[int]) -> bool:
-    """A heading that repeats the page's <title> and is no link's text: an article's own title (a
-    listing's heading is its column's name, which the menu links to)."""
-    titles = _page_titles(soup)
-    link_texts = {squash(a.get_text()) for a in soup.find_all("a")}
-    for el in soup.find_all(["h1", "h2", "h3", "b", "strong", "div", "td", "span"]):
-        if el.name in ("div", "td", "span", "b", "strong") and not any(_TITLE_WORD.search(w) for w in attr_words(el)):
-            if el.name not in ("b", "strong"):
-                continue
-        text = squash(el.get_text())
-        if 6 <= len(text) <= 120 and text not in link_texts and _match(text, titles) >= 0.7:
-            if not any(id(p) in skip for p in el.parents):
-                return True
-    return False
-
-
-def _first_paragraph(body: Tag) -> NavigableString | None:
+def _first_paragraph(body: Tag, titles: Titles) -> NavigableString | None:
     """The first substantial run of prose in the body: what comes before it is the title and info."""
-    titles = _page_titles(body.find_parent("html") or body)
     for s in body.find_all(string=True):
         text = squash(s)
         if len(text) >= 30 or (len(text) >= 12 and any(ch in text for ch in "，。")):
-            if s.find_parent(["h1", "h2", "h3"]) is None and _match(text, titles) < 0.7:
+            if s.find_parent(["h1", "h2", "h3"]) is None and titles.match(text) < 0.7:
                 return s
     return None
-
-
-# --- the title -------------------------------------------------------------------------------------
-
-
-def _page_titles(soup: BeautifulSoup) -> list[str]:
-    out = []
-    for attrs in ({"name": re.compile("^articletitle$", re.I)}, {"property": "og:title"}):
-        meta = soup.find("meta", attrs=attrs)
-        if meta and meta.get("content"):
-            out.append(BeautifulSoup(meta["content"], "lxml").get_text(" "))
-    if soup.title:
-        out.append(soup.title.get_text())
-    return [" ".join(t.split()) for t in out if t.strip()]
-
-
-def _match(text: str, titles: list[str]) -> float:
-    t = squash(text)
-    best = 0.0
-    for full in titles:
-        f = squash(full)
-        segments = [squash(x) for x in _TITLE_SPLIT.split(full) if x.strip()]
-        if t in segments or (t == f and len(segments) == 1):
-            return 1.0
-        if t == f:  # the whole "站名_栏目" title shown as a banner is not the article's title
-            best = max(best, 0.2)
-        if len(t) >= 6 and t in f:
-            best = max(best, 0.8)
-        elif segments and len(segments[0]) >= 6 and t.startswith(segments[0]):
-            best = max(best, 0.7)
-    return best
-
-
-def _find_title(soup: BeautifulSoup, body: Tag | None, chrome: set[int]) -> Tag | None:
-    titles = _page_titles(soup)
-    stop = _first_paragraph(body) if body is not None else None
-    link_texts: dict[str, list[Tag]] = defaultdict(list)
-    for a in soup.find_all("a"):
-        link_texts[squash(a.get_text())].append(a)
-    candidates: list[tuple[Tag, float]] = []
-    lines_since: list[Tag] = []  # plain short lines seen, nearest last
-    for el in (soup.body or soup).find_all(True):
-        if stop is not None and el is stop.parent:
-            break
-        if el.name not in BLOCKS and el.name not in ("b", "strong", "font", "span", "h1", "h2", "h3"):
-            continue
-        if any(id(p) in chrome for p in (el, *el.parents)):
-            continue
-        text = one_line(el)
-        if not 4 <= len(text) <= 120 or CRUMB.search(text):
-            continue
-        if link_density(el) > 0.5 and el.name not in ("h1", "h2", "h3"):
-            continue  # a menu entry (a heading may link to its own page)
-        if parse_date(text) or _INFO_LABEL.search(text):
-            continue  # the info line
-        if el.find(["h1", "h2", "h3", "p", "div", "td", "table", "li"]) is not None:
-            continue  # the innermost block holding the line, not its wrapper
-        if len(squash(text)) <= 12 and any(not inside(a, el) for a in link_texts.get(squash(text), [])):
-            continue  # a column name: the menu links to it
-        heading = {"h1": 3.0, "h2": 2.0, "h3": 1.5}.get(el.name, 0.0)
-        if not heading and any(_TITLE_WORD.search(w) for w in attr_words(el)):
-            heading = 1.5
-        elif not heading and el.name in ("b", "strong", "font"):
-            heading = 0.5
-        score = heading + 4 * _match(text, titles)
-        if score == 0:
-            if re.search(r"[。；]", text) or parse_date(text):
-                continue
-            lines_since.append(el)
-            score = 0.1  # a bare short line: only wins when nothing else does, if nearest the body
-        candidates.append((el, score))
-    if not candidates:
-        return None
-    best = max(score for _, score in candidates)
-    near = [el for el, score in candidates if score == best]
-    if best <= 0.1:
-        near = lines_since  # the bare line nearest the body
-    if not near:
-        return None
-    el = near[-1]
-    # A title set in two spans (title + line break + rest): take the block holding both.
-    while (m := _match(one_line(el), titles)) and m < 1.0 and el.parent is not None and el.parent.name != "body":
-        if _match(one_line(el.parent), titles) <= m:
-            break
-        el = el.parent
-    return el
-
-
-def _title_text(soup: BeautifulSoup, title_el: Tag | None) -> str:
-    if title_el is not None:
-        return one_line(title_el)
-    titles = _page_titles(soup)
-    return _TITLE_SPLIT.split(titles[-1])[0].strip() if titles else ""
 
 
 # --- the article -----------------------------------------------------------------------------------
@@ -317,13 +206,17 @@ def _tags(soup: BeautifulSoup) -> list[str]:
     return []
 
 
-def _article(soup: BeautifulSoup, body: Tag, url: str, site: SourceSettings | None) -> Extracted:
-    chrome = {id(el) for el in chrome_elements(soup.body or soup)}
-    title_el = None if (site and site.title) else _find_title(soup, body, chrome)
-    title = _select_text(soup, site.title) if site and site.title else _title_text(soup, title_el)
+def _article(
+    soup: BeautifulSoup, body: Tag, url: str, site: SourceSettings | None, chrome: list[Tag], titles: Titles
+) -> Extracted:
+    stop = _first_paragraph(body, titles)
+    title_el = None if (site and site.title) else titles.find(soup.body or soup, stop, {id(el) for el in chrome})
+    if site and site.title:
+        title = _select_text(soup, site.title)
+    else:
+        title = one_line(title_el) if title_el is not None else titles.fallback()
     if not title:
         raise ExtractError("no title found on the page")
-    stop = _first_paragraph(body)
     lines = page_lines(soup.body or soup, title_el, body, stop)
     meta = find_meta(soup, lines, url)
     published = parse_date(_select_text(soup, site.date)) if site and site.date else None
@@ -348,8 +241,8 @@ def _article(soup: BeautifulSoup, body: Tag, url: str, site: SourceSettings | No
         text = holder.get_text(strip=True) if holder is not None else ""
         if holder is not body and len(text) <= 60 and _SOURCE_LINE.match(text):
             remove.append(holder)
-    body_html, images = clean_body(body, url, remove)
-    body_text = clean_text(block_text(BeautifulSoup(body_html, "lxml")))
+    body_html, images = clean_body(body, url, remove, [el for el in chrome if inside(el, body)])
+    body_text = block_text(body)
     if not body_text and not images:
         raise ExtractError("the article body is empty")
     return Extracted(
