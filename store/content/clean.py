@@ -7,7 +7,7 @@ import re
 
 from bs4 import NavigableString, Tag
 
-from store.content.dom import BLOCKS, WS, resolve
+from store.content.dom import BLOCKS, WS, containers_of, in_link, resolve, strings, tags
 
 # What clean body HTML may contain (attributes: a href, img src/alt, td/th colspan/rowspan).
 _KEEP = {
@@ -44,7 +44,7 @@ def clean_body(body: Tag, url: str, remove: list[Tag], chrome: list[Tag]) -> tup
             el.decompose()
     _drop_link_runs(body)
     images: list[str] = []
-    for el in list(body.find_all(True)):
+    for el in list(tags(body)):
         if el.decomposed:
             continue
         if el.name == "img":
@@ -76,8 +76,8 @@ def clean_body(body: Tag, url: str, remove: list[Tag], chrome: list[Tag]) -> tup
                 continue
             el["href"] = href
     # Paragraphs left with neither text nor image are layout leftovers.
-    for el in list(body.find_all(["p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "figure"])):
-        if not el.decomposed and not el.get_text(strip=True) and not el.find("img"):
+    for el in list(tags(body, ("p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "figure"))):
+        if not el.decomposed and not el.get_text(strip=True) and next(tags(el, ("img",)), None) is None:
             el.decompose()
     _paragraphs(body)
     return body.decode_contents().strip(), images
@@ -86,18 +86,18 @@ def clean_body(body: Tag, url: str, remove: list[Tag], chrome: list[Tag]) -> tup
 def _cut_tail(body: Tag) -> None:
     """Drop the editor's line (or a 相关报道 heading) and everything after it, when it comes late in
     the body or what follows it is mostly links."""
-    strings = [s for s in body.find_all(string=True) if s.strip()]
-    sizes = [len("".join(s.split())) for s in strings]
-    in_link = [s.find_parent("a") is not None for s in strings]
+    texts = [s for s in strings(body) if s.strip()]
+    sizes = [len("".join(s.split())) for s in texts]
+    linked = [in_link(s) for s in texts]
     total = sum(sizes)
     seen = 0
-    for i, s in enumerate(strings):
+    for i, s in enumerate(texts):
         seen += sizes[i]
         holder = s.parent
         if holder is None or holder is body or not _TAIL.match("".join(holder.get_text().split())):
             continue
         rest = sum(sizes[i + 1 :])
-        rest_links = sum(n for n, linked in zip(sizes[i + 1 :], in_link[i + 1 :], strict=True) if linked)
+        rest_links = sum(n for n, linked in zip(sizes[i + 1 :], linked[i + 1 :], strict=True) if linked)
         if seen < total * 0.6 and not (rest and rest_links >= rest * 0.5):
             continue
         for el in [holder, *holder.parents]:
@@ -113,13 +113,14 @@ def _drop_link_runs(body: Tag) -> None:
     """Two or more lines in a row that are nothing but a link are a box of other articles (推荐, 延伸
     阅读) set inside the text; a label line just before them goes with them."""
     lines: list[tuple[Tag, bool]] = []
-    for el in body.find_all(list(BLOCKS)):
-        if el.find(list(BLOCKS)) is not None:
+    not_leaf = containers_of(body, BLOCKS)
+    for el in tags(body, BLOCKS):
+        if id(el) in not_leaf:
             continue  # leaf blocks only: one line each
         text = "".join(el.get_text().split())
         if not text:
             continue
-        links = el.find_all("a")
+        links = list(tags(el, ("a",)))
         linked = sum(len("".join(a.get_text().split())) for a in links)
         # Attachments (附件：申报表.doc) are the notice's own content.
         files = any(_FILE.search(a.get("href", "")) for a in links)
@@ -144,7 +145,7 @@ def _paragraphs(body: Tag) -> None:
     def flush(before) -> None:
         if any(
             (isinstance(n, NavigableString) and n.strip())
-            or (isinstance(n, Tag) and (n.get_text(strip=True) or n.name == "img" or n.find("img")))
+            or (isinstance(n, Tag) and (n.get_text(strip=True) or n.name == "img" or next(tags(n, ("img",)), None) is not None))
             for n in run
         ):
             p = Tag(name="p")

@@ -33,7 +33,9 @@ from store.content.dom import (
     one_line,
     parse_html,
     squash,
+    strings,
     strip_noise,
+    tags,
 )  # fmt: skip
 from store.content.listing import Listing, best_group, has_pager, make_listing, selected_listing
 from store.content.metadata import find_meta, page_lines, parse_date
@@ -45,6 +47,7 @@ DIGEST_MAX = 120  # WeChat allows 128; leave room for the ellipsis and editors' 
 _PARA = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "figcaption", "dd"}
 _PUNCT = "，。、；！？"
 _BOTTOM = re.compile(r"^(footer|foot|copyright|bottom)([-_]|$)|[-_](footer|foot|copyright|bottom)$", re.I)
+_SOURCE_ANY = re.compile(r"来\s*源\s*[:：]")
 _SOURCE_LINE = re.compile(r"^[\[【(（]?\s*(信息|文章|稿件|新闻)?来\s*源\s*[:：]")
 _META_LINE = re.compile(
     r"(来\s*源|作\s*者|编\s*辑|发布|时\s*间|日\s*期|浏览|点击|阅读|字号|分享|打印|责编|(?:19|20)\d\d\s*[-/.年])"
@@ -111,7 +114,7 @@ def _find_body(root: Tag, chrome: list[Tag]) -> Tag | None:
     a container's score shrinks with its share of link text. Chrome and link text score nothing."""
     chrome_ids = {id(el) for el in chrome}
     # A page's footer is never its body, however much it says (声明, 免责, addresses).
-    skip = chrome_ids | {id(el) for el in root.find_all(True) if any(_BOTTOM.search(w) for w in attr_words(el))}
+    skip = chrome_ids | {id(el) for el in tags(root) if any(_BOTTOM.search(w) for w in attr_words(el))}
     not_leaf = containers_of(root, BLOCKS)
     scores: dict[int, list] = {}
 
@@ -119,7 +122,7 @@ def _find_body(root: Tag, chrome: list[Tag]) -> Tag | None:
         if el is not None and el.name not in ("html", "[document]"):
             scores.setdefault(id(el), [el, 0.0])[1] += w
 
-    for s in root.find_all(string=True):
+    for s in strings(root):
         n = len(squash(s))
         if n < 2:
             continue
@@ -148,7 +151,7 @@ def _find_body(root: Tag, chrome: list[Tag]) -> Tag | None:
 def _prose(el: Tag, skip: set[int] | None = None) -> tuple[int, bool]:
     """(characters outside links, whether any of it reads as sentences) in `el`, ignoring `skip`."""
     total, sentences = 0, False
-    for s in el.find_all(string=True):
+    for s in strings(el):
         if any(p.name == "a" or (skip and id(p) in skip) for p in s.parents):
             continue
         text = squash(s)
@@ -174,10 +177,10 @@ def _is_listing(soup: BeautifulSoup, body: Tag | None, group, titles: Titles) ->
 
 def _first_paragraph(body: Tag, titles: Titles) -> NavigableString | None:
     """The first substantial run of prose in the body: what comes before it is the title and info."""
-    for s in body.find_all(string=True):
+    for s in strings(body):
         text = squash(s)
         if len(text) >= 30 or (len(text) >= 12 and any(ch in text for ch in "，。")):
-            if s.find_parent(["h1", "h2", "h3"]) is None and titles.match(text) < 0.7:
+            if not any(p.name in ("h1", "h2", "h3") for p in s.parents) and titles.match(text) < 0.7:
                 return s
     return None
 
@@ -192,11 +195,11 @@ def _select_text(soup: BeautifulSoup, selector: str) -> str:
 
 def _tags(soup: BeautifulSoup) -> list[str]:
     """The column (栏目): the breadcrumb's last crumb that names a column ("新闻动态"), never "正文"."""
-    for s in soup.find_all(string=CRUMB):
+    for s in (s for s in strings(soup) if CRUMB.search(s)):
         holder = s.parent
         while holder is not None and len(holder.get_text()) < len(s) + 4 and holder.parent is not None:
             holder = holder.parent
-        links = [one_line(a) for a in holder.find_all("a")] if holder is not None else []
+        links = [one_line(a) for a in tags(holder, ("a",))] if holder is not None else []
         text = one_line(holder) if holder is not None else str(s)
         parts = links or re.split(r"[/>»›]|&gt;|\s-\s", CRUMB.split(text, maxsplit=1)[-1])
         parts = [p.strip() for p in parts if p.strip()]
@@ -236,7 +239,7 @@ def _article(
                     remove.append(holder)
         node = node.next_element
     # The 来源 line inside the body is metadata, not prose.
-    for s in body.find_all(string=re.compile(r"来\s*源\s*[:：]")):
+    for s in (s for s in strings(body) if _SOURCE_ANY.search(s)):
         holder = s.parent
         text = holder.get_text(strip=True) if holder is not None else ""
         if holder is not body and len(text) <= 60 and _SOURCE_LINE.match(text):

@@ -2,7 +2,7 @@
 
 A URL may be a listing (followed through its pagination to the article pages) or one article page;
 a path may be one saved HTML file or a folder of them. Pages are fetched politely (fetch.py) and
-parsed in a thread (extract.py); images are downloaded with the same limits and stored once, named
+parsed off the event loop (parsing.py: a thread, or worker processes for a batch); images are downloaded with the same limits and stored once, named
 by their sha256 under `[content] media_dir`. Each failed page is reported with its URL and reason
 and the rest goes on. An unchanged page (same content hash) is not touched; a changed page updates
 its article in place, so the article keeps its id, status, WeChat fields and push history.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import json
 import logging
 from dataclasses import dataclass, field
@@ -22,15 +21,16 @@ from urllib.parse import unquote, urlsplit
 
 import aiohttp
 from bs4 import BeautifulSoup
-from PIL import Image as PILImage
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from tqdm import tqdm
 
 from bot.clock import Clock
 from bot.config import Settings, SourceSettings
-from store.content.extract import Extracted, ExtractError, Listing, parse_page
+from store.content.extract import Extracted, ExtractError, Listing
 from store.content.fetch import Fetcher, FetchError
+from store.content.media import store_image
+from store.content.parsing import PageParser
 from store.content.search import index_article
 from store.db import SessionFactory
 from store.models.content import Article, ArticleImage, Image
@@ -38,8 +38,6 @@ from store.models.content import Article, ArticleImage, Image
 log = logging.getLogger(__name__)
 
 MAX_LISTING_PAGES = 500  # a pager that never ends (or loops) stops here
-_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "GIF": ("image/gif", "gif"),
-            "WEBP": ("image/webp", "webp"), "BMP": ("image/bmp", "bmp")}  # fmt: skip
 
 
 @dataclass
@@ -73,34 +71,6 @@ def content_hash(x: Extracted) -> str:
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
 
 
-def inspect_image(data: bytes) -> tuple[str, str, str, int, int]:
-    """(sha256, mime, extension, width, height); FetchError when Pillow cannot read it."""
-    try:
-        with PILImage.open(io.BytesIO(data)) as img:
-            fmt, (w, h) = img.format, img.size
-            img.verify()
-    except Exception as e:
-        raise FetchError(f"not a readable image ({type(e).__name__})") from None
-    if fmt not in _FORMATS:
-        raise FetchError(f"unsupported image format {fmt}")
-    mime, ext = _FORMATS[fmt]
-    return hashlib.sha256(data).hexdigest(), mime, ext, w, h
-
-
-def media_path(sha: str, ext: str) -> str:
-    return f"{sha[:2]}/{sha[2:4]}/{sha}.{ext}"
-
-
-def _write_file(root: Path, rel: str, data: bytes) -> None:
-    path = root / rel
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)  # atomic: a reader never sees half an image
-
-
 def _attach_images(body_html: str, stored: dict[str, str]) -> str:
     """Mark each <img> with the sha256 of its stored image; drop the ones that could not be stored."""
     soup = BeautifulSoup(body_html, "lxml")
@@ -127,30 +97,6 @@ def _local_pages(target: str) -> list[str] | None:
     return [p.resolve().as_uri() for p in files]
 
 
-async def store_image(db: SessionFactory, media_dir: Path, data: bytes, original_url: str = "") -> Image:
-    """Store image bytes once, named by their sha256 (file under media_dir + Image row) → the row.
-    FetchError when the bytes are not an image Pillow can read."""
-    sha, mime, ext, width, height = await asyncio.to_thread(inspect_image, data)
-    rel = media_path(sha, ext)
-    await asyncio.to_thread(_write_file, media_dir, rel, data)
-    try:
-        async with db() as session, session.begin():
-            image = (await session.execute(select(Image).where(Image.sha256 == sha))).scalar_one_or_none()
-            if image is None:
-                web = "://" in original_url and not original_url.startswith("file:")
-                image = Image(sha256=sha, original_url=original_url if web else "", path=rel, size=len(data),
-                              mime=mime, width=width, height=height)  # fmt: skip
-                session.add(image)
-    except IntegrityError:  # another process stored the same bytes a moment ago
-        return await _image_by_sha(db, sha)
-    return image
-
-
-async def _image_by_sha(db: SessionFactory, sha: str) -> Image:
-    async with db() as session:
-        return (await session.execute(select(Image).where(Image.sha256 == sha))).scalar_one()
-
-
 class Importer:
     def __init__(
         self,
@@ -170,12 +116,19 @@ class Importer:
         self._images: dict[str, asyncio.Task] = {}  # url → its one download+store in this run
         self._image_bar: tqdm | None = None
         self._image_failures: list[tuple[str, str]] = []
+        self.parser = PageParser()
 
     # --- entry points ------------------------------------------------------------------------------
 
     async def run(
         self, target: str, *, source: str | None = None, pages: int | None = None, since: date | None = None
     ) -> ImportReport:
+        try:
+            return await self._run(target, source, pages, since)
+        finally:
+            await self.parser.aclose()
+
+    async def _run(self, target: str, source: str | None, pages: int | None, since: date | None) -> ImportReport:
         report = ImportReport()
         if "://" not in target and (urls := await asyncio.to_thread(_local_pages, target)) is not None:
             site = self._site(source, "")
@@ -250,7 +203,7 @@ class Importer:
         else:
             page = await self.fetcher.page(url)
             body, charset = page.body, page.charset
-        return await asyncio.to_thread(parse_page, body, url, site, charset)
+        return await self.parser.parse(body, url, site, charset)
 
     async def _follow_listing(
         self, first: Listing, site, pages: int | None, since: date | None, report: ImportReport
@@ -290,6 +243,7 @@ class Importer:
         self, urls: list[str], site, since: date | None, report: ImportReport, parsed: dict | None = None
     ) -> None:
         self._image_failures = report.image_failures
+        self.parser.expect(len(urls) - len(parsed or {}))
         bar = tqdm(total=len(urls), desc="pages", unit="page", disable=not self.progress)
         self._image_bar = tqdm(total=0, desc="images", unit="img", disable=not self.progress)
 

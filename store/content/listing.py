@@ -17,7 +17,17 @@ from datetime import date
 from bs4 import BeautifulSoup, Tag
 
 from bot.config import SourceSettings
-from store.content.dom import CHROME_ATTR, attr_words, one_line, resolve, site_of, squash
+from store.content.dom import (
+    CHROME_ATTR,
+    attr_words,
+    in_link,
+    one_line,
+    resolve,
+    site_of,
+    squash,
+    strings,
+    tags,
+)
 from store.content.metadata import parse_date
 
 _NEXT = re.compile(r"^[\s\[【<«‹(（]*(下一页|下页|后一页|后页|下一頁|next|next page|›|»|>|>>|→)[\s\]】>»›)）→]*$", re.I)
@@ -62,7 +72,7 @@ def _in_chrome(a: Tag, stop: Tag | None = None) -> bool:
 def best_group(soup: BeautifulSoup, url: str) -> Group | None:
     """The page's largest group of sibling entries, each a block around one same-site title link."""
     site = site_of(url)
-    links = [(a, h) for a in soup.find_all("a", href=True) if (h := _title_link(a, url, site))]
+    links = [(a, h) for a in tags(soup, ("a",)) if a.get("href") and (h := _title_link(a, url, site))]
     hrefs_inside: dict[int, set[str]] = defaultdict(set)
     for a, href in links:
         for p in a.parents:
@@ -106,10 +116,10 @@ def best_group(soup: BeautifulSoup, url: str) -> Group | None:
 
 
 def has_pager(soup: BeautifulSoup) -> bool:
-    for el in soup.find_all(string=_PAGER):
-        if len(squash(el.parent.get_text())) < 200 if el.parent is not None else False:
+    for s in strings(soup):
+        if _PAGER.search(s) and s.parent is not None and len(squash(s.parent.get_text())) < 200:
             return True
-    return any(_NEXT.match(a.get_text()) for a in soup.find_all("a"))
+    return any(_NEXT.match(a.get_text()) for a in tags(soup, ("a",)))
 
 
 def make_listing(soup: BeautifulSoup, url: str, group: Group, site: SourceSettings | None) -> Listing:
@@ -119,7 +129,7 @@ def make_listing(soup: BeautifulSoup, url: str, group: Group, site: SourceSettin
 
 def _row_date(row: Tag) -> date | None:
     """The date shown beside the entry's link; a title may hold a date of its own ("6月30日净值公告")."""
-    outside = "".join(str(s) for s in row.find_all(string=True) if s.find_parent("a") is None)
+    outside = "".join(str(s) for s in strings(row) if not in_link(s))
     return parse_date(outside) or parse_date(one_line(row))
 
 
@@ -140,7 +150,9 @@ def next_page(soup: BeautifulSoup, url: str, site: SourceSettings | None) -> str
         el = soup.select_one(site.next_page)
         href = resolve(url, el.get("href", "")) if el is not None else ""
         return href or None
-    for a in soup.find_all("a", href=True):
+    for a in tags(soup, ("a",)):
+        if not a.get("href"):
+            continue
         # The text may sit in a child element: <a><span>下一页&gt;&gt;</span></a>.
         if _NEXT.match(a.get_text()) or "next" in (a.get("rel") or []):
             href = resolve(url, a["href"])

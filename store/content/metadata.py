@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from store.content.dom import BLOCKS
+from store.content.dom import BLOCKS, tags
 
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?")
 # Dates many CMSs put in article URLs: /2024/03/14/, t20240314_123.html, /202403/14/
@@ -130,7 +130,7 @@ def page_lines(root: Tag, title_el: Tag | None, body: Tag | None, stop) -> list[
         n = len(d.strip())
         parts.append(" " + str(d))  # separate elements are separate fields: "求是网" "参与互动"
         linked[1] += n
-        if d.find_parent("a") is not None:
+        if any(p.name == "a" for p in d.parents):
             linked[0] += n
     flush()
     # The body's first and last lines carry bylines and datelines.
@@ -150,7 +150,7 @@ def find_meta(soup: BeautifulSoup, lines: list[Line], url: str) -> Meta:
 
 def _meta_tags(soup: BeautifulSoup) -> dict[str, str]:
     out: dict[str, str] = {}
-    for m in soup.find_all("meta"):
+    for m in tags(soup.head or soup, ("meta",)):
         key = (m.get("name") or m.get("property") or m.get("itemprop") or "").strip().lower()
         if key and m.get("content") and key not in out:
             out[key] = m["content"].strip()

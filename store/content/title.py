@@ -14,7 +14,17 @@ from collections import defaultdict
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from store.content.dom import BLOCKS, CRUMB, attr_words, containers_of, inside, link_density, one_line, squash
+from store.content.dom import (
+    BLOCKS,
+    CRUMB,
+    attr_words,
+    containers_of,
+    inside,
+    link_density,
+    one_line,
+    squash,
+    tags,
+)
 from store.content.metadata import parse_date
 
 SPLIT = re.compile(r"\s*(?:[_|｜–—>]|--|-|——)\s*")
@@ -37,7 +47,7 @@ class Titles:
     def links(self) -> dict[str, list[Tag]]:
         if self._links is None:
             self._links = defaultdict(list)
-            for a in self.soup.find_all("a"):
+            for a in tags(self.soup, ("a",)):
                 self._links[squash(a.get_text())].append(a)
         return self._links
 
@@ -116,7 +126,7 @@ class Titles:
     def has_article_title(self, skip: set[int]) -> bool:
         """A heading that repeats the page's title and is no link's text: an article's own title (a
         listing's heading is its column's name, which the menu links to)."""
-        for el in self.soup.find_all(["h1", "h2", "h3", "b", "strong", "div", "td", "span"]):
+        for el in tags(self.soup, ("h1", "h2", "h3", "b", "strong", "div", "td", "span")):
             titled = el.name in ("h1", "h2", "h3", "b", "strong") or any(_TITLE_WORD.search(w) for w in attr_words(el))
             if not titled:
                 continue
@@ -129,10 +139,12 @@ class Titles:
 
 def _page_titles(soup: BeautifulSoup) -> list[str]:
     out = []
-    for attrs in ({"name": re.compile("^articletitle$", re.I)}, {"property": "og:title"}):
-        meta = soup.find("meta", attrs=attrs)
-        if meta and meta.get("content"):
+    head = soup.head or soup
+    for meta in tags(head, ("meta",)):
+        key = (meta.get("name") or meta.get("property") or "").lower()
+        if key in ("articletitle", "og:title") and meta.get("content"):
             out.append(re.sub(r"<[^>]+>", " ", meta["content"]))  # a CMS may leave markup in it
-    if soup.title:
-        out.append(soup.title.get_text())
+    title = next(tags(head, ("title",)), None)
+    if title is not None:
+        out.append(title.get_text())
     return [" ".join(t.split()) for t in out if t.strip()]
