@@ -35,23 +35,21 @@ _INLINE_BLOCKS = {"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "block
 def clean_body(body: Tag, url: str, remove: list[Tag], chrome: list[Tag]) -> tuple[str, list[str]]:
     """Clean the body in place: its HTML and its image URLs, in order. `chrome`: the page's chrome
     elements inside the body."""
+    # extract, not decompose: bs4's `decomposed` check on a live element searches its whole subtree.
     for el in remove:
-        if not el.decomposed:
-            el.decompose()
+        el.extract()
     _cut_tail(body)
     for el in chrome:
-        if not el.decomposed:
-            el.decompose()
+        el.extract()
     _drop_link_runs(body)
     images: list[str] = []
+    holds_blocks = containers_of(body, BLOCKS)
     for el in list(tags(body)):
-        if el.decomposed:
-            continue
         if el.name == "img":
             src = resolve(url, el.get("data-src") or el.get("data-original") or el.get("src") or "")
             tiny = any(str(el.get(k, "")).isdigit() and int(el[k]) < 32 for k in ("width", "height"))
             if not src or tiny or _CHROME_SRC.search(src.rsplit("/", 1)[-1]):
-                el.decompose()
+                el.extract()
                 continue
             el.attrs = {"src": src, "alt": (el.get("alt") or "").strip()}
             images.append(src)
@@ -59,8 +57,7 @@ def clean_body(body: Tag, url: str, remove: list[Tag], chrome: list[Tag]) -> tup
         if el.name == "h1":
             el.name = "h2"
         elif el.name in ("div", "section", "article", "center", "main", "span", "font", "form"):
-            has_block = any(isinstance(c, Tag) and c.name in BLOCKS for c in el.descendants)
-            if el.name in ("span", "font") or has_block:
+            if el.name in ("span", "font") or id(el) in holds_blocks:
                 el.unwrap()
                 continue
             el.name = "p"
@@ -77,8 +74,8 @@ def clean_body(body: Tag, url: str, remove: list[Tag], chrome: list[Tag]) -> tup
             el["href"] = href
     # Paragraphs left with neither text nor image are layout leftovers.
     for el in list(tags(body, ("p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "figure"))):
-        if not el.decomposed and not el.get_text(strip=True) and next(tags(el, ("img",)), None) is None:
-            el.decompose()
+        if not el.get_text(strip=True) and next(tags(el, ("img",)), None) is None:
+            el.extract()
     _paragraphs(body)
     return body.decode_contents().strip(), images
 
@@ -133,8 +130,7 @@ def _drop_link_runs(body: Tag) -> None:
         if j - i >= 2:
             start = i - 1 if i > 0 and _RELATED_LABEL.match("".join(lines[i - 1][0].get_text().split())) else i
             for el, _ in lines[start:j]:
-                if not el.decomposed:
-                    el.decompose()
+                el.extract()
         i = max(j, i + 1)
 
 

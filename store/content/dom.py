@@ -145,22 +145,35 @@ def strip_noise(soup: BeautifulSoup) -> None:
         elif isinstance(node, NavigableString) and type(node) is not NavigableString:
             doomed.append(node)  # comments, CDATA, processing instructions, doctype
     for node in doomed:
-        node.decompose() if isinstance(node, Tag) else node.extract()
+        node.extract()
+
+
+def text_sizes(root: Tag) -> dict[int, int]:
+    """id of each element under `root` → characters of text in it (whitespace aside), in one pass."""
+    sizes: dict[int, int] = {}
+    for s in strings(root):
+        n = len(squash(s))
+        if n:
+            for p in s.parents:
+                sizes[id(p)] = sizes.get(id(p), 0) + n
+    return sizes
 
 
 def chrome_elements(root: Tag) -> list[Tag]:
     """Chrome: chrome-named elements (when small or link-heavy, never a big text block), whole-text
     chrome ("返回首页", "扫二维码", "1234 人阅读", an ICP line) and breadcrumbs. Outermost only."""
+    sizes = text_sizes(root)
     found: list[Tag] = []
     stack = [c for c in reversed(root.contents) if isinstance(c, Tag)]
     while stack:
         el = stack.pop()
         if el.name not in ("html", "body"):
-            text = one_line(el)
+            n = sizes.get(id(el), 0)
+            text = one_line(el) if n <= 80 else ""  # the whole text is read only where it can matter
             if (
-                (is_chrome_attr(el) and (len(text) < 200 or link_density(el) > 0.5))
-                or (len(text) <= 60 and CHROME_TEXT.match(text) and next(tags(el, ("img",)), None) is None)
-                or (len(text) <= 80 and CRUMB.search(text))
+                (is_chrome_attr(el) and (n < 200 or link_density(el) > 0.5))
+                or (text and len(text) <= 60 and CHROME_TEXT.match(text) and next(tags(el, ("img",)), None) is None)
+                or (text and len(text) <= 80 and CRUMB.search(text))
             ):
                 found.append(el)
                 continue

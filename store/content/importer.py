@@ -21,8 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiohttp
 from bs4 import BeautifulSoup
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from tqdm import tqdm
 
 from bot.clock import Clock
@@ -31,9 +30,9 @@ from store.content.extract import Extracted, ExtractError, Listing
 from store.content.fetch import Fetcher, FetchError
 from store.content.media import store_image
 from store.content.parsing import PageParser
-from store.content.search import index_article
+from store.content.writer import ArticleWriter
 from store.db import SessionFactory
-from store.models.content import Article, ArticleImage, Image
+from store.models.content import Article, Image
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +116,7 @@ class Importer:
         self._image_bar: tqdm | None = None
         self._image_failures: list[tuple[str, str]] = []
         self.parser = PageParser()
+        self.writer = ArticleWriter(db, clock, self._write, auto_ready=settings.content.auto_ready)
 
     # --- entry points ------------------------------------------------------------------------------
 
@@ -171,14 +171,7 @@ class Importer:
         body_html = await asyncio.to_thread(_attach_images, x.body_html, stored) if x.images else x.body_html
         # A page whose images did not all arrive gets another chance on the next import.
         stored_hash = digest if not failures else hashlib.sha256((digest + "incomplete").encode()).hexdigest()
-        for attempt in (1, 2):
-            try:
-                async with self._write:
-                    return await self._upsert(x, body_html, stored_hash, image_ids)
-            except IntegrityError:
-                if attempt == 2:  # another process inserted the same URL twice in a row: give up
-                    raise
-        raise AssertionError("unreachable")
+        return await self.writer.write(x, body_html, stored_hash, image_ids)
 
     # --- listing and pages -------------------------------------------------------------------------
 
@@ -306,42 +299,3 @@ class Importer:
         finally:
             if self._image_bar is not None:
                 self._image_bar.update()
-
-    # --- the write -----------------------------------------------------------------------------------
-
-    async def _upsert(
-        self, x: Extracted, body_html: str, digest: str, image_ids: list[int]
-    ) -> tuple[str, int]:
-        now = self.clock.now()
-        async with self.db() as session, session.begin():
-            article = (
-                await session.execute(select(Article).where(Article.source_url == x.url))
-            ).scalar_one_or_none()
-            outcome = "updated"
-            if article is None:
-                outcome = "added"
-                article = Article(
-                    source_url=x.url,
-                    status="ready" if self.settings.content.auto_ready else "imported",
-                    created_at=now,
-                )
-                session.add(article)
-            elif article.content_hash == digest:
-                return "unchanged", article.id
-            article.title = x.title[:255]
-            article.author = x.author[:64]
-            article.source_name = x.source_name[:128]
-            article.published_at = x.published_at
-            article.body_html = body_html
-            article.body_text = x.body_text
-            article.digest = x.digest
-            article.tags = sorted(set(x.tags) | set(article.tags or []))
-            article.cover_image_id = image_ids[0] if image_ids else None
-            article.content_hash = digest
-            article.updated_at = now
-            await session.flush()
-            await session.execute(delete(ArticleImage).where(ArticleImage.article_id == article.id))
-            for position, image_id in enumerate(image_ids):
-                session.add(ArticleImage(article_id=article.id, position=position, image_id=image_id))
-            await index_article(session, article)
-            return outcome, article.id
