@@ -28,11 +28,14 @@ from bot.clock import Clock
 from bot.config import Settings, SourceSettings
 from store.content.extract import Extracted, ExtractError, Listing
 from store.content.fetch import Fetcher, FetchError
-from store.content.media import store_image
+from store.content.media import ImageFile, save_image_file
+from store.content.media import (
+    store_image as store_image,  # where uploads and the scheduler's tests import it
+)
 from store.content.parsing import PageParser
 from store.content.writer import ArticleWriter
 from store.db import SessionFactory
-from store.models.content import Article, Image
+from store.models.content import Article
 
 log = logging.getLogger(__name__)
 
@@ -158,20 +161,20 @@ class Importer:
         if existing is not None and existing.content_hash == digest:
             return "unchanged", existing.id
         stored: dict[str, str] = {}
-        image_ids: list[int] = []
+        files: list[ImageFile] = []
         failures: list[tuple[str, str]] = []
         results = await asyncio.gather(*(self._image(u, (image_data or {}).get(u)) for u in x.images))
         for url, result in zip(x.images, results, strict=True):
-            if isinstance(result, Image):
+            if isinstance(result, ImageFile):
                 stored[url] = result.sha256
-                image_ids.append(result.id)
+                files.append(result)
             else:
                 failures.append((url, result))
         self._image_failures.extend(failures)
         body_html = await asyncio.to_thread(_attach_images, x.body_html, stored) if x.images else x.body_html
         # A page whose images did not all arrive gets another chance on the next import.
         stored_hash = digest if not failures else hashlib.sha256((digest + "incomplete").encode()).hexdigest()
-        return await self.writer.write(x, body_html, stored_hash, image_ids)
+        return await self.writer.write(x, body_html, stored_hash, files)
 
     # --- listing and pages -------------------------------------------------------------------------
 
@@ -274,8 +277,9 @@ class Importer:
             self._images[url] = asyncio.ensure_future(self._store_image(url, data))
         return self._images[url]
 
-    async def _store_image(self, url: str, data: bytes | None) -> Image | str:
-        """The stored Image, or the reason it could not be stored."""
+    async def _store_image(self, url: str, data: bytes | None) -> ImageFile | str:
+        """The image's file under media_dir (its row is written with the article), or the reason it
+        could not be stored."""
         if self._image_bar is not None:
             self._image_bar.total += 1
             self._image_bar.refresh()
@@ -291,9 +295,7 @@ class Importer:
                         raise FetchError("too large")
                 else:
                     data = await self.fetcher.image(url)
-            async with self._write:
-                image = await store_image(self.db, self.media_dir, data, url)
-            return image
+            return await save_image_file(self.media_dir, data, url)
         except FetchError as e:
             return str(e)
         finally:

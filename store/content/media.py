@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image as PILImage
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.content.fetch import FetchError
 from store.db import SessionFactory
@@ -48,25 +50,52 @@ def _write_file(root: Path, rel: str, data: bytes) -> None:
     tmp.replace(path)  # atomic: a reader never sees half an image
 
 
-async def store_image(db: SessionFactory, media_dir: Path, data: bytes, original_url: str = "") -> Image:
-    """Store image bytes once, named by their sha256 (file under media_dir + Image row) → the row.
-    FetchError when the bytes are not an image Pillow can read."""
+@dataclass(frozen=True)
+class ImageFile:
+    """Image bytes inspected and written under media_dir; its row may not exist yet."""
+
+    sha256: str
+    path: str
+    size: int
+    mime: str
+    width: int
+    height: int
+    original_url: str
+
+
+async def save_image_file(media_dir: Path, data: bytes, original_url: str = "") -> ImageFile:
+    """Inspect the bytes and write them once, named by their sha256. FetchError when the bytes are
+    not an image Pillow can read."""
     sha, mime, ext, width, height = await asyncio.to_thread(inspect_image, data)
     rel = media_path(sha, ext)
     await asyncio.to_thread(_write_file, media_dir, rel, data)
-    try:
-        async with db() as session, session.begin():
-            image = (await session.execute(select(Image).where(Image.sha256 == sha))).scalar_one_or_none()
-            if image is None:
-                web = "://" in original_url and not original_url.startswith("file:")
-                image = Image(sha256=sha, original_url=original_url if web else "", path=rel, size=len(data),
-                              mime=mime, width=width, height=height)  # fmt: skip
-                session.add(image)
-    except IntegrityError:  # another process stored the same bytes a moment ago
-        return await _image_by_sha(db, sha)
-    return image
+    web = "://" in original_url and not original_url.startswith("file:")
+    return ImageFile(sha, rel, len(data), mime, width, height, original_url if web else "")
 
 
-async def _image_by_sha(db: SessionFactory, sha: str) -> Image:
-    async with db() as session:
-        return (await session.execute(select(Image).where(Image.sha256 == sha))).scalar_one()
+async def image_rows(session: AsyncSession, files: list[ImageFile]) -> dict[str, Image]:
+    """sha256 → the Image row of each file, inserting the ones not stored yet (in the caller's
+    transaction; IntegrityError when another process stored the same bytes a moment ago)."""
+    shas = sorted({f.sha256 for f in files})
+    rows = {i.sha256: i for i in (await session.execute(select(Image).where(Image.sha256.in_(shas)))).scalars()}
+    for f in files:
+        if f.sha256 not in rows:
+            rows[f.sha256] = Image(sha256=f.sha256, original_url=f.original_url, path=f.path, size=f.size,
+                                   mime=f.mime, width=f.width, height=f.height)  # fmt: skip
+            session.add(rows[f.sha256])
+    await session.flush()
+    return rows
+
+
+async def store_image(db: SessionFactory, media_dir: Path, data: bytes, original_url: str = "") -> Image:
+    """Store image bytes once (file under media_dir + Image row) → the row. FetchError when the bytes
+    are not an image Pillow can read."""
+    file = await save_image_file(media_dir, data, original_url)
+    for attempt in (1, 2):
+        try:
+            async with db() as session, session.begin():
+                return (await image_rows(session, [file]))[file.sha256]
+        except IntegrityError:  # another process stored the same bytes a moment ago: read its row
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")

@@ -18,9 +18,10 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from store.content.extract import Extracted
-from store.content.search import index_article
+from store.content.media import ImageFile, image_rows
+from store.content.search import index_articles
 from store.db import SessionFactory
-from store.models.content import Article, ArticleImage
+from store.models.content import Article, ArticleImage, Image
 
 BATCH = 16
 
@@ -30,7 +31,7 @@ class _Pending:
     x: Extracted
     body_html: str
     digest: str
-    image_ids: list[int]
+    images: list[ImageFile]  # in the body's order; the first is the cover
     done: asyncio.Future
 
 
@@ -43,10 +44,13 @@ class ArticleWriter:
         self._queue: list[_Pending] = []
         self._task: asyncio.Task | None = None
 
-    async def write(self, x: Extracted, body_html: str, digest: str, image_ids: list[int]) -> tuple[str, int]:
-        """("added" | "updated" | "unchanged", article id), once the article's batch is committed."""
+    async def write(
+        self, x: Extracted, body_html: str, digest: str, images: list[ImageFile]
+    ) -> tuple[str, int]:
+        """("added" | "updated" | "unchanged", article id), once the article's batch is committed.
+        The images' rows are written in the same transaction."""
         done = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(x, body_html, digest, image_ids, done))
+        self._queue.append(_Pending(x, body_html, digest, images, done))
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self._drain())
         return await done
@@ -87,6 +91,8 @@ class ArticleWriter:
             }
             outcomes: list[tuple[str, Article]] = []
             changed: list[tuple[_Pending, Article]] = []
+            files = [f for p in batch for f in p.images]
+            images = await image_rows(session, files) if files else {}
             for p in batch:
                 article = found.get(p.x.url)
                 if article is not None and article.content_hash == p.digest:
@@ -99,20 +105,20 @@ class ArticleWriter:
                     outcomes.append(("added", article))
                 else:
                     outcomes.append(("updated", article))
-                _fill(article, p, now)
+                _fill(article, p, now, images)
                 changed.append((p, article))
             await session.flush()
             if changed:
                 ids = [a.id for _, a in changed]
                 await session.execute(delete(ArticleImage).where(ArticleImage.article_id.in_(ids)))
                 for p, article in changed:
-                    for position, image_id in enumerate(p.image_ids):
-                        session.add(ArticleImage(article_id=article.id, position=position, image_id=image_id))
-                    await index_article(session, article)
+                    for position, f in enumerate(p.images):
+                        session.add(ArticleImage(article_id=article.id, position=position, image_id=images[f.sha256].id))
+                await index_articles(session, [a for _, a in changed])
             return [(outcome, article.id) for outcome, article in outcomes]
 
 
-def _fill(article: Article, p: _Pending, now) -> None:
+def _fill(article: Article, p: _Pending, now, images: dict[str, Image]) -> None:
     x = p.x
     article.title = x.title[:255]
     article.author = x.author[:64]
@@ -122,6 +128,6 @@ def _fill(article: Article, p: _Pending, now) -> None:
     article.body_text = x.body_text
     article.digest = x.digest
     article.tags = sorted(set(x.tags) | set(article.tags or []))
-    article.cover_image_id = p.image_ids[0] if p.image_ids else None
+    article.cover_image_id = images[p.images[0].sha256].id if p.images else None
     article.content_hash = p.digest
     article.updated_at = now
