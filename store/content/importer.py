@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
-from bs4 import BeautifulSoup
 from sqlalchemy import select
 from tqdm import tqdm
 
@@ -73,17 +74,24 @@ def content_hash(x: Extracted) -> str:
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
 
 
+_IMG = re.compile(r"<img\b[^>]*>", re.I)
+_SRC = re.compile(r"""\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
+
+
 def _attach_images(body_html: str, stored: dict[str, str]) -> str:
-    """Mark each <img> with the sha256 of its stored image; drop the ones that could not be stored."""
-    soup = BeautifulSoup(body_html, "lxml")
-    for img in soup.find_all("img"):
-        sha = stored.get(img.get("src", ""))
-        if sha:
-            img["data-sha256"] = sha
-        else:
-            img.decompose()
-    root = soup.body or soup
-    return root.decode_contents()
+    """Mark each <img> with the sha256 of its stored image; drop the ones that could not be stored.
+    The HTML is the extractor's own serialisation, so a pattern reads it (no second parse)."""
+
+    def mark(m: re.Match) -> str:
+        tag = m.group(0)
+        src = _SRC.search(tag)
+        sha = stored.get(html.unescape(src.group(1) if src.group(1) is not None else src.group(2))) if src else None
+        if not sha:
+            return ""
+        end = "/>" if tag.endswith("/>") else ">"
+        return f'{tag[: -len(end)].rstrip()} data-sha256="{sha}"{end}'
+
+    return _IMG.sub(mark, body_html)
 
 
 def _local_pages(target: str) -> list[str] | None:
@@ -171,7 +179,7 @@ class Importer:
             else:
                 failures.append((url, result))
         self._image_failures.extend(failures)
-        body_html = await asyncio.to_thread(_attach_images, x.body_html, stored) if x.images else x.body_html
+        body_html = _attach_images(x.body_html, stored) if x.images else x.body_html
         # A page whose images did not all arrive gets another chance on the next import.
         stored_hash = digest if not failures else hashlib.sha256((digest + "incomplete").encode()).hexdigest()
         return await self.writer.write(x, body_html, stored_hash, files)
