@@ -22,7 +22,9 @@ import argparse
 import asyncio
 import io
 import multiprocessing
+import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -130,6 +132,11 @@ def site_app(n: int, per_page: int = 50) -> web.Application:
     return app
 
 
+def _cpu_seconds() -> float:
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
 def serve_site(n: int, conn) -> None:
     """The site, in a process of its own: a real website's CPU is not the importer's."""
     async def main() -> None:
@@ -161,9 +168,11 @@ async def bench_import(n: int, concurrency: int, delay: float) -> None:
         engine = make_engine(url)
         async with aiohttp.ClientSession() as http:
             importer = Importer(settings, make_session_factory(engine), Clock(), http)
+            cpu0 = _cpu_seconds()
             t0 = time.perf_counter()
             report = await importer.run(f"http://127.0.0.1:{port}/news/list_0.html")
             elapsed = time.perf_counter() - t0
+            cpu = _cpu_seconds() - cpu0  # this process and its parse workers (joined at the end of run)
             t1 = time.perf_counter()
             again = await Importer(settings, make_session_factory(engine), Clock(), http).run(
                 f"http://127.0.0.1:{port}/news/list_0.html"
@@ -172,10 +181,13 @@ async def bench_import(n: int, concurrency: int, delay: float) -> None:
         await engine.dispose()
     ours.send("stop")
     await asyncio.to_thread(server.join, 10)
-    print(f"import: {n} pages + {n} images, concurrency {concurrency}, delay {delay:g} s")
+    print(f"import: {n} pages + {n} images, concurrency {concurrency}, delay {delay:g} s, "
+          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(
         f"  first run:  {elapsed:.1f} s = {len(report.added) / elapsed:.1f} pages/s ({report.summary().splitlines()[0]})"
     )
+    print(f"  first run used {cpu:.1f} CPU-seconds (importer + parse workers) = {1000 * cpu / n:.1f} ms a page: "
+          f"{n / cpu:.0f} pages per CPU-second, at most {(os.cpu_count() or 1) * n / cpu:.0f} pages/s on this many idle cores")  # fmt: skip
     print(f"  second run: {elapsed_again:.1f} s = {len(again.unchanged) / elapsed_again:.1f} pages/s "
           f"({again.summary().splitlines()[0]})")  # fmt: skip
 

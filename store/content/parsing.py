@@ -33,9 +33,8 @@ class PageParser:
     def expect(self, pages: int) -> None:
         """A batch of `pages` is coming: start the pool if it pays."""
         if self._pool is None and self.workers > 1 and pages >= POOL_MIN_PAGES:
-            # forkserver: workers are forked from a clean server, not from this process's threads.
-            context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            # spawn: fresh interpreters, not forks of this process and its threads (aiosqlite, to_thread).
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
 
     async def parse(
         self, body: bytes, url: str, site: SourceSettings | None, charset: str | None
