@@ -155,9 +155,10 @@ def _decoded(page: dict) -> str:
 def trafilatura_pred(page: dict) -> Prediction:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(_decoded(page), url=page["url"], with_metadata=True, as_dict=True)
-    if not doc:
+    result = trafilatura.bare_extraction(_decoded(page), url=page["url"], with_metadata=True)
+    if not result:
         return Prediction(error="nothing extracted")
+    doc = result if isinstance(result, dict) else result.as_dict()
     when = None
     if doc.get("date"):
         try:
@@ -185,7 +186,36 @@ def gne_pred(page: dict) -> Prediction:
     )  # fmt: skip
 
 
-EXTRACTORS = {"ours": ours, "trafilatura": trafilatura_pred, "GNE": gne_pred}
+def htmldate_pred(page: dict) -> Prediction:
+    """htmldate alone (trafilatura's date finder): scored on dates only."""
+    from htmldate import find_date
+
+    found = find_date(_decoded(page), url=page["url"], original_date=True, outputformat="%Y-%m-%d")
+    return Prediction("article", date=date.fromisoformat(found) if found else None)
+
+
+EXTRACTORS = {"ours": ours, "trafilatura": trafilatura_pred, "GNE": gne_pred, "htmldate": htmldate_pred}
+
+
+def charsets(pages: list[dict]) -> str:
+    """How many pages decode so that every truth sentence (and title) is in the text: our rules
+    (charset.py) against charset-normalizer's best guess alone."""
+    from charset_normalizer import from_bytes
+
+    from store.content.charset import decode_html
+
+    from bs4 import BeautifulSoup
+
+    def readable(html: str, p: dict) -> bool:
+        text = squash(BeautifulSoup(html, "lxml").get_text())
+        return all(squash(w) in text for w in p.get("sentences") or [])
+
+    ours_ok = sum(readable(decode_html(p["bytes"], p.get("encoding")), p) for p in pages)
+    theirs_ok = 0
+    for p in pages:
+        best = from_bytes(p["bytes"]).best()
+        theirs_ok += bool(best) and readable(str(best), p)
+    return f"charset: ours {ours_ok}/{len(pages)} pages read right, charset-normalizer alone {theirs_ok}/{len(pages)}"
 
 
 # --- the table -----------------------------------------------------------------------------------------------
@@ -227,7 +257,7 @@ def table(results: dict[str, dict[str, list[float]]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--anchors", action="store_true", help="also score trafilatura and GNE")
+    parser.add_argument("--anchors", action="store_true", help="also score trafilatura, GNE and htmldate")
     parser.add_argument("--set", choices=("all", "given", "added", "heldout", "dev"), default="all")
     parser.add_argument("--only", help="one page (its file name)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show every miss")
@@ -235,7 +265,7 @@ def main() -> None:
     pages = pick(load(), args.set)
     if args.only:
         pages = [p for p in pages if p["file"] == args.only]
-    names = ["ours", "trafilatura", "GNE"] if args.anchors else ["ours"]
+    names = ["ours", "trafilatura", "GNE", "htmldate"] if args.anchors else ["ours"]
     results, details = {}, {}
     n_articles = sum(p["kind"] == "article" for p in pages)
     print(f"{len(pages)} pages ({n_articles} articles, {len(pages) - n_articles} listings), set {args.set}")
@@ -243,6 +273,8 @@ def main() -> None:
         results[name], details[name], elapsed = tally(pages, EXTRACTORS[name])
         print(f"  {name}: {elapsed:.1f} s ({len(pages) / elapsed:.0f} pages/s)")
     print(table(results))
+    if args.anchors:
+        print(charsets(pages))
     if args.verbose:
         for name in names:
             for file, d in details[name].items():
