@@ -200,11 +200,10 @@ EXTRACTORS = {"ours": ours, "trafilatura": trafilatura_pred, "GNE": gne_pred, "h
 def charsets(pages: list[dict]) -> str:
     """How many pages decode so that every truth sentence (and title) is in the text: our rules
     (charset.py) against charset-normalizer's best guess alone."""
+    from bs4 import BeautifulSoup
     from charset_normalizer import from_bytes
 
     from store.content.charset import decode_html
-
-    from bs4 import BeautifulSoup
 
     def readable(html: str, p: dict) -> bool:
         text = squash(BeautifulSoup(html, "lxml").get_text())

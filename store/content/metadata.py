@@ -277,9 +277,11 @@ def _find_author(lines: list[Line]) -> str:
                 continue
             for m in _AUTHOR_LABEL.finditer(ln.text):
                 nxt = lines[i + 1] if i + 1 < len(lines) and region == "info" else None
-                rm = _REPORTER.match(ln.text[m.end():].strip()[:24].split("记者", 1)[-1].join(["记者", ""]))
-                if "记者" in ln.text[m.end() : m.end() + 12] and rm and (names := _names(rm.group(1))):
-                    return names  # "采写：南都记者 余毅菁 向雪妮"
+                # "采写：南都记者 余毅菁 向雪妮": the reporters after the outlet's 记者
+                head = ln.text[m.end() : m.end() + 40]
+                if (at := head.find("记者")) != -1 and at <= 12 and (rm := _REPORTER.match(head, at)):
+                    if names := _names(rm.group(1)):
+                        return names
                 if value := _value_after(ln.text, m.end(), nxt):
                     first, *rest = value.split()
                     names = [first]
