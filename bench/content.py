@@ -132,9 +132,10 @@ def site_app(n: int, per_page: int = 50) -> web.Application:
     return app
 
 
-def _cpu_seconds() -> float:
+def _cpu_seconds() -> tuple[float, float]:
+    """(this process, its joined children: the parse workers) CPU seconds."""
     me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
 
 
 def serve_site(n: int, conn) -> None:
@@ -172,7 +173,8 @@ async def bench_import(n: int, concurrency: int, delay: float) -> None:
             t0 = time.perf_counter()
             report = await importer.run(f"http://127.0.0.1:{port}/news/list_0.html")
             elapsed = time.perf_counter() - t0
-            cpu = _cpu_seconds() - cpu0  # this process and its parse workers (joined at the end of run)
+            main_cpu, workers_cpu = (b - a for a, b in zip(cpu0, _cpu_seconds(), strict=True))
+            cpu = main_cpu + workers_cpu  # the parse workers are joined at the end of run
             t1 = time.perf_counter()
             again = await Importer(settings, make_session_factory(engine), Clock(), http).run(
                 f"http://127.0.0.1:{port}/news/list_0.html"
@@ -186,7 +188,8 @@ async def bench_import(n: int, concurrency: int, delay: float) -> None:
     print(
         f"  first run:  {elapsed:.1f} s = {len(report.added) / elapsed:.1f} pages/s ({report.summary().splitlines()[0]})"
     )
-    print(f"  first run used {cpu:.1f} CPU-seconds (importer + parse workers) = {1000 * cpu / n:.1f} ms a page: "
+    print(f"  first run used {cpu:.1f} CPU-seconds = {1000 * cpu / n:.1f} ms a page ({1000 * main_cpu / n:.1f} in the "
+          f"importer's process, {1000 * workers_cpu / n:.1f} in parse workers): "
           f"{n / cpu:.0f} pages per CPU-second, at most {(os.cpu_count() or 1) * n / cpu:.0f} pages/s on this many idle cores")  # fmt: skip
     print(f"  second run: {elapsed_again:.1f} s = {len(again.unchanged) / elapsed_again:.1f} pages/s "
           f"({again.summary().splitlines()[0]})")  # fmt: skip

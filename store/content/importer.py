@@ -127,6 +127,7 @@ class Importer:
         self._image_bar: tqdm | None = None
         self._image_failures: list[tuple[str, str]] = []
         self.parser = PageParser()
+        self._known: dict[str, tuple[str, int] | None] = {}  # url → (content hash, id) when stored
         self.writer = ArticleWriter(db, clock, self._write, auto_ready=settings.content.auto_ready)
 
     # --- entry points ------------------------------------------------------------------------------
@@ -162,12 +163,11 @@ class Importer:
         """Store one extracted article → ("added" | "updated" | "unchanged", article id).
         `image_data` supplies image bytes by URL (the demo's generated images) instead of fetching."""
         digest = content_hash(x)
-        async with self.db() as session:
-            existing = (
-                await session.execute(select(Article).where(Article.source_url == x.url))
-            ).scalar_one_or_none()
-        if existing is not None and existing.content_hash == digest:
-            return "unchanged", existing.id
+        if x.url not in self._known:
+            await self._look_up([x.url])
+        known = self._known.get(x.url)
+        if known is not None and known[0] == digest:
+            return "unchanged", known[1]
         stored: dict[str, str] = {}
         files: list[ImageFile] = []
         failures: list[tuple[str, str]] = []
@@ -182,7 +182,9 @@ class Importer:
         body_html = _attach_images(x.body_html, stored) if x.images else x.body_html
         # A page whose images did not all arrive gets another chance on the next import.
         stored_hash = digest if not failures else hashlib.sha256((digest + "incomplete").encode()).hexdigest()
-        return await self.writer.write(x, body_html, stored_hash, files)
+        outcome, article_id = await self.writer.write(x, body_html, stored_hash, files)
+        self._known[x.url] = (stored_hash, article_id)
+        return outcome, article_id
 
     # --- listing and pages -------------------------------------------------------------------------
 
@@ -248,6 +250,7 @@ class Importer:
     ) -> None:
         self._image_failures = report.image_failures
         self.parser.expect(len(urls) - len(parsed or {}))
+        await self._look_up(urls)
         bar = tqdm(total=len(urls), desc="pages", unit="page", disable=not self.progress)
         self._image_bar = tqdm(total=0, desc="images", unit="img", disable=not self.progress)
 
@@ -276,6 +279,18 @@ class Importer:
         finally:
             bar.close()
             self._image_bar.close()
+
+    async def _look_up(self, urls: list[str]) -> None:
+        """The stored content hash and id of each URL, in a few queries for a whole batch: an unchanged
+        page is then known without a query of its own (and its images are not fetched again)."""
+        for i in range(0, len(urls), 500):
+            chunk = urls[i : i + 500]
+            async with self.db() as session:
+                rows = await session.execute(
+                    select(Article.source_url, Article.content_hash, Article.id).where(Article.source_url.in_(chunk))
+                )
+            self._known.update({url: (digest, article_id) for url, digest, article_id in rows})
+            self._known.update({url: None for url in chunk if url not in self._known})
 
     # --- images --------------------------------------------------------------------------------------
 
