@@ -2,7 +2,7 @@
 
 A URL may be a listing (followed through its pagination to the article pages) or one article page;
 a path may be one saved HTML file or a folder of them. Pages are fetched politely (fetch.py) and
-parsed in a thread (extract.py); images are downloaded with the same limits and stored once, named
+parsed off the event loop (parsing.py: a thread, or worker processes for a batch); images are downloaded with the same limits and stored once, named
 by their sha256 under `[content] media_dir`. Each failed page is reported with its URL and reason
 and the rest goes on. An unchanged page (same content hash) is not touched; a changed page updates
 its article in place, so the article keeps its id, status, WeChat fields and push history.
@@ -12,34 +12,35 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
+import html
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
-from bs4 import BeautifulSoup
-from PIL import Image as PILImage
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from tqdm import tqdm
 
 from bot.clock import Clock
 from bot.config import Settings, SourceSettings
-from store.content.extract import Extracted, ExtractError, Listing, parse_page
+from store.content.extract import Extracted, ExtractError, Listing
 from store.content.fetch import Fetcher, FetchError
-from store.content.search import index_article
+from store.content.media import ImageFile, save_image_file
+from store.content.media import (
+    store_image as store_image,  # where uploads and the scheduler's tests import it
+)
+from store.content.parsing import PageParser
+from store.content.writer import ArticleWriter
 from store.db import SessionFactory
-from store.models.content import Article, ArticleImage, Image
+from store.models.content import Article
 
 log = logging.getLogger(__name__)
 
 MAX_LISTING_PAGES = 500  # a pager that never ends (or loops) stops here
-_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "GIF": ("image/gif", "gif"),
-            "WEBP": ("image/webp", "webp"), "BMP": ("image/bmp", "bmp")}  # fmt: skip
 
 
 @dataclass
@@ -73,45 +74,24 @@ def content_hash(x: Extracted) -> str:
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
 
 
-def inspect_image(data: bytes) -> tuple[str, str, str, int, int]:
-    """(sha256, mime, extension, width, height); FetchError when Pillow cannot read it."""
-    try:
-        with PILImage.open(io.BytesIO(data)) as img:
-            fmt, (w, h) = img.format, img.size
-            img.verify()
-    except Exception as e:
-        raise FetchError(f"not a readable image ({type(e).__name__})") from None
-    if fmt not in _FORMATS:
-        raise FetchError(f"unsupported image format {fmt}")
-    mime, ext = _FORMATS[fmt]
-    return hashlib.sha256(data).hexdigest(), mime, ext, w, h
-
-
-def media_path(sha: str, ext: str) -> str:
-    return f"{sha[:2]}/{sha[2:4]}/{sha}.{ext}"
-
-
-def _write_file(root: Path, rel: str, data: bytes) -> None:
-    path = root / rel
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)  # atomic: a reader never sees half an image
+_IMG = re.compile(r"<img\b[^>]*>", re.I)
+_SRC = re.compile(r"""\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 
 
 def _attach_images(body_html: str, stored: dict[str, str]) -> str:
-    """Mark each <img> with the sha256 of its stored image; drop the ones that could not be stored."""
-    soup = BeautifulSoup(body_html, "lxml")
-    for img in soup.find_all("img"):
-        sha = stored.get(img.get("src", ""))
-        if sha:
-            img["data-sha256"] = sha
-        else:
-            img.decompose()
-    root = soup.body or soup
-    return root.decode_contents()
+    """Mark each <img> with the sha256 of its stored image; drop the ones that could not be stored.
+    The HTML is the extractor's own serialisation, so a pattern reads it (no second parse)."""
+
+    def mark(m: re.Match) -> str:
+        tag = m.group(0)
+        src = _SRC.search(tag)
+        sha = stored.get(html.unescape(src.group(1) if src.group(1) is not None else src.group(2))) if src else None
+        if not sha:
+            return ""
+        end = "/>" if tag.endswith("/>") else ">"
+        return f'{tag[: -len(end)].rstrip()} data-sha256="{sha}"{end}'
+
+    return _IMG.sub(mark, body_html)
 
 
 def _local_pages(target: str) -> list[str] | None:
@@ -125,30 +105,6 @@ def _local_pages(target: str) -> list[str] | None:
         else [path]
     )
     return [p.resolve().as_uri() for p in files]
-
-
-async def store_image(db: SessionFactory, media_dir: Path, data: bytes, original_url: str = "") -> Image:
-    """Store image bytes once, named by their sha256 (file under media_dir + Image row) → the row.
-    FetchError when the bytes are not an image Pillow can read."""
-    sha, mime, ext, width, height = await asyncio.to_thread(inspect_image, data)
-    rel = media_path(sha, ext)
-    await asyncio.to_thread(_write_file, media_dir, rel, data)
-    try:
-        async with db() as session, session.begin():
-            image = (await session.execute(select(Image).where(Image.sha256 == sha))).scalar_one_or_none()
-            if image is None:
-                web = "://" in original_url and not original_url.startswith("file:")
-                image = Image(sha256=sha, original_url=original_url if web else "", path=rel, size=len(data),
-                              mime=mime, width=width, height=height)  # fmt: skip
-                session.add(image)
-    except IntegrityError:  # another process stored the same bytes a moment ago
-        return await _image_by_sha(db, sha)
-    return image
-
-
-async def _image_by_sha(db: SessionFactory, sha: str) -> Image:
-    async with db() as session:
-        return (await session.execute(select(Image).where(Image.sha256 == sha))).scalar_one()
 
 
 class Importer:
@@ -170,12 +126,21 @@ class Importer:
         self._images: dict[str, asyncio.Task] = {}  # url → its one download+store in this run
         self._image_bar: tqdm | None = None
         self._image_failures: list[tuple[str, str]] = []
+        self.parser = PageParser()
+        self._known: dict[str, tuple[str, int] | None] = {}  # url → (content hash, id) when stored
+        self.writer = ArticleWriter(db, clock, self._write, auto_ready=settings.content.auto_ready)
 
     # --- entry points ------------------------------------------------------------------------------
 
     async def run(
         self, target: str, *, source: str | None = None, pages: int | None = None, since: date | None = None
     ) -> ImportReport:
+        try:
+            return await self._run(target, source, pages, since)
+        finally:
+            await self.parser.aclose()
+
+    async def _run(self, target: str, source: str | None, pages: int | None, since: date | None) -> ImportReport:
         report = ImportReport()
         if "://" not in target and (urls := await asyncio.to_thread(_local_pages, target)) is not None:
             site = self._site(source, "")
@@ -198,34 +163,28 @@ class Importer:
         """Store one extracted article → ("added" | "updated" | "unchanged", article id).
         `image_data` supplies image bytes by URL (the demo's generated images) instead of fetching."""
         digest = content_hash(x)
-        async with self.db() as session:
-            existing = (
-                await session.execute(select(Article).where(Article.source_url == x.url))
-            ).scalar_one_or_none()
-        if existing is not None and existing.content_hash == digest:
-            return "unchanged", existing.id
+        if x.url not in self._known:
+            await self._look_up([x.url])
+        known = self._known.get(x.url)
+        if known is not None and known[0] == digest:
+            return "unchanged", known[1]
         stored: dict[str, str] = {}
-        image_ids: list[int] = []
+        files: list[ImageFile] = []
         failures: list[tuple[str, str]] = []
         results = await asyncio.gather(*(self._image(u, (image_data or {}).get(u)) for u in x.images))
         for url, result in zip(x.images, results, strict=True):
-            if isinstance(result, Image):
+            if isinstance(result, ImageFile):
                 stored[url] = result.sha256
-                image_ids.append(result.id)
+                files.append(result)
             else:
                 failures.append((url, result))
         self._image_failures.extend(failures)
-        body_html = await asyncio.to_thread(_attach_images, x.body_html, stored) if x.images else x.body_html
+        body_html = _attach_images(x.body_html, stored) if x.images else x.body_html
         # A page whose images did not all arrive gets another chance on the next import.
         stored_hash = digest if not failures else hashlib.sha256((digest + "incomplete").encode()).hexdigest()
-        for attempt in (1, 2):
-            try:
-                async with self._write:
-                    return await self._upsert(x, body_html, stored_hash, image_ids)
-            except IntegrityError:
-                if attempt == 2:  # another process inserted the same URL twice in a row: give up
-                    raise
-        raise AssertionError("unreachable")
+        outcome, article_id = await self.writer.write(x, body_html, stored_hash, files)
+        self._known[x.url] = (stored_hash, article_id)
+        return outcome, article_id
 
     # --- listing and pages -------------------------------------------------------------------------
 
@@ -250,7 +209,7 @@ class Importer:
         else:
             page = await self.fetcher.page(url)
             body, charset = page.body, page.charset
-        return await asyncio.to_thread(parse_page, body, url, site, charset)
+        return await self.parser.parse(body, url, site, charset)
 
     async def _follow_listing(
         self, first: Listing, site, pages: int | None, since: date | None, report: ImportReport
@@ -290,6 +249,8 @@ class Importer:
         self, urls: list[str], site, since: date | None, report: ImportReport, parsed: dict | None = None
     ) -> None:
         self._image_failures = report.image_failures
+        self.parser.expect(len(urls) - len(parsed or {}))
+        await self._look_up(urls)
         bar = tqdm(total=len(urls), desc="pages", unit="page", disable=not self.progress)
         self._image_bar = tqdm(total=0, desc="images", unit="img", disable=not self.progress)
 
@@ -319,6 +280,18 @@ class Importer:
             bar.close()
             self._image_bar.close()
 
+    async def _look_up(self, urls: list[str]) -> None:
+        """The stored content hash and id of each URL, in a few queries for a whole batch: an unchanged
+        page is then known without a query of its own (and its images are not fetched again)."""
+        for i in range(0, len(urls), 500):
+            chunk = urls[i : i + 500]
+            async with self.db() as session:
+                rows = await session.execute(
+                    select(Article.source_url, Article.content_hash, Article.id).where(Article.source_url.in_(chunk))
+                )
+            self._known.update({url: (digest, article_id) for url, digest, article_id in rows})
+            self._known.update({url: None for url in chunk if url not in self._known})
+
     # --- images --------------------------------------------------------------------------------------
 
     def _image(self, url: str, data: bytes | None) -> asyncio.Task:
@@ -327,8 +300,9 @@ class Importer:
             self._images[url] = asyncio.ensure_future(self._store_image(url, data))
         return self._images[url]
 
-    async def _store_image(self, url: str, data: bytes | None) -> Image | str:
-        """The stored Image, or the reason it could not be stored."""
+    async def _store_image(self, url: str, data: bytes | None) -> ImageFile | str:
+        """The image's file under media_dir (its row is written with the article), or the reason it
+        could not be stored."""
         if self._image_bar is not None:
             self._image_bar.total += 1
             self._image_bar.refresh()
@@ -344,50 +318,9 @@ class Importer:
                         raise FetchError("too large")
                 else:
                     data = await self.fetcher.image(url)
-            async with self._write:
-                image = await store_image(self.db, self.media_dir, data, url)
-            return image
+            return await save_image_file(self.media_dir, data, url)
         except FetchError as e:
             return str(e)
         finally:
             if self._image_bar is not None:
                 self._image_bar.update()
-
-    # --- the write -----------------------------------------------------------------------------------
-
-    async def _upsert(
-        self, x: Extracted, body_html: str, digest: str, image_ids: list[int]
-    ) -> tuple[str, int]:
-        now = self.clock.now()
-        async with self.db() as session, session.begin():
-            article = (
-                await session.execute(select(Article).where(Article.source_url == x.url))
-            ).scalar_one_or_none()
-            outcome = "updated"
-            if article is None:
-                outcome = "added"
-                article = Article(
-                    source_url=x.url,
-                    status="ready" if self.settings.content.auto_ready else "imported",
-                    created_at=now,
-                )
-                session.add(article)
-            elif article.content_hash == digest:
-                return "unchanged", article.id
-            article.title = x.title[:255]
-            article.author = x.author[:64]
-            article.source_name = x.source_name[:128]
-            article.published_at = x.published_at
-            article.body_html = body_html
-            article.body_text = x.body_text
-            article.digest = x.digest
-            article.tags = sorted(set(x.tags) | set(article.tags or []))
-            article.cover_image_id = image_ids[0] if image_ids else None
-            article.content_hash = digest
-            article.updated_at = now
-            await session.flush()
-            await session.execute(delete(ArticleImage).where(ArticleImage.article_id == article.id))
-            for position, image_id in enumerate(image_ids):
-                session.add(ArticleImage(article_id=article.id, position=position, image_id=image_id))
-            await index_article(session, article)
-            return outcome, article.id

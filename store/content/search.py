@@ -76,10 +76,16 @@ def term_rows(article_id: int, published_at: date | None, title: str, body_text:
 
 async def index_article(session: AsyncSession, article: Article) -> None:
     """(Re)build one article's postings; call in the same transaction that writes the article."""
-    await session.execute(delete(ArticleTerm).where(ArticleTerm.article_id == article.id))
-    rows = term_rows(article.id, article.published_at, article.title, article.body_text)
+    await index_articles(session, [article])
+
+
+async def index_articles(session: AsyncSession, articles: list[Article]) -> None:
+    """(Re)build several articles' postings in two statements (an import writes them in batches)."""
+    await session.execute(delete(ArticleTerm).where(ArticleTerm.article_id.in_([a.id for a in articles])))
+    rows = [r for a in articles for r in term_rows(a.id, a.published_at, a.title, a.body_text)]
     if rows:
-        await session.execute(insert(ArticleTerm), rows)
+        # A Core insert: the postings are plain rows, and the ORM's bookkeeping per row is not free.
+        await session.execute(insert(ArticleTerm.__table__), rows)
 
 
 def _like(part: str) -> str:

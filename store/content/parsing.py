@@ -1,0 +1,55 @@
+"""Parsing pages off the event loop.
+
+parse_page is CPU-bound pure Python, and threads share one interpreter lock: a thread keeps the event
+loop answering but parses no faster. So a page or two (a listing page, one article) is parsed in a
+thread, and a batch of article pages in a pool of worker processes, which parse in parallel while
+the event loop fetches and writes. The pool starts with the first batch and stops with the import.
+A worker that dies (a page too big for memory) fails that page only: the pool is started again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from bot.config import SourceSettings
+from store.content.extract import Extracted, ExtractError, Listing, parse_page
+
+POOL_MIN_PAGES = 8  # below this a pool costs more to start than it saves
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+class PageParser:
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = default_workers() if workers is None else workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def expect(self, pages: int) -> None:
+        """A batch of `pages` is coming: start the pool if it pays."""
+        if self._pool is None and self.workers > 1 and pages >= POOL_MIN_PAGES:
+            # spawn: fresh interpreters, not forks of this process and its threads (aiosqlite, to_thread).
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+
+    async def parse(
+        self, body: bytes, url: str, site: SourceSettings | None, charset: str | None
+    ) -> Extracted | Listing:
+        if self._pool is None:
+            return await asyncio.to_thread(parse_page, body, url, site, charset)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, parse_page, body, url, site, charset)
+        except BrokenProcessPool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+            self.expect(POOL_MIN_PAGES)
+            raise ExtractError("the page could not be parsed (the parser ran out of memory or crashed)") from None
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
