@@ -53,7 +53,7 @@ async def test_news_import_of_a_small_column(config, capsys):
     finally:
         await server.close()
     out = capsys.readouterr().out
-    assert code == 0 and "added 3, updated 0, unchanged 0, failed 0" in out, out
+    assert code == 0 and "新增 3 篇，更新 0 篇，未变 0 篇，失败 0 篇" in out, out
 
     engine = make_engine(url)
     async with make_session_factory(engine)() as session:
