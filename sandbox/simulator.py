@@ -235,7 +235,7 @@ class Simulator:
     def create_follower(self, openid: str = "") -> str:
         openid = openid or "o" + secrets.token_urlsafe(21)[:27]
         if not (1 <= len(openid) <= 64) or openid == PLATFORM_SENDER:
-            raise ValueError("openid must be 1–64 characters")
+            raise ValueError("openid 应为 1–64 个字符")
         self.platform.set_follower(openid, subscribed=self.subscribed(openid))
         return openid
 
@@ -251,7 +251,7 @@ class Simulator:
 
     async def event(self, openid: str, event: str, key: str = "") -> dict:
         if event not in EVENTS:
-            raise ValueError(f"unknown event {event!r} (one of {', '.join(EVENTS)})")
+            raise ValueError(f"没有“{event}”这种事件（可用：{'、'.join(EVENTS)}）")
         if event != "subscribe" and not self.subscribed(openid):
             raise ValueError(TEXTS["not_following"])
         chat = self._chat(openid)
@@ -333,11 +333,11 @@ async def api_create_follower(request: web.Request) -> web.Response:
 async def api_chat(request: web.Request) -> web.Response:
     openid = request.query.get("openid", "")
     if not openid:
-        return _error(400, "openid is required")
+        return _error(400, "缺少 openid")
     try:
         after = int(request.query.get("after", "0"))
     except ValueError:
-        return _error(400, "after must be a number")
+        return _error(400, "after 应为数字")
     return _json(request.app[SIMULATOR_KEY].chat(openid, after))
 
 
@@ -346,7 +346,7 @@ async def api_send(request: web.Request) -> web.Response:
     data = await _body(request)
     openid, text = _openid(data), str(data.get("text") or "")
     if not text.strip():
-        return _error(400, "text is empty")
+        return _error(400, "消息是空白的：微信不发送空白消息")
     try:
         if data.get("follow_first") and not sim.subscribed(openid):
             sim.create_follower(openid)
@@ -372,7 +372,7 @@ async def api_event(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    """Add the simulator to the sandbox app (listed in sandbox.app.EXTENSIONS)."""
+    """Add the simulator to the sandbox app (sandbox.app calls this)."""
     app[SIMULATOR_KEY] = Simulator(app[PLATFORM_KEY])
     app.router.add_get("/simulator", page)
     app.router.add_static("/simulator/static", STATIC)
