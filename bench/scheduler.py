@@ -31,9 +31,9 @@ from sqlalchemy import func, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import open_services
-from bot.config import parse_settings
+from app import open_services
 from bot.server import make_app
+from core.config import parse_settings
 from sandbox.app import PLATFORM_KEY, make_sandbox_app
 from scheduler import editing
 from scheduler.service import Runner

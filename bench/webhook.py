@@ -51,9 +51,9 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
-from bot.config import Settings, load_settings  # noqa: E402
-from bot.protocol import sign  # noqa: E402
+from core.config import Settings, load_settings  # noqa: E402
 from sandbox.delivery import WebhookDelivery, text_message  # noqa: E402
+from wechat.protocol import sign  # noqa: E402
 
 # The bench's keyword rules: a text reply, a news reply, and a text that matches nothing.
 TEXT_KEYWORD = "办事指南"

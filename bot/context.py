@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from bot.clock import Clock
-    from bot.config import Settings
-    from bot.shared import SharedState
-    from bot.wechat_api import WeChatAPI
+    from core.clock import Clock
+    from core.config import Settings
     from store.db import SessionFactory
+    from store.shared import SharedState
+    from wechat.api import WeChatAPI
 
 
 class ConversationState(Protocol):

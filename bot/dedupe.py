@@ -29,10 +29,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.clock import Clock
-from bot.protocol import Rejected
-from bot.render import SUCCESS
-from bot.shared import NOT_READ, MemoryState, SharedState
+from core.clock import Clock
+from store.shared import NOT_READ, MemoryState, SharedState
+from wechat.protocol import Rejected
+from wechat.render import SUCCESS
 
 log = logging.getLogger(__name__)
 

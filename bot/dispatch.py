@@ -23,13 +23,14 @@ import logging
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from bot import followers, messagelog, outbox, render
+from bot import followers, messagelog, outbox
 from bot.context import Context, Services
 from bot.conversation import Conversation, NoConversation
-from bot.replies import News, Reply, Text
 from bot.router import Captured, Router, find_step, route, text_of
-from bot.shared import NOT_READ
 from handlers import texts
+from store.shared import NOT_READ
+from wechat import render
+from wechat.replies import News, Reply, Text
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,11 @@ import asyncio
 import logging
 from typing import Literal
 
-from bot import followers, messagelog, render
+from bot import followers, messagelog
 from bot.context import Services
-from bot.replies import Image, News, Reply, Text, TransferToCustomerService
 from store.models.webhook import Follower
+from wechat import render
+from wechat.replies import Image, News, Reply, Text, TransferToCustomerService
 
 log = logging.getLogger(__name__)
 

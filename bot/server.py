@@ -30,12 +30,13 @@ from collections.abc import Sequence
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from bot import messagelog, protocol, render
+from bot import messagelog
 from bot.context import Services
 from bot.dedupe import Dedupe, key_of
 from bot.dispatch import Dispatcher
-from bot.protocol import Rejected
 from bot.router import Router
+from wechat import protocol, render
+from wechat.protocol import Rejected
 
 log = logging.getLogger(__name__)
 

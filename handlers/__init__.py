@@ -5,7 +5,8 @@ then events and other message types, then the fallback. A follower's pending ste
 choice, 「更多」) is tried before all of them, and only for input that answers it."""
 
 from bot.router import Router
-from handlers import events, fallback, help, keywords, members, news, pushes
+from handlers import events, fallback, help, keywords, members, news
+from scheduler import events as pushes
 
 # Helpers: import your module's `router` and put it at its place in this list.
 ROUTERS: list[Router] = [

@@ -13,9 +13,9 @@ from typing import Any
 
 from bot import followers
 from bot.context import Context
-from bot.replies import Text
 from bot.router import Router
 from handlers import texts
+from wechat.replies import Text
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ import re
 from typing import Any
 
 from bot.context import Context
-from bot.replies import Text
 from bot.router import Captured, Router, text_of
 from handlers import texts
 from handlers.help import help_text
+from wechat.replies import Text
 
 router = Router("fallback")
 

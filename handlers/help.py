@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context import Context
-from bot.replies import Text
 from bot.router import Router, help_lines
 from handlers import texts
+from wechat.replies import Text
 
 router = Router("help")
 

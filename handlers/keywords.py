@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import Context, Services
-from bot.replies import Article, News, Reply, Text
 from bot.router import Refresh, Router
 from handlers import texts
 from store.models.webhook import KeywordRule
+from wechat.replies import Article, News, Reply, Text
 
 log = logging.getLogger(__name__)
 

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.context import Context
-from bot.replies import Reply, Text
 from bot.router import Captured, Refresh, Router, text_of
 from store.members import binding, texts
 from store.members.index import Entry, MemberLookup, lookup_for
 from store.members.status import HistoryItem, local_today, visible_facts
 from store.models.members import Member, MemberHistory
+from wechat.replies import Reply, Text
 
 log = logging.getLogger(__name__)
 

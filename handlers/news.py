@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.clock import local_date
 from bot.context import Context
-from bot.replies import Article as NewsItem
-from bot.replies import News, Text
 from bot.router import Router, text_of
+from core.clock import local_date
 from store.content.search import latest, search_hits
 from store.models.content import Article, Image, ImageUpload
+from wechat.replies import Article as NewsItem
+from wechat.replies import News, Text
 
 # --- what followers read ------------------------------------------------------------------------------
 HELP_LATEST = "新闻 — 最新动态"

@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.context import Services
-from bot.errors import WeChatError
 from scheduler import notify, planning, previews, states, texts
 from scheduler.drafts import check_fits
 from scheduler.states import CANCELLABLE, HAS_DRAFT, release_articles
 from store.models.content import Article
 from store.models.pushes import Push, PushArticle, PushEvent, PushPreview
+from wechat.errors import WeChatError
 
 MAX_ARTICLES = 8
 

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from sqlalchemy import select, update
 
 from bot.context import Services
-from bot.render import MAX_TEXT_BYTES, utf8_len
-from bot.replies import Text
 from scheduler import planning, previews, texts
 from store.models.pushes import Notification, Push, PushPreview
+from wechat.render import MAX_TEXT_BYTES, utf8_len
+from wechat.replies import Text
 
 log = logging.getLogger("scheduler.notify")
 

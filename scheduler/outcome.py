@@ -15,11 +15,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.errors import ContentRejected
 from scheduler import notify, texts
 from scheduler.drafts import titles_of
 from store.models.content import Article
 from store.models.pushes import Push, PushArticle
+from wechat.errors import ContentRejected
 
 WAITING = ("submitting", "submitted", "confirming")
 MAX_BACKOFF = 1800.0

@@ -24,7 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.context import Services
-from bot.errors import (
+from scheduler import notify, planning, previews, states, texts
+from scheduler.drafts import ArticleMissing, build_draft, news_media_id
+from scheduler.outcome import WAITING, OutcomeSteps, backoff
+from store.content.render import ArticleTooLong
+from store.models.pushes import Push
+from wechat.api import OutcomeUnknown
+from wechat.errors import (
     ContentRejected,
     DuplicateClientMsgId,
     QuotaExceeded,
@@ -33,12 +39,6 @@ from bot.errors import (
     TransientError,
     WeChatError,
 )
-from bot.wechat_api import OutcomeUnknown
-from scheduler import notify, planning, previews, states, texts
-from scheduler.drafts import ArticleMissing, build_draft, news_media_id
-from scheduler.outcome import WAITING, OutcomeSteps, backoff
-from store.content.render import ArticleTooLong
-from store.models.pushes import Push
 
 log = logging.getLogger("scheduler.pipeline")
 

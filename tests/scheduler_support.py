@@ -14,10 +14,10 @@ from aiohttp import web
 from PIL import Image as PILImage
 from sqlalchemy import select
 
-from bot.app import open_services
-from bot.clock import Clock, FakeClock
+from app import open_services
 from bot.context import Services
 from bot.server import make_app
+from core.clock import Clock, FakeClock
 from scheduler.service import Runner
 from store.content.importer import store_image
 from store.migrate import upgrade

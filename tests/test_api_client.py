@@ -10,8 +10,13 @@ import asyncio
 import aiohttp
 import pytest
 
-from bot.clock import FakeClock
-from bot.errors import (
+from core.clock import FakeClock
+from store.db import make_engine, make_session_factory
+from store.models.shared import SharedEntry
+from store.shared import MemoryState, RedisState, SharedState, SqlState
+from tests.fixtures.sandbox import SandboxHandle, make_draft, make_image
+from wechat.api import OutcomeUnknown, WeChatAPI
+from wechat.errors import (
     ContentRejected,
     FatalCredentials,
     PermissionDenied,
@@ -20,12 +25,7 @@ from bot.errors import (
     TransientError,
     WindowClosed,
 )
-from bot.replies import Article
-from bot.shared import MemoryState, RedisState, SharedState, SqlState
-from bot.wechat_api import OutcomeUnknown, WeChatAPI
-from store.db import make_engine, make_session_factory
-from store.models.shared import SharedEntry
-from tests.fixtures.sandbox import SandboxHandle, make_draft, make_image
+from wechat.replies import Article
 
 
 @pytest.fixture

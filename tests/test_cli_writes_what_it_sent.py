@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.clock import Clock
-from bot.config import parse_settings
+from core.clock import Clock
+from core.config import parse_settings
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
 from store.models.pushes import Notification, Push

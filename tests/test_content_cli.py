@@ -6,15 +6,15 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
-from bot.clock import FakeClock
 from bot.context import Services
-from bot.shared import MemoryState
+from core.clock import FakeClock
 from main import main
 from store.content.demo import DEMO, load_demo
 from store.content.search import search
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
 from store.models.content import Image
+from store.shared import MemoryState
 from tests.content_site import make_site_app
 
 

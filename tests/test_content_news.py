@@ -8,18 +8,18 @@ import pytest
 from sqlalchemy import select
 from wechatpy import parse_message
 
-from bot.clock import FakeClock
 from bot.context import Context, Services
 from bot.conversation import NoConversation
-from bot.replies import News, Text
 from bot.router import help_lines, route
-from bot.shared import MemoryState
+from core.clock import FakeClock
 from handlers import ROUTERS
 from store.content.extract import Extracted, make_digest
 from store.content.importer import Importer
 from store.db import make_engine, make_session_factory
 from store.models.content import Article, Image, ImageUpload
+from store.shared import MemoryState
 from tests.content_site import make_png
+from wechat.replies import News, Text
 
 
 def text_message(content: str):

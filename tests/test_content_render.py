@@ -10,7 +10,8 @@ import pytest
 from PIL import Image as PILImage
 from sqlalchemy import select
 
-from bot.app import open_services
+from app import open_services
+from scheduler.uploads import UPLOADIMG_MAX, UploadCache, fit_image
 from store.content.extract import Extracted
 from store.content.importer import Importer
 from store.content.render import (
@@ -21,7 +22,6 @@ from store.content.render import (
     render_article,
     sanitize,
 )
-from store.content.uploads import UPLOADIMG_MAX, UploadCache, fit_image
 from store.migrate import upgrade
 from store.models.content import Article, ImageUpload
 from tests.content_site import make_jpeg, make_png

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.clock import FakeClock
+from core.clock import FakeClock
 from handlers import texts
 from handlers.help import help_text
 from store.content.extract import Extracted

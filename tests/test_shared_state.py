@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FakeClock
-from bot.shared import (
+from core.clock import FakeClock
+from store.db import make_engine, make_session_factory
+from store.models.shared import SharedEntry
+from store.shared import (
     NOT_READ,
     Claim,
     LockTimeout,
@@ -24,8 +26,6 @@ from bot.shared import (
     SqlState,
     open_shared_state,
 )
-from store.db import make_engine, make_session_factory
-from store.models.shared import SharedEntry
 
 
 @dataclass

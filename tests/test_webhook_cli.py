@@ -63,9 +63,9 @@ def test_keywords_commands(tmp_path, capsys):
 def test_log_tail_and_forget(tmp_path, capsys):
     import asyncio
 
-    from bot.app import open_services
-    from bot.config import load_settings
+    from app import open_services
     from bot.messagelog import of
+    from core.config import load_settings
 
     cfg = _config(tmp_path)
 

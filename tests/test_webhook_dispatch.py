@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bot import followers, messagelog
-from bot.clock import FakeClock
-from bot.replies import Article, News, Text
 from bot.router import Router
+from core.clock import FakeClock
 from handlers import keywords, texts
 from store.models.webhook import Follower, MessageLog
 from tests.webhook_helpers import (
@@ -23,6 +22,7 @@ from tests.webhook_helpers import (
     webhook_client,
 )
 from tests.webhook_support import make_services
+from wechat.replies import Article, News, Text
 
 SEEDS = [
     {"match": "exact", "pattern": "联系方式", "reply": "电话 0571"},

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import messagelog
-from bot.clock import FakeClock
 from bot.router import Router
+from core.clock import FakeClock
 from handlers import texts
 from store.members.demo import load_demo
 from store.migrate import upgrade

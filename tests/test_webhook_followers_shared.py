@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from bot import followers, messagelog, outbox
-from bot.replies import Text
 from bot.server import WEBHOOK
 from store.members import binding
 from store.members import texts as member_texts
@@ -22,6 +21,7 @@ from store.migrate import upgrade
 from store.models.webhook import Follower, MessageLog
 from tests.webhook_helpers import event_xml, text_xml, webhook_client
 from tests.webhook_support import make_services
+from wechat.replies import Text
 
 UNIT = next(r for r in demo_rows() if r.name == "浙江省婚姻家庭协会")
 HELD = "通知：您关注的稿件已发布"

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
 from bot import followers, messagelog
-from bot.protocol import sign
 from handlers import texts
 from store.migrate import upgrade
 from store.models.webhook import Follower, MessageLog
@@ -27,6 +26,7 @@ from tests.webhook_helpers import (
     webhook_client,
 )
 from tests.webhook_support import make_services
+from wechat.protocol import sign
 
 ACCOUNT = "gh_test00000001"
 

@@ -86,7 +86,7 @@ async def test_safe_mode_rejects_bad_msg_signature_wrong_appid_and_tampered_ciph
     assert status == 403
 
     # Flip bytes inside the ciphertext and sign it properly: only the AES layer can notice.
-    from bot.protocol import sign
+    from wechat.protocol import sign
     body, q = envelope(settings, xml, signed_query(settings.wechat.token))
     start = body.index("<![CDATA[", body.index("<Encrypt>")) + 9
     end = body.index("]]>", start)

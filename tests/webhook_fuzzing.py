@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
 from bot import messagelog
-from bot.protocol import sign
 from store.models.webhook import Follower, MessageLog
 from tests.webhook_helpers import next_msg_id, open_reply, parse_reply, signed_query, text_xml
+from wechat.protocol import sign
 
 ACCOUNT = "gh_test00000001"
 BLANKS = ["", " ", "\u3000", "\t\n ", "\u3000 \u3000", "\r\n"]

@@ -20,9 +20,9 @@ import xmltodict
 from aiohttp.test_utils import TestClient, TestServer
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
-from bot.config import Settings
-from bot.protocol import sign
-from bot.render import cdata
+from core.config import Settings
+from wechat.protocol import sign
+from wechat.render import cdata
 
 _msg_ids = itertools.count(int(time.time() * 1000) % 10**12 * 1000)
 

@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 import aiohttp
 
 from bot import messagelog
-from bot.clock import Clock
 from bot.context import Services
-from bot.shared import MemoryState, open_shared_state
-from bot.wechat_api import WeChatAPI
+from core.clock import Clock
 from store.db import make_engine, make_session_factory
+from store.shared import MemoryState, open_shared_state
+from wechat.api import WeChatAPI
 
 
 @asynccontextmanager

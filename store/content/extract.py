@@ -19,7 +19,7 @@ from datetime import date
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from bot.config import SourceSettings
+from core.config import SourceSettings
 from store.content.clean import clean_body
 from store.content.dom import (
     BLOCKS,

@@ -24,7 +24,7 @@ from pypinyin import Style, lazy_pinyin, pinyin
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
+from core.clock import Clock
 from store.db import SessionFactory
 from store.members import credit_code
 from store.models.members import Member, MemberRegistry

@@ -6,10 +6,10 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from bot import cli_texts as texts
-from bot.clock import local_time, zone_label
-from bot.config import Settings
 from bot.context import Services
+from cli import texts
+from core.clock import local_time, zone_label
+from core.config import Settings
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -51,7 +51,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 def _run(command: Callable[[argparse.Namespace, Services], Awaitable[int]]):
     def func(args, settings: Settings) -> int:
-        from bot.app import open_services
+        from app import open_services
 
         async def main() -> int:
             async with open_services(settings) as services:
@@ -99,8 +99,8 @@ async def _remove(args, services: Services) -> int:
 
 
 async def _test(args, services: Services) -> int:
-    from bot.replies import News, Text
     from handlers.keywords import explain
+    from wechat.replies import News, Text
 
     found = await explain(services, args.text)
     if found.rule is None:

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.clock import Clock, local_time, shown_time, zone_label
-from bot.config import Settings
+from core.clock import Clock, local_time, shown_time, zone_label
+from core.config import Settings
 from store.db import SessionFactory, make_engine, make_session_factory
 from store.members import binding, texts
 from store.members.find import find_unit, member_by_id

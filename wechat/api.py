@@ -33,9 +33,10 @@ from typing import Any
 
 import aiohttp
 
-from bot.clock import Clock
-from bot.config import WeChatSettings
-from bot.errors import (
+from core.clock import Clock
+from core.config import WeChatSettings
+from store.shared import LockTimeout, SharedState
+from wechat.errors import (
     TOKEN,
     TRANSIENT,
     FatalCredentials,
@@ -44,8 +45,7 @@ from bot.errors import (
     WeChatError,
     error_for,
 )
-from bot.replies import Article
-from bot.shared import LockTimeout, SharedState
+from wechat.replies import Article
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ WeChat would only answer an errcode such as 40018 for the whole menu."""
 
 from __future__ import annotations
 
-from bot.config import MenuButton, MenuSettings
+from core.config import MenuButton, MenuSettings
 
 MAX_TOP = 3
 MAX_SUB = 5

@@ -12,12 +12,12 @@ import aiohttp
 from aiohttp import web
 
 from bot import messagelog
-from bot.clock import Clock
-from bot.config import Settings
 from bot.context import Services
-from bot.shared import open_shared_state
-from bot.wechat_api import WeChatAPI
+from core.clock import Clock
+from core.config import Settings
 from store.db import make_engine, make_session_factory
+from store.shared import open_shared_state
+from wechat.api import WeChatAPI
 
 log = logging.getLogger(__name__)
 

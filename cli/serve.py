@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bot import cli_texts as texts
-from bot.config import Settings
+from cli import texts
+from core.config import Settings
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -27,7 +27,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 
 def _serve(args, settings: Settings) -> int:
-    from bot.app import serve
+    from app import serve
 
     try:
         import uvloop  # a faster event loop; the webhook's throughput depends on it
@@ -47,7 +47,7 @@ def _db_upgrade(args, settings: Settings) -> int:
 
 
 def _demo_load(args, settings: Settings) -> int:
-    from bot.app import open_services
+    from app import open_services
     from handlers.keywords import seed
     from store.demo import load_demo
 

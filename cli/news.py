@@ -10,8 +10,8 @@ from datetime import date
 
 import aiohttp
 
-from bot.clock import Clock, shown_time
-from bot.config import Settings
+from core.clock import Clock, shown_time
+from core.config import Settings
 from store.content import texts
 from store.content.articles import (
     article_with_images,

@@ -21,8 +21,8 @@ import xmltodict
 from wechatpy import parse_message
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
-import bot.events  # noqa: F401 - registers the job-finish event types with wechatpy's parser
-from bot.config import WeChatSettings
+import wechat.events  # noqa: F401 - registers the job-finish event types with wechatpy's parser
+from core.config import WeChatSettings
 
 # What WeChat puts in FromUserName / ToUserName: an OpenID (28 characters), the account's 原始ID,
 # or a platform sender such as "mphelper". 64 is the width of the openid columns.

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import sys
 
-from bot.config import Settings
+from core.config import Settings
 from scheduler import compose, editing, planning, report, texts
 
 
@@ -88,7 +88,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 def _run(coro_fn):
     def command(args, settings: Settings) -> int:
-        from bot.app import open_services
+        from app import open_services
 
         # What the command did is printed in words; the modules' progress lines are for `serve`'s log.
         logging.getLogger().setLevel(logging.WARNING)

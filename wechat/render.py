@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.replies import Article, Image, News, Reply, Text, TransferToCustomerService
+from wechat.replies import Article, Image, News, Reply, Text, TransferToCustomerService
 
 MAX_TEXT_BYTES = 2048
 NEWS_TO_MESSAGE = 1

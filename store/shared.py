@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Integer, Text, and_, case, cast, delete, or_, select
 
-from bot.clock import Clock
+from core.clock import Clock
 from store.db import SessionFactory, is_sqlite
 from store.models.shared import SharedEntry
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from bot.config import Settings
+    from core.config import Settings
 
 _KV = SharedEntry.__table__
 
