@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from core.clock import Clock
     from core.config import Settings
+    from core.shared import SharedState
     from store.db import SessionFactory
-    from store.shared import SharedState
     from wechat.api import WeChatAPI
 
 

@@ -30,7 +30,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from core.clock import Clock
-from store.shared import NOT_READ, MemoryState, SharedState
+from core.shared import NOT_READ, SharedState
+from store.shared import MemoryState
 from wechat.protocol import Rejected
 from wechat.render import SUCCESS
 

@@ -27,8 +27,8 @@ from bot import followers, messagelog, outbox
 from bot.context import Context, Services
 from bot.conversation import Conversation, NoConversation
 from bot.router import Captured, Router, find_step, route, text_of
+from core.shared import NOT_READ
 from handlers import texts
-from store.shared import NOT_READ
 from wechat import render
 from wechat.replies import News, Reply, Text
 

@@ -28,9 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import windows
 from bot.context import Services
 from bot.erasures import Erasures
+from core.shared import NOT_READ
 from store.db import write_apart
 from store.models.webhook import Follower
-from store.shared import NOT_READ, MemoryState, SqlState
+from store.shared import MemoryState, SqlState
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from bot.context import Context, Services
 from bot.router import Refresh, Router
 from handlers import texts
 from store.models.webhook import KeywordRule
-from wechat.replies import Article, News, Reply, Text
+from wechat.replies import News, NewsItem, Reply, Text
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class RuleError(ValueError):
 
 def reply_of(rule: KeywordRule) -> Reply:
     if rule.reply_type == "news":
-        return News([Article(title=rule.title, description=rule.reply, url=rule.url, picurl=rule.picurl)])
+        return News([NewsItem(title=rule.title, description=rule.reply, url=rule.url, picurl=rule.picurl)])
     return Text(rule.reply)
 
 

@@ -19,8 +19,7 @@ from bot.router import Router, text_of
 from core.clock import local_date
 from store.content.search import latest, search_hits
 from store.models.content import Article, Image, ImageUpload
-from wechat.replies import Article as NewsItem
-from wechat.replies import News, Text
+from wechat.replies import News, NewsItem, Text
 
 # --- what followers read ------------------------------------------------------------------------------
 HELP_LATEST = "新闻 — 最新动态"

@@ -29,10 +29,10 @@ from scheduler.drafts import ArticleMissing, build_draft, news_media_id
 from scheduler.outcome import WAITING, OutcomeSteps, backoff
 from store.content.render import ArticleTooLong
 from store.models.pushes import Push
-from wechat.api import OutcomeUnknown
 from wechat.errors import (
     ContentRejected,
     DuplicateClientMsgId,
+    OutcomeUnknown,
     QuotaExceeded,
     SendTooFast,
     TokenInvalid,

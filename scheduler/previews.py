@@ -15,8 +15,7 @@ from bot.context import Services
 from scheduler import texts
 from scheduler.drafts import news_media_id
 from store.models.pushes import Push, PushPreview
-from wechat.api import OutcomeUnknown
-from wechat.errors import ContentRejected, WeChatError, WindowClosed
+from wechat.errors import ContentRejected, OutcomeUnknown, WeChatError, WindowClosed
 
 
 async def send(services: Services, push: Push, openids: list[str], *, by: str, worker: str | None = None,

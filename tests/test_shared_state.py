@@ -14,18 +14,10 @@ import pytest
 from sqlalchemy import func, select
 
 from core.clock import FakeClock
+from core.shared import NOT_READ, Claim, LockTimeout, SharedState
 from store.db import make_engine, make_session_factory
 from store.models.shared import SharedEntry
-from store.shared import (
-    NOT_READ,
-    Claim,
-    LockTimeout,
-    MemoryState,
-    RedisState,
-    SharedState,
-    SqlState,
-    open_shared_state,
-)
+from store.shared import MemoryState, RedisState, SqlState, open_shared_state
 
 
 @dataclass

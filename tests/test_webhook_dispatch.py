@@ -22,7 +22,7 @@ from tests.webhook_helpers import (
     webhook_client,
 )
 from tests.webhook_support import make_services
-from wechat.replies import Article, News, Text
+from wechat.replies import News, NewsItem, Text
 
 SEEDS = [
     {"match": "exact", "pattern": "联系方式", "reply": "电话 0571"},
@@ -132,7 +132,7 @@ async def test_rule_added_by_another_process_answers_without_restart(env, make_s
 
 
 async def test_news_article_limits(make_settings, migrated):
-    many = News(Article(title=f"第{i}篇", url=f"http://127.0.0.1/{i}") for i in range(10))
+    many = News(NewsItem(title=f"第{i}篇", url=f"http://127.0.0.1/{i}") for i in range(10))
     r = Router("news-test")
 
     @r.message("text")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from wechat.replies import Article, Image, News, Reply, Text, TransferToCustomerService
+from wechat.replies import Image, News, NewsItem, Reply, Text, TransferToCustomerService
 
 MAX_TEXT_BYTES = 2048
 NEWS_TO_MESSAGE = 1
@@ -77,7 +77,7 @@ def fit_news(news: News, limit: int) -> News:
     return news if len(news.articles) <= limit else News(news.articles[:limit])
 
 
-def _article(a: Article) -> str:
+def _article(a: NewsItem) -> str:
     return (
         f"<item><Title>{cdata(a.title)}</Title><Description>{cdata(a.description)}</Description>"
         f"<PicUrl>{cdata(a.picurl)}</PicUrl><Url>{cdata(a.url)}</Url></item>"
@@ -136,7 +136,7 @@ def from_json(data: dict) -> Reply:
     if kind == "text":
         return Text(data["content"])
     if kind == "news":
-        return News(Article(**a) for a in data["articles"])
+        return News(NewsItem(**a) for a in data["articles"])
     if kind == "image":
         return Image(data["media_id"])
     return TransferToCustomerService(data.get("kf_account", ""))
