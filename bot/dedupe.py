@@ -32,6 +32,7 @@ from typing import Any
 from core.clock import Clock
 from core.shared import NOT_READ, SharedState
 from store.shared import MemoryState
+from wechat import protocol
 from wechat.protocol import Rejected
 from wechat.render import SUCCESS
 
@@ -44,7 +45,7 @@ DONE = "done:"
 def key_of(message: Any) -> str:
     """MsgId for messages; for events sender + CreateTime + Event + EventKey, plus publish_id or
     MsgID for job-finish events (they all come from one platform sender, several per second)."""
-    data = message._data  # the raw fields as xmltodict gave them
+    data = protocol.fields(message)
     if message.type != "event":
         msg_id = data.get("MsgId")
         if msg_id:

@@ -29,7 +29,7 @@ from bot.conversation import Conversation, NoConversation
 from bot.router import Captured, Router, find_step, route, text_of
 from core.shared import NOT_READ
 from handlers import texts
-from wechat import render
+from wechat import limits, protocol, render
 from wechat.replies import News, Reply, Text
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,9 @@ def summary(message: Any) -> tuple[str, str]:
     if kind == "text":
         return kind, message.content
     if kind == "event":
-        data = message._data
+        data = protocol.fields(message)
         return f"event:{(message.event or '').lower()}", str(data.get("EventKey") or "")
-    data = message._data
+    data = protocol.fields(message)
     for field in ("Recognition", "Label", "Url", "PicUrl", "MediaId"):
         if data.get(field):
             return kind, str(data[field])
@@ -209,7 +209,7 @@ class Dispatcher:
                 if follower is not None and self.store.capacity(follower) >= len(parts) - 1 + len(later):
                     first, later = Text(parts[0]), [*(Text(p) for p in parts[1:]), *later]
                 elif follower is not None:
-                    room = render.MAX_TEXT_BYTES - render.utf8_len(texts.MORE_HINT)
+                    room = limits.TEXT_BYTES - render.utf8_len(texts.MORE_HINT)
                     parts = render.split_text(first.content, room)
                     await state.expect("more", {"parts": parts[1:]}, texts.MORE_TTL_SECONDS)
                     first = Text(parts[0] + texts.MORE_HINT)

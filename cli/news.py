@@ -23,10 +23,10 @@ from store.content.articles import (
 )
 from store.content.extract import parse_date
 from store.content.importer import Importer
-from store.content.render import DIGEST_MAX, TITLE_MAX
 from store.content.search import search_hits
 from store.db import SessionFactory, make_engine, make_session_factory
 from store.models.content import Article
+from wechat.limits import DIGEST_CHARS, TITLE_CHARS
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -58,8 +58,8 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
     ed = nsub.add_parser("edit", parents=[common], help=texts.EDIT_HELP)
     ed.add_argument("id", type=int, metavar="ID", help=texts.ARTICLE_ID)
-    ed.add_argument("--wechat-title", metavar="TITLE", help=texts.EDIT_TITLE.format(max=TITLE_MAX))
-    ed.add_argument("--digest", metavar="TEXT", help=texts.EDIT_DIGEST.format(max=DIGEST_MAX))
+    ed.add_argument("--wechat-title", metavar="TITLE", help=texts.EDIT_TITLE.format(max=TITLE_CHARS))
+    ed.add_argument("--digest", metavar="TEXT", help=texts.EDIT_DIGEST.format(max=DIGEST_CHARS))
     ed.add_argument("--tags", metavar="TAGS", help=texts.EDIT_TAGS)
     ed.set_defaults(func=_run(_edit))
 
@@ -99,7 +99,7 @@ def _run(command):
 
 
 def _line(a: Article) -> str:
-    flag = texts.TITLE_FLAG.format(max=TITLE_MAX, id=a.id) if needs_wechat_title(a) else ""
+    flag = texts.TITLE_FLAG.format(max=TITLE_CHARS, id=a.id) if needs_wechat_title(a) else ""
     return texts.LINE.format(id=a.id, date=a.published_at.isoformat() if a.published_at else texts.NO_DATE,
                              status=texts.STATUS.get(a.status, a.status), title=a.wechat_title or a.title, flag=flag)
 
@@ -149,7 +149,7 @@ async def _ready(args, settings: Settings, db: SessionFactory) -> int:
         else:
             failed += 1
             print(texts.NO_ARTICLE.format(id=o.article_id) if o.outcome == "missing" else
-                  texts.TITLE_TOO_LONG.format(id=o.article_id, length=o.title_length, max=TITLE_MAX))  # fmt: skip
+                  texts.TITLE_TOO_LONG.format(id=o.article_id, length=o.title_length, max=TITLE_CHARS))  # fmt: skip
     return 1 if failed else 0
 
 

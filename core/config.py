@@ -63,6 +63,12 @@ class WeChatSettings(_Section):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
 
+    @property
+    def account_key(self) -> str:
+        """This account on this platform: what its access token and the images uploaded for it are
+        kept under (another api_base_url, the local one say, is another place)."""
+        return f"{self.api_base_url}#{self.appid}"
+
     @field_validator("mode")
     @classmethod
     def _mode(cls, v: str | None, info: ValidationInfo) -> str:

@@ -15,6 +15,7 @@ from bot import followers
 from bot.context import Context
 from bot.router import Router
 from handlers import texts
+from wechat import protocol
 from wechat.replies import Text
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,6 @@ async def on_link(message: Any, ctx: Context) -> Text:
 @router.message("miniprogrampage", "unknown")
 async def on_other(message: Any, ctx: Context) -> Text | None:
     """A message type we do not know gets a polite answer; an unknown event gets none."""
-    if str(message._data.get("MsgType", "")).lower() == "event":
+    if str(protocol.fields(message).get("MsgType", "")).lower() == "event":
         return None
     return Text(texts.OTHER)

@@ -15,7 +15,7 @@ from scheduler.uploads import UPLOADIMG_MAX, UploadCache, fit_image
 from store.content.extract import Extracted
 from store.content.importer import Importer
 from store.content.render import (
-    CONTENT_MAX_CHARS,
+    CONTENT_CHARS,
     TEXT_CUT_NOTE,
     ArticleTooLong,
     article_images,
@@ -180,7 +180,7 @@ async def test_very_long_article(services, sandbox):
     with pytest.raises(ArticleTooLong, match="20,000"):
         await render(services, article)
     r = await render(services, article, allow_cut=True)
-    assert len(r.content) < CONTENT_MAX_CHARS and r.content.endswith(f"<p>{TEXT_CUT_NOTE}</p>")
+    assert len(r.content) < CONTENT_CHARS and r.content.endswith(f"<p>{TEXT_CUT_NOTE}</p>")
     assert r.content.count("<p>") == r.content.count("</p>")  # whole paragraphs only
     assert "第0段" in r.content and "第39段" not in r.content
     media_id = await services.api.draft_add([r.as_draft()])

@@ -127,6 +127,12 @@ class Envelope:
         return self._crypto.encrypt_message(xml, nonce, timestamp)
 
 
+def fields(message: Any) -> dict:
+    """A parsed message's XML fields as the parser read them (the one place that reads wechatpy's
+    private `_data`)."""
+    return message._data
+
+
 def parse(xml: str | bytes) -> Any:
     """A wechatpy message (or one of our typed events); 400 for anything else.
 
@@ -136,7 +142,7 @@ def parse(xml: str | bytes) -> Any:
         if isinstance(xml, bytes):
             xml = xml.decode("utf-8")
         message = parse_message(xml)
-        data = message._data
+        data = fields(message)
         for field in TEXT_FIELDS:
             if isinstance(data.get(field), dict | list):
                 raise ValueError(f"{field} is not text")

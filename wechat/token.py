@@ -57,9 +57,8 @@ class Tokens:
         self.shared = shared
         self.clock = clock
         self.fetch = fetch
-        account = f"{settings.api_base_url.rstrip('/')}|{settings.appid}"
-        self._token_key = f"wechat:token:{account}"
-        self._force_key = f"wechat:force-refresh:{account}"
+        self._token_key = f"wechat:token:{settings.account_key}"
+        self._force_key = f"wechat:force-refresh:{settings.account_key}"
         self._hot: _Token | None = None
         self._local = asyncio.Lock()
         self._fatal: tuple[FatalCredentials, float] | None = None  # (error, until clock.monotonic())
