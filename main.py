@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "cli.sandbox",
     "cli.menu",
     "cli.keywords",
+    "cli.log",
     "cli.members",
     "cli.news",
     "cli.push",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.context import Services
+from core.services import Services
 from scheduler.uploads import UploadCache
 from store.content.render import ArticleTooLong, article_images, render_article
 from store.models.content import Article, Image

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.context import Services
+from core.services import Services
 from scheduler import notify, planning, previews, states, texts
 from scheduler.drafts import check_fits
 from scheduler.states import CANCELLABLE, HAS_DRAFT, release_articles

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select, update
 
-from bot.context import Services
+from core.services import Services
 from scheduler import planning, previews, texts
 from store.models.pushes import Notification, Push, PushPreview
 from wechat.limits import TEXT_BYTES

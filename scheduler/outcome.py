@@ -6,7 +6,7 @@
   titles, newer than the submit), and while the draft is still in the box (it leaves when the publish
   succeeds) wait `publish_settle_seconds` for a publish in progress before submitting again.
 - submitted/confirming: the PUBLISHJOBFINISH / MASSSENDJOBFINISH event normally finishes it
-  (handlers/pushes.py); sparse polling of `freepublish/get` / `mass/get` is the fallback.
+  (scheduler/events.py); sparse polling of `freepublish/get` / `mass/get` is the fallback.
 """
 
 from __future__ import annotations

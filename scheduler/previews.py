@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from bot.context import Services
+from core.services import Services
 from scheduler import texts
 from scheduler.drafts import news_media_id
 from store.models.pushes import Push, PushPreview

@@ -15,7 +15,7 @@ from PIL import ImageDraw
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.context import Services
+from core.services import Services
 from store.content.importer import store_image
 from store.models.content import Image, ImageUpload
 

@@ -64,14 +64,13 @@ def test_log_tail_and_forget(tmp_path, capsys):
     import asyncio
 
     from app import open_services
-    from bot.messagelog import of
     from core.config import load_settings
 
     cfg = _config(tmp_path)
 
     async def write():
         async with open_services(load_settings(cfg)) as services:
-            log = of(services)
+            log = services.messagelog
             log.record("o_1", "in", "webhook", "text", "你好", "m:1")
             log.record("o_1", "out", "passive", "text", "您好", "m:1", 1.5)
             log.record("o_2", "in", "webhook", "text", "别人的", "m:2")

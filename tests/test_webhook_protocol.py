@@ -148,7 +148,7 @@ async def test_handler_crash_never_500(make_settings, migrated):
 
     async with make_services(make_settings, migrated) as services, webhook_client(services, [boom]) as hook:
         reply = await hook.send(text_xml("o_alice", "hi"))
-        from handlers import texts
+        from bot import texts
         assert reply["Content"] == texts.ERROR
 
 
