@@ -1,4 +1,5 @@
-"""Exactly once under WeChat's retries (wechat-api.md §1: ~3 re-sends about 5 s apart).
+"""Exactly once under WeChat's retries (被动回复用户消息: without an answer within 5 seconds WeChat drops
+the connection and sends again, three times in all; dedupe by MsgId, or FromUserName + CreateTime).
 
 The first delivery of a message claims its key and produces the answer; a retry never runs the
 handler again. While the first attempt is still running, a retry waits for it; afterwards it gets

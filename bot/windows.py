@@ -15,7 +15,7 @@ WINDOW_EVENTS = {"click", "scancode_push", "scancode_waitmsg", "subscribe", "sub
 
 def open_for(follower: Any, message: Any, now: datetime) -> None:
     """The window an inbound message or event opens (a new action resets the quota rather than
-    adding to it: §3, unconfirmed)."""
+    adding to it: stated for mini-programs, assumed for the account)."""
     if message.type == "event":
         if (message.event or "").lower() in WINDOW_EVENTS:
             follower.event_window_at, follower.event_window_used = now, 0

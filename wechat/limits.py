@@ -39,3 +39,12 @@ CONTENT_BYTES = 1_000_000  # "< 1 MB"; 10^6 bytes in case MB means that
 SOURCE_URL_BYTES = 1024  # 阅读原文 (content_source_url), "≤ 1 KB"
 # Articles in one draft: 8 in the old add_news, not stated for draft/add; 8 is what the product sends.
 DRAFT_ARTICLES = 8
+
+# --- 自定义菜单 创建接口 (menu/create),
+# https://developers.weixin.qq.com/doc/service/api/custommenu/api_createcustommenu
+MENU_TOP_BUTTONS = 3
+MENU_SUB_BUTTONS = 5
+MENU_TOP_NAME_BYTES = 16
+MENU_SUB_NAME_BYTES = 60  # older docs said 40; the current page says 60. We allow 60: WeChat is the judge.
+MENU_KEY_BYTES = 128
+MENU_URL_BYTES = 1024
