@@ -179,3 +179,21 @@ def test_the_settings_cap_drafts_at_the_platform_limit():
 
     field = SchedulerSettings.model_fields["compose_max_articles"]
     assert [m.le for m in field.metadata if hasattr(m, "le")] == [DRAFT_ARTICLES]
+
+
+def test_the_readme_names_paths_that_exist():
+    """Every repository path the README names (a `dir/`, a `dir/file` or a top-level file) exists,
+    and its layout table lists every top-level package."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = {m for m in re.findall(r"`([A-Za-z0-9_.][\w.-]*(?:/[\w.*-]+)*/?)`", readme)
+             if "/" in m or re.fullmatch(r"[\w-]+\.(py|toml|txt|in)", m)}
+    # A path starts with a top-level entry of the repository (`cgi-bin/token` is an API endpoint, and
+    # `api.py` in a package's row is that package's).
+    roots = {p.name for p in ROOT.iterdir()} | {f"{p}/" for p in PROJECT} | set(PROJECT)
+    paths = [m for m in named if m.split("/")[0] in roots or m.split("/")[0] + "/" in roots]
+    assert [m for m in paths if not (ROOT / m).exists()] == []
+    table = set(re.findall(r"^\| `([\w.]+/?)` \|", readme, re.M))
+    packages = {p.name + "/" for p in ROOT.iterdir() if (p / "__init__.py").exists() and p.name != "tests"}
+    assert packages <= table
