@@ -372,7 +372,7 @@ async def api_event(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    """Add the simulator to the sandbox app (listed in sandbox.app.EXTENSIONS)."""
+    """Add the simulator to the sandbox app (sandbox.app calls this)."""
     app[SIMULATOR_KEY] = Simulator(app[PLATFORM_KEY])
     app.router.add_get("/simulator", page)
     app.router.add_static("/simulator/static", STATIC)
