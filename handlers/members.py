@@ -11,15 +11,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.context import Context
 from bot.router import Captured, Router, text_of
 from core.services import Services
 from store.members import binding, texts
 from store.members.index import Entry
+from store.members.registry import recent_history
 from store.members.status import HistoryItem, local_today, visible_facts
-from store.models.members import Member, MemberHistory
+from store.models.members import Member
 from wechat.replies import Reply, Text
 
 log = logging.getLogger(__name__)
@@ -74,12 +73,7 @@ async def _facts_reply(ctx: Context, entries: list[Entry]) -> str:
                 member = await session.get(Member, entry.id)
                 if member is None:
                     continue
-                rows = await session.scalars(
-                    select(MemberHistory)
-                    .where(MemberHistory.member_id == entry.id)
-                    .order_by(MemberHistory.changed_at.desc(), MemberHistory.id.desc())
-                    .limit(HISTORY_SHOWN)
-                )
+                rows = await recent_history(session, entry.id, HISTORY_SHOWN)
                 history = [
                     HistoryItem(
                         h.field,

@@ -12,13 +12,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.context import Context
 from bot.router import Router, text_of
 from core.clock import local_date
+from store.content.media import hosted_url
 from store.content.search import latest, search_hits
-from store.models.content import Article, Image, ImageUpload
+from store.models.content import Article
 from wechat.replies import News, NewsItem, Text
 
 # --- what followers read ------------------------------------------------------------------------------
@@ -89,23 +88,7 @@ async def _cover_url(ctx: Context, article: Article) -> str:
     if article.cover_image_id is None:
         return ""
     async with ctx.db() as session:
-        image = await session.get(Image, article.cover_image_id)
-        if image is None:
-            return ""
-        uploaded = (
-            (
-                await session.execute(
-                    select(ImageUpload.url).where(
-                        ImageUpload.sha256 == image.sha256,
-                        ImageUpload.account == ctx.settings.wechat.account_key,
-                        ImageUpload.url != "",
-                    )
-                )
-            )
-            .scalars()
-            .first()
-        )
-    return uploaded or image.original_url
+        return await hosted_url(session, article.cover_image_id, ctx.settings.wechat.account_key)
 
 
 async def news_item(ctx: Context, article: Article) -> News:
