@@ -24,7 +24,7 @@ What it does, in one command:
 
 Dedupe, follower tracking and the message log are whatever `main.py serve` does: all on.
 Speed is printed, never asserted; see the figures in the project's notes. Runs of one setup vary by
-up to ~18 % on a 2-core machine (probes.md): compare within one run.
+up to ~18 % on a 2-core machine: compare within one run.
 """
 
 from __future__ import annotations
