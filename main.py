@@ -11,18 +11,19 @@ import time
 
 from sqlalchemy.exc import DBAPIError
 
-from bot import cli_texts as texts
-from bot.config import ConfigError, load_settings
+from cli import texts
+from core.config import ConfigError, load_settings
 
 # Each module adds its commands with `register(subparsers)`; a command sets `func(args, settings)`.
 COMMAND_MODULES = [
-    "bot.cli",
-    "sandbox.cli",
-    "bot.cli_menu",
-    "bot.cli_webhook",
-    "store.members.cli",
-    "store.content.cli",
-    "scheduler.cli",
+    "cli.serve",
+    "cli.sandbox",
+    "cli.menu",
+    "cli.keywords",
+    "cli.log",
+    "cli.members",
+    "cli.news",
+    "cli.push",
 ]
 
 

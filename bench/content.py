@@ -40,8 +40,8 @@ from PIL import ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.clock import Clock
-from bot.config import parse_settings
+from core.clock import Clock
+from core.config import parse_settings
 from store.content.importer import Importer
 from store.content.search import search_hits, term_rows
 from store.db import make_engine, make_session_factory

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from hypothesis import HealthCheck, given  # noqa: E402
 from hypothesis import settings as hsettings  # noqa: E402
 
-from bot.config import parse_settings  # noqa: E402
+from core.config import parse_settings  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from tests.conftest import base_config  # noqa: E402
 from tests.webhook_fuzzing import FuzzRun, hostile_message  # noqa: E402

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.clock import Clock
+from core.clock import Clock
 from store.db import make_engine, make_session_factory
 from store.members import credit_code
 from store.members.importer import ImportReport, upsert

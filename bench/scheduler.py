@@ -31,9 +31,8 @@ from sqlalchemy import func, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import open_services
-from bot.config import parse_settings
-from bot.server import make_app
+from app import create_app, open_services
+from core.config import parse_settings
 from sandbox.app import PLATFORM_KEY, make_sandbox_app
 from scheduler import editing
 from scheduler.service import Runner
@@ -84,7 +83,7 @@ async def main(args) -> None:
     await upgrade(settings.database_url)
 
     async with open_services(settings) as services:
-        bot_runner, bot_url = await _serve(make_app(services))
+        bot_runner, bot_url = await _serve(create_app(services, scheduler=False))
         platform.configure(webhook_url=bot_url + settings.server.webhook_path)
         t0 = time.perf_counter()
         media = settings.path(settings.content.media_dir)

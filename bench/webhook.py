@@ -24,7 +24,7 @@ What it does, in one command:
 
 Dedupe, follower tracking and the message log are whatever `main.py serve` does: all on.
 Speed is printed, never asserted; see the figures in the project's notes. Runs of one setup vary by
-up to ~18 % on a 2-core machine (probes.md): compare within one run.
+up to ~18 % on a 2-core machine: compare within one run.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
-from bot.config import Settings, load_settings  # noqa: E402
-from bot.protocol import sign  # noqa: E402
+from core.config import Settings, load_settings  # noqa: E402
 from sandbox.delivery import WebhookDelivery, text_message  # noqa: E402
+from wechat.protocol import sign  # noqa: E402
 
 # The bench's keyword rules: a text reply, a news reply, and a text that matches nothing.
 TEXT_KEYWORD = "办事指南"

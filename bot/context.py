@@ -4,15 +4,17 @@ conversation state and what the matching rule captured. Handlers never see HTTP,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from bot.clock import Clock
-    from bot.config import Settings
-    from bot.shared import SharedState
-    from bot.wechat_api import WeChatAPI
+    from bot.router import Router
+    from core.clock import Clock
+    from core.config import Settings
+    from core.services import Services
     from store.db import SessionFactory
+    from wechat.api import WeChatAPI
 
 
 class ConversationState(Protocol):
@@ -30,19 +32,6 @@ class ConversationState(Protocol):
 
 
 @dataclass
-class Services:
-    """The long-lived objects of one process, built once at start-up (bot/app.py)."""
-
-    settings: Settings
-    db: SessionFactory
-    api: WeChatAPI
-    shared: SharedState
-    clock: Clock
-    # Feature services registered at start-up by name (e.g. "members" → the member lookup index).
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class Context:
     services: Services
     openid: str
@@ -50,6 +39,7 @@ class Context:
     state: ConversationState
     args: str = ""
     match: re.Match | None = None
+    routers: Sequence[Router] = ()  # the routers in their order, for 帮助 (handlers/help.py)
 
     @property
     def settings(self) -> Settings:

@@ -7,8 +7,8 @@ anything else goes to the rules as usual and leaves the step in place until it e
 
 from __future__ import annotations
 
-from bot.clock import Clock
 from bot.followers import FollowerStore
+from core.clock import Clock
 from store.models.webhook import Follower
 
 

@@ -1,4 +1,5 @@
-"""Exactly once under WeChat's retries (wechat-api.md §1: ~3 re-sends about 5 s apart).
+"""Exactly once under WeChat's retries (被动回复用户消息: without an answer within 5 seconds WeChat drops
+the connection and sends again, three times in all; dedupe by MsgId, or FromUserName + CreateTime).
 
 The first delivery of a message claims its key and produces the answer; a retry never runs the
 handler again. While the first attempt is still running, a retry waits for it; afterwards it gets
@@ -29,10 +30,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.clock import Clock
-from bot.protocol import Rejected
-from bot.render import SUCCESS
-from bot.shared import NOT_READ, MemoryState, SharedState
+from core.clock import Clock
+from core.shared import NOT_READ, SharedState
+from store.shared import MemoryState
+from wechat import protocol
+from wechat.protocol import Rejected
+from wechat.render import SUCCESS
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ DONE = "done:"
 def key_of(message: Any) -> str:
     """MsgId for messages; for events sender + CreateTime + Event + EventKey, plus publish_id or
     MsgID for job-finish events (they all come from one platform sender, several per second)."""
-    data = message._data  # the raw fields as xmltodict gave them
+    data = protocol.fields(message)
     if message.type != "event":
         msg_id = data.get("MsgId")
         if msg_id:

@@ -23,13 +23,14 @@ import logging
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from bot import followers, messagelog, outbox, render
-from bot.context import Context, Services
+from bot import followers, outbox, texts
+from bot.context import Context
 from bot.conversation import Conversation, NoConversation
-from bot.replies import News, Reply, Text
 from bot.router import Captured, Router, find_step, route, text_of
-from bot.shared import NOT_READ
-from handlers import texts
+from core.services import Services
+from core.shared import NOT_READ
+from wechat import limits, protocol, render
+from wechat.replies import News, Reply, Text
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,9 @@ def summary(message: Any) -> tuple[str, str]:
     if kind == "text":
         return kind, message.content
     if kind == "event":
-        data = message._data
+        data = protocol.fields(message)
         return f"event:{(message.event or '').lower()}", str(data.get("EventKey") or "")
-    data = message._data
+    data = protocol.fields(message)
     for field in ("Recognition", "Label", "Url", "PicUrl", "MediaId"):
         if data.get(field):
             return kind, str(data[field])
@@ -71,11 +72,9 @@ def summary(message: Any) -> tuple[str, str]:
 class Dispatcher:
     def __init__(self, services: Services, routers: Sequence[Router]) -> None:
         self.services = services
-        # A router that needs the process's services (the editors' keyword cache) binds to them.
-        self.routers = [r.bind(services) if hasattr(r, "bind") else r for r in routers]
-        self._prepare = [r.prepare for r in self.routers if hasattr(r, "prepare")]
-        self.store = followers.of(services)
-        self.log = messagelog.of(services)
+        self.routers = list(routers)
+        self.store = services.followers
+        self.log = services.messagelog
         self.budget = services.settings.server.reply_budget_seconds
         self.tasks: set[asyncio.Task] = set()
 
@@ -91,10 +90,10 @@ class Dispatcher:
             log.error("background task %s failed", task.get_coro().__qualname__, exc_info=task.exception())
 
     async def start(self) -> None:
-        """Let routers that keep state (the keyword cache and its seeding) get ready."""
+        """The routers' startup hooks (seed and load the keyword rules, build the member index)."""
         for router in self.routers:
-            if hasattr(router, "start"):
-                await router.start()
+            for hook in router.startup:
+                await hook(self.services)
 
     async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
         """Wait for every handler and delivery still running (shutdown), at most `timeout`
@@ -173,16 +172,18 @@ class Dispatcher:
             if step is not None and step.accepts(text, pending[1]):
                 handler = step.handler
         if handler is None:
-            for prepare in self._prepare:
-                try:
-                    await prepare()
-                except Exception as e:  # a router that cannot refresh answers with what it has
-                    log.warning("routing with what %s has: %s", getattr(prepare, "__self__", prepare), e)
-            routed = route(self.routers, message)
+            for router in self.routers:
+                for hook in router.before_route:
+                    try:
+                        await hook(self.services)
+                    except Exception as e:  # a router that cannot refresh answers with what it has
+                        log.warning("routing with what %s has: %s", router.name, e)
+            routed = route(self.routers, message, self.services)
             if routed is None:
                 return None
             handler, captured = routed.handler, routed.captured
-        ctx = Context(self.services, message.source, follower, state, captured.args, captured.match)
+        ctx = Context(self.services, message.source, follower, state, captured.args, captured.match,
+                      self.routers)
         try:
             return await handler(message, ctx)
         except Exception:
@@ -208,7 +209,7 @@ class Dispatcher:
                 if follower is not None and self.store.capacity(follower) >= len(parts) - 1 + len(later):
                     first, later = Text(parts[0]), [*(Text(p) for p in parts[1:]), *later]
                 elif follower is not None:
-                    room = render.MAX_TEXT_BYTES - render.utf8_len(texts.MORE_HINT)
+                    room = limits.TEXT_BYTES - render.utf8_len(texts.MORE_HINT)
                     parts = render.split_text(first.content, room)
                     await state.expect("more", {"parts": parts[1:]}, texts.MORE_TTL_SECONDS)
                     first = Text(parts[0] + texts.MORE_HINT)

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
-from bot.shared import SharedState
+from core.shared import SharedState
 
 EPOCH_KEY = "followers:erased"  # moves with every erasure
 TTL = 7200.0  # a marker outlives any copy a process may still write (bot/followers.py VERSION_TTL)

@@ -26,11 +26,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import windows
-from bot.context import Services
 from bot.erasures import Erasures
-from bot.shared import NOT_READ, MemoryState, SqlState
-from store.db import write_apart
+from core.clock import Clock
+from core.shared import NOT_READ, SharedState
+from store.db import SessionFactory, write_apart
 from store.models.webhook import Follower
+from store.shared import MemoryState, SqlState
 
 log = logging.getLogger(__name__)
 
@@ -64,21 +65,22 @@ def _shared_values(follower: Follower) -> tuple:
 
 
 class FollowerStore:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.clock = services.clock
+    def __init__(self, db: SessionFactory, shared: SharedState, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
         self._cache: OrderedDict[str, Follower] = OrderedDict()
         self._dirty: set[str] = set()
         self._loading: dict[str, asyncio.Future] = {}
         # Several processes only: the version each cached record was read at, when it was read,
         # and its shared columns as last read or written (a change to them needs `sync()`).
-        self.shared = None if isinstance(services.shared, MemoryState) else services.shared
-        self.erasures = Erasures(self.shared or SqlState(services.db, services.clock))
+        self.shared = None if isinstance(shared, MemoryState) else shared
+        self.erasures = Erasures(self.shared or SqlState(db, clock))
         self._version: dict[str, str | None] = {}
         self._loaded_at: dict[str, float] = {}
         self._synced: dict[str, tuple] = {}
         self._unsynced: set[str] = set()
         self._sync_locks: dict[str, asyncio.Lock] = {}
+        self._send_locks: dict[str, asyncio.Lock] = {}
         # Stand-ins for rows not read in time (database down or slow): read again on the next
         # message, they write only what every message changes (never a blank state or held list).
         self._provisional: set[str] = set()
@@ -160,7 +162,7 @@ class FollowerStore:
             return secrets.token_hex(8)
 
     async def _load(self, openid: str, version: str | None) -> Follower:
-        async with self.services.db() as session:
+        async with self.db() as session:
             row = await session.get(Follower, openid)
         cached = self._cache.get(openid)
         new = row is None
@@ -196,6 +198,10 @@ class FollowerStore:
                 log.error("followers: %s dropped unwritten (more than %d records wait for the database)",
                           old, MAX_UNWRITTEN)
             self._drop(old)
+
+    def lock(self, openid: str) -> asyncio.Lock:
+        """Held while replies go out to this follower (bot/outbox.py): their counters and order."""
+        return self._send_locks.setdefault(openid, asyncio.Lock())
 
     def is_provisional(self, openid: str) -> bool:  # (see `_provisional`)
         return openid in self._provisional
@@ -308,7 +314,7 @@ class FollowerStore:
             values = _shared_values(follower)
             try:
                 self.erasures.written.add(openid)
-                async with self.services.db.begin() as session:
+                async with self.db.begin() as session:
                     await upsert(session, [self._values(follower)], SHARED_COLUMNS)
                 await self._announce(openid)
             except BaseException:
@@ -336,7 +342,7 @@ class FollowerStore:
 
     async def save_now(self, follower: Follower) -> None:
         self.erasures.written.add(follower.openid)
-        async with self.services.db.begin() as session:
+        async with self.db.begin() as session:
             await upsert(session, [self._values(follower)])
         self._dirty.discard(follower.openid)
         if self.shared is not None:
@@ -390,9 +396,3 @@ async def upsert(session: AsyncSession, rows: list[dict], update: tuple[str, ...
     stmt = stmt.on_conflict_do_update(index_elements=["openid"], set_={c: stmt.excluded[c] for c in columns})
     await session.execute(stmt, rows)
 
-
-def of(services: Services) -> FollowerStore:
-    """The process's follower store (one per Services)."""
-    if (store := services.extra.get("webhook.followers")) is None:
-        store = services.extra["webhook.followers"] = FollowerStore(services)
-    return store

@@ -3,7 +3,7 @@
 `record()` only appends to a list; a background writer inserts the list in one transaction at
 least every `[log] flush_seconds` (together with the dirty follower records, bot/followers.py),
 so no reply waits for a database write. The writer runs as long as the process's services
-(`running()`, entered by bot/app.py's `open_services`), so every process that sends — `serve`,
+(`running()`, entered by app.py's `open_services`), so every process that sends — `serve`,
 `push run`, any command — writes what it recorded before it exits.
 
 Nothing one row does can stop the others: values are cut to their columns when recorded, and a
@@ -23,13 +23,18 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import String, delete, insert, select
 
-from bot import followers
-from bot.context import Services
-from store.db import refused, unavailable, write_apart
+from bot.followers import FollowerStore
+from store.db import SessionFactory, refused, unavailable, write_apart
 from store.models.webhook import Follower, MessageLog
+
+if TYPE_CHECKING:
+    from core.clock import Clock
+    from core.config import LogSettings
+    from core.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +56,12 @@ def _write_rows(session, rows: list[dict]):
 
 
 class LogWriter:
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, db: SessionFactory, clock: Clock, settings: LogSettings,
+                 followers: FollowerStore) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.followers = followers
         self.pending: list[dict] = []
         self._task: asyncio.Task | None = None
         self._stopping = asyncio.Event()
@@ -73,7 +82,7 @@ class LogWriter:
         elapsed_ms: float | None = None,
     ) -> None:
         row = {
-            "at": self.services.clock.now(), "openid": openid, "direction": direction,
+            "at": self.clock.now(), "openid": openid, "direction": direction,
             "channel": channel, "msg_type": msg_type, "content": content, "msg_key": msg_key,
             "elapsed_ms": elapsed_ms,
         }
@@ -124,9 +133,9 @@ class LogWriter:
 
     async def _flush(self) -> int:
         rows, self.pending = self.pending, []
-        store = followers.of(self.services)
+        store = self.followers
         try:
-            async with self.services.db.begin() as session:
+            async with self.db.begin() as session:
                 # Core, not the ORM's bulk insert (no per-row mapper work), and in chunks: the
                 # bind parameters are prepared on the event loop, and a whole second's rows at
                 # once stalled it for tens of milliseconds (the webhook's p99).
@@ -142,19 +151,19 @@ class LogWriter:
         await self._after_commit(store)
         return len(rows)
 
-    async def _after_commit(self, store: followers.FollowerStore) -> None:
+    async def _after_commit(self, store: FollowerStore) -> None:
         try:
             await self._erase_again(store)
             await store.sync_pending()
         except Exception as e:  # written already; the erasure check runs again with the next batch
             log.warning("message log: erasure check not done (%s); retrying with the next batch", e)
 
-    async def _write_apart(self, rows: list[dict], store: followers.FollowerStore,
+    async def _write_apart(self, rows: list[dict], store: FollowerStore,
                            error: BaseException) -> int:
         """The batch was refused as a whole: write log rows and follower records apart, so that
         only the rows the database refuses are left out (and said so). Returns the rows written."""
         log.warning("message log: batch of %d rows refused (%s); writing it apart", len(rows), error)
-        bad, unwritten = await write_apart(self.services.db, rows, _write_rows)
+        bad, unwritten = await write_apart(self.db, rows, _write_rows)
         if unwritten:  # the database went away meanwhile: the rest waits
             self.pending[:0] = unwritten
         if bad and len(bad) == len(rows) and not all(refused(e) for _, e in bad):
@@ -168,11 +177,11 @@ class LogWriter:
         lost = {id(r) for r, _ in bad} | {id(r) for r in unwritten}
         written = [r for r in rows if id(r) not in lost]
         self._written.update(r["openid"] for r in written)
-        await store.flush_apart(self.services.db)  # raises if the database went away meanwhile
+        await store.flush_apart(self.db)  # raises if the database went away meanwhile
         await self._after_commit(store)
         return len(written)
 
-    async def _erase_again(self, store: followers.FollowerStore) -> None:
+    async def _erase_again(self, store: FollowerStore) -> None:
         """Another process erased a follower (`forget()`) whose rows or record this one had not
         written yet: erase what it wrote since, and what it still holds, from before the erasure.
         Looked at after the commit: a batch committed before the erasure's delete is gone with it,
@@ -183,7 +192,7 @@ class LogWriter:
             return
         epoch, erased = await store.erasures.since(openids)
         if erased:
-            async with self.services.db.begin() as session:
+            async with self.db.begin() as session:
                 for openid, at in erased.items():
                     await session.execute(delete(MessageLog).where(MessageLog.openid == openid, MessageLog.at <= at))
                     await session.execute(
@@ -195,7 +204,7 @@ class LogWriter:
 
     async def _run(self) -> None:
         # The cadence is wall time on purpose: it is batching, not a deadline a test would move.
-        interval = self.services.settings.log.flush_seconds
+        interval = self.settings.flush_seconds
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), interval)
@@ -229,27 +238,17 @@ class LogWriter:
             reason = f"the database did not answer within {timeout:.0f} s"
         except Exception as e:
             reason = str(e)
-        store = followers.of(self.services)
         log.error("message log: %d rows and %d follower records not written (%s)",
-                  len(self.pending), len(store.unwritten()), reason)
+                  len(self.pending), len(self.followers.unwritten()), reason)
 
-
-@contextlib.asynccontextmanager
-async def running(services: Services) -> AsyncIterator[LogWriter]:
-    """The process's writer, running while the block runs and flushed when it ends."""
-    writer = of(services)
-    writer.start()
-    try:
-        yield writer
-    finally:
-        await writer.stop()
-
-
-def of(services: Services) -> LogWriter:
-    writer = services.extra.get("webhook.messagelog")
-    if writer is None:
-        writer = services.extra["webhook.messagelog"] = LogWriter(services)
-    return writer
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[LogWriter]:
+        """The writer running while the block runs, and flushed when it ends (app.open_services)."""
+        self.start()
+        try:
+            yield self
+        finally:
+            await self.stop()
 
 
 async def purge_old(services: Services) -> int:
@@ -262,9 +261,9 @@ async def purge_old(services: Services) -> int:
 
 async def forget(services: Services, openid: str) -> int:
     """Erase a follower's messages, replies, record and conversation state; returns log rows erased."""
-    writer = of(services)
+    writer = services.messagelog
     writer.pending = [r for r in writer.pending if r["openid"] != openid]
-    store = followers.of(services)
+    store = services.followers
     erased_at = services.clock.now()
     # Before the delete, so no batch writes the record back meanwhile, and other processes' batches
     # committed after the delete find the marker (LogWriter._erase_again)...

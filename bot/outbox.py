@@ -4,33 +4,28 @@ follower's next message.
 
 `deliver()` is what the deadline logic (a handler that missed the 5 s budget), long text and the
 scheduler's editor notifications call. Windows are tracked per follower in bot/followers.py; a
-refusal from the platform (45015/45047/…, bot.errors.WindowClosed) or any other failure to send
+refusal from the platform (45015/45047/…, wechat.errors.WindowClosed) or any other failure to send
 also means "hold", so nothing is lost and nothing is sent twice.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Literal
 
-from bot import followers, messagelog, render
-from bot.context import Services
-from bot.replies import Image, News, Reply, Text, TransferToCustomerService
+from core.services import Services
 from store.models.webhook import Follower
+from wechat import render
+from wechat.replies import Image, News, Reply, Text, TransferToCustomerService
 
 log = logging.getLogger(__name__)
 
 Outcome = Literal["sent", "held", "closed"]
 
 
-def _locks(services: Services) -> dict[str, asyncio.Lock]:
-    return services.extra.setdefault("webhook.outbox_locks", {})
-
-
 def expand(reply: Reply) -> list[Reply]:
     """One customer-service message per item: text within the byte limit, news one article each
-    (45008 beyond one, wechat-api.md §3). A transfer to customer service has no API form."""
+    (45008 beyond one: 客服消息). A transfer to customer service has no API form."""
     if isinstance(reply, Text):
         return [Text(p) for p in render.split_text(reply.content)]
     if isinstance(reply, News):
@@ -58,9 +53,8 @@ async def deliver(
     items = [p for r in (reply if isinstance(reply, list) else [reply]) for p in expand(r)]
     if not items:
         return "sent"
-    store = followers.of(services)
-    lock = _locks(services).setdefault(openid, asyncio.Lock())
-    async with lock:  # counters and order per follower
+    store = services.followers
+    async with store.lock(openid):  # counters and order per follower
         follower = await store.get(openid)
         if not hold_if_closed and (follower.held or store.capacity(follower) < len(items)):
             return "closed"
@@ -82,7 +76,7 @@ async def deliver(
                 await hold(services, openid, items[i:], follower)
                 return "held"
             kind, content = render.describe(item)
-            messagelog.of(services).record(openid, "out", "customer", kind, content)
+            services.messagelog.record(openid, "out", "customer", kind, content)
     return "sent"
 
 
@@ -92,7 +86,7 @@ async def hold(
     """Keep replies for the follower's next message; written at once, not with the next batch
     (when the database cannot take them now, they stay on the cached record, which the next
     batch writes)."""
-    store = followers.of(services)
+    store = services.followers
     follower = follower or await store.get(openid)
     follower.held = [*(follower.held or []), *(render.to_json(r) for r in replies)]
     try:
@@ -102,14 +96,14 @@ async def hold(
         log.warning("held replies for %s kept in memory until the database takes them (%s)", openid, e)
     for r in replies:
         kind, content = render.describe(r)
-        messagelog.of(services).record(openid, "out", "held", kind, content)
+        services.messagelog.record(openid, "out", "held", kind, content)
 
 
 def hold_in_memory(services: Services, follower: Follower, replies: list[Reply]) -> None:
     """Put replies taken for delivery back in front of what the follower has held (no I/O: the
     next batch writes them)."""
     follower.held = [*(render.to_json(r) for r in replies), *(follower.held or [])]
-    followers.of(services).changed(follower)
+    services.followers.changed(follower)
 
 
 def take_held(services: Services, follower: Follower) -> list[Reply]:
@@ -118,5 +112,5 @@ def take_held(services: Services, follower: Follower) -> list[Reply]:
         return []
     held = [render.from_json(h) for h in follower.held]
     follower.held = None
-    followers.of(services).changed(follower)
+    services.followers.changed(follower)
     return held

@@ -1,19 +1,27 @@
 """Routing: rules declared next to their handlers, consulted in one explicit order.
 
 A handler is a plain `async def handler(message, ctx) -> Reply | None`. Each handlers module
-makes a `Router` and decorates its handlers with rules; `handlers.ROUTERS` lists the routers in
+makes a `Router` and decorates its handlers with rules; `app.ROUTERS` lists the routers in
 priority order. What a rule captured reaches the handler as `ctx.args` (the text after a prefix)
 and `ctx.match` (a regex match). A follower's pending step is tried before any rule, and only
 when the input answers it (its `accepts` predicate).
 
-A router whose rules come from the database refreshes them before a message is routed through a
-`Refresh`, which never holds the message up for long: with the database down or slow, the rules
-it has answer.
+A router is a plain declaration, the same object in every process; what it needs of a process
+comes with the call. A matcher is `matcher(message, services)`, and a router may declare, with the
+process's services as their argument:
+
+- `on_startup` hooks, run once when the webhook starts (seed and load a table, build an index);
+- `on_route` hooks, run before each message is routed (see that a table is current: they refresh
+  through core.refresh.Refresh, which never holds a message up for long);
+- `live` rules: rules that come from the database (the editors' keyword rules), tried after the
+  router's declared ones.
+
+A router marked `trial` changes nothing and needs no follower, so a trial run (bot/trial.py:
+`keywords test`) may run its handlers.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -23,8 +31,11 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, Any], Awaitable[Any]]
-# A matcher looks at the message and says whether it applies and what it captured.
-Matcher = Callable[[Any], "Captured | None"]
+# A matcher looks at the message (and the process's services, if it needs them: the member index)
+# and says whether it applies and what it captured.
+Matcher = Callable[[Any, Any], "Captured | None"]
+# A router's startup or before-routing work, given the process's services.
+Hook = Callable[[Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class Routed:
     handler: Handler
     captured: Captured
     describe: str
+    router: Router
 
 
 # wechatpy's field accessors convert on every read; a message is routed through dozens of rules,
@@ -94,9 +106,27 @@ class Router:
     name: str
     rules: list[Rule] = field(default_factory=list)
     steps: dict[str, Step] = field(default_factory=dict)
+    startup: list[Hook] = field(default_factory=list)
+    before_route: list[Hook] = field(default_factory=list)
+    live: Callable[[Any], Iterable[Rule]] | None = None  # services → the rules read from the database
+    trial: bool = False  # its handlers change nothing: a trial run may run them
+
+    def on_startup(self, hook: Hook) -> Hook:
+        self.startup.append(hook)
+        return hook
+
+    def on_route(self, hook: Hook) -> Hook:
+        self.before_route.append(hook)
+        return hook
+
+    def rules_for(self, services: Any) -> Iterable[Rule]:
+        """The declared rules, then the live ones."""
+        if self.live is None:
+            return self.rules
+        return [*self.rules, *self.live(services)]
 
     def rule(self, matcher: Matcher, describe: str, help: str | None = None):
-        """A rule with its own matcher: `matcher(message) -> Captured | None`."""
+        """A rule with its own matcher: `matcher(message, services) -> Captured | None`."""
         def decorator(handler: Handler) -> Handler:
             self.rules.append(Rule(matcher, handler, f"{self.name}: {describe}", help))
             return handler
@@ -106,7 +136,7 @@ class Router:
     def exact(self, *words: str, help: str | None = None, case: bool = False):
         keys = {w if case else w.lower() for w in words}
 
-        def m(msg):
+        def m(msg, services):
             t = text_of(msg)
             if t is not None and (t if case else t.lower()) in keys:
                 return Captured()
@@ -117,7 +147,7 @@ class Router:
     def prefix(self, *prefixes: str, help: str | None = None):
         """`新闻 关键词` → ctx.args == "关键词". The bare prefix matches too (args == "")."""
 
-        def m(msg):
+        def m(msg, services):
             t = text_of(msg)
             if t is None:
                 return None
@@ -132,7 +162,7 @@ class Router:
         return self.rule(m, f"prefix {'/'.join(prefixes)}", help)
 
     def contains(self, *parts: str, help: str | None = None):
-        def m(msg):
+        def m(msg, services):
             t = text_of(msg)
             return Captured() if t is not None and any(p in t for p in parts) else None
 
@@ -141,7 +171,7 @@ class Router:
     def regex(self, pattern: str | re.Pattern, help: str | None = None):
         rx = re.compile(pattern) if isinstance(pattern, str) else pattern
 
-        def m(msg):
+        def m(msg, services):
             t = text_of(msg)
             found = rx.search(t) if t is not None else None
             return Captured(match=found) if found else None
@@ -151,7 +181,7 @@ class Router:
     def event(self, *names: str, help: str | None = None):
         keys = {n.lower() for n in names}
 
-        def m(msg):
+        def m(msg, services):
             return Captured() if event_of(msg) in keys else None
 
         return self.rule(m, f"event {'/'.join(names)}", help)
@@ -159,7 +189,7 @@ class Router:
     def click(self, *keys: str, help: str | None = None):
         """A menu CLICK with one of these keys."""
 
-        def m(msg):
+        def m(msg, services):
             if event_of(msg) == "click" and msg.key in keys:
                 return Captured(args=msg.key)
             return None
@@ -169,7 +199,7 @@ class Router:
     def scene(self, *scenes: str, help: str | None = None):
         """A QR scene, whether the follower subscribed by scanning it or scanned it while following."""
 
-        def m(msg):
+        def m(msg, services):
             if event_of(msg) in ("subscribe_scan", "scan") and str(msg.scene_id) in scenes:
                 return Captured(args=str(msg.scene_id))
             return None
@@ -179,7 +209,7 @@ class Router:
     def message(self, *types: str, help: str | None = None):
         """Any message of these types (image, voice, video, location, link, text, event)."""
 
-        def m(msg):
+        def m(msg, services):
             return Captured() if getattr(msg, "type", None) in types else None
 
         return self.rule(m, f"type {'/'.join(types)}", help)
@@ -192,13 +222,13 @@ class Router:
         return decorator
 
 
-def route(routers: Iterable[Router], message: Any) -> Routed | None:
+def route(routers: Iterable[Router], message: Any, services: Any) -> Routed | None:
     """The first rule, in router order then declaration order, that matches the message."""
     for router in routers:
-        for rule in router.rules:
-            captured = rule.matcher(message)
+        for rule in router.rules_for(services):
+            captured = rule.matcher(message, services)
             if captured is not None:
-                return Routed(rule.handler, captured, rule.describe)
+                return Routed(rule.handler, captured, rule.describe, router)
     return None
 
 
@@ -211,48 +241,3 @@ def find_step(routers: Iterable[Router], kind: str) -> Step | None:
 
 def help_lines(routers: Iterable[Router]) -> list[str]:
     return [rule.help for router in routers for rule in router.rules if rule.help]
-
-
-class Refresh:
-    """`await refresh()` before routing: runs `load()` at most every `every` seconds (the injected
-    clock) in a task of its own, and the message that started it waits for it at most `wait`
-    seconds (real time); others do not wait for it. Meanwhile, or when it fails, what the router
-    has answers. A failing load is logged when it starts failing and
-    when it works again, not at every message."""
-
-    def __init__(self, name: str, load: Callable[[], Awaitable[object]], clock: Any, every: float,
-                 wait: float = 0.2) -> None:
-        self.name = name
-        self.load = load
-        self.clock = clock
-        self.every = every
-        self.wait = wait
-        self._next = float("-inf")
-        self._task: asyncio.Task | None = None
-        self._failing = False
-
-    async def __call__(self) -> None:
-        task = self._task
-        if task is not None:
-            if task.done():
-                self._task = None
-            return  # started for an earlier message and not done: do not make this one wait too
-        if self.clock.monotonic() < self._next:
-            return
-        self._next = self.clock.monotonic() + self.every
-        task = self._task = asyncio.ensure_future(self._run())
-        await asyncio.wait({task}, timeout=self.wait)
-        if task.done():
-            self._task = None
-
-    async def _run(self) -> None:
-        try:
-            await self.load()
-        except Exception as e:
-            if not self._failing:
-                log.warning("%s: could not refresh (%s); answering with what was loaded before", self.name, e)
-            self._failing = True
-            return
-        if self._failing:
-            log.warning("%s: refreshed again", self.name)
-        self._failing = False

@@ -1,5 +1,12 @@
 """The webhook: one straight path per push, verify → read → decrypt → parse → dedupe → route →
-handler → render → encrypt → respond (wechat-api.md §1–2). Nothing here knows what a reply says.
+handler → render → encrypt → respond (消息推送, 被动回复用户消息:
+https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/message-push.html,
+https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html).
+Nothing here knows what a reply says.
+
+`webhook_app()` is an aiohttp application of its own, mounted by app.create_app on the root
+application at `[server] webhook_path`, beside the other sub-apps (the coming console): its
+middleware (`never_500`) and its body limit apply to the webhook's requests only.
 
 GET answers WeChat's one-off URL check. POST, one status for each kind of request, never 500:
 
@@ -22,7 +29,6 @@ dedupe round trip, parsed by the entity-less parser); no handler runs for either
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import re
 from collections.abc import Sequence
@@ -30,12 +36,12 @@ from collections.abc import Sequence
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from bot import messagelog, protocol, render
-from bot.context import Services
 from bot.dedupe import Dedupe, key_of
 from bot.dispatch import Dispatcher
-from bot.protocol import Rejected
 from bot.router import Router
+from core.services import Services
+from wechat import protocol, render
+from wechat.protocol import Rejected
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +98,7 @@ class Webhook:
                 key,
                 lambda version: self.dispatcher.answer(message, key, started, version),
                 started + self.budget,
-                read=self.dispatcher.store.version_key_of(message),  # with the claim: one round trip
+                read=self.services.followers.version_key_of(message),  # with the claim: one round trip
                 signed=signed,
             )
         except Rejected as e:
@@ -118,18 +124,26 @@ class Webhook:
             raise Rejected(413, "body too large")
         try:
             if request.content.is_eof():  # the usual case: it came with the headers
-                return await request.read()  # bounded by the app's client_max_size
+                return await self._read(request)
             return await self._arriving(request)
-        except web.HTTPRequestEntityTooLarge:
-            raise Rejected(413, "body too large") from None
         except (web.RequestPayloadError, HttpProcessingError) as e:
             # an undecodable Content-Encoding, a broken chunked body
             raise Rejected(400, f"unreadable body ({str(e).strip()})") from None
 
+    async def _read(self, request: web.Request) -> bytes:
+        """The body, read up to `[server] max_body_bytes` and no further (the root application's
+        client_max_size is the largest any sub-app takes, not the webhook's)."""
+        body = bytearray()
+        while chunk := await request.content.readany():
+            body += chunk
+            if len(body) > self.max_body:
+                raise Rejected(413, "body too large")
+        return bytes(body)
+
     async def _arriving(self, request: web.Request) -> bytes:
         """A body still on its way: waited for at most `body_timeout_seconds`, and not past the
         start of a shutdown (a sender that never finishes must not hold the process)."""
-        reading = asyncio.ensure_future(request.read())
+        reading = asyncio.ensure_future(self._read(request))
         closing = asyncio.ensure_future(self.closing.wait())
         try:
             await asyncio.wait({reading, closing}, timeout=self.body_timeout,
@@ -147,12 +161,6 @@ class Webhook:
 
     async def start(self) -> None:
         await self.dispatcher.start()
-        # Everything loaded so far (modules, settings, routers, caches) lives as long as the
-        # process: moved out of the collector's sight, so the full collections that a busy webhook
-        # triggers do not walk it each time (they showed up as p99 stalls).
-        if not gc.get_freeze_count():  # once per process (tests start many apps)
-            gc.collect()
-            gc.freeze()
 
     async def shutting_down(self) -> None:
         """Before aiohttp waits for the requests in flight: stop waiting for bodies."""
@@ -162,7 +170,7 @@ class Webhook:
         await self.dispatcher.drain()
         await self.dedupe.drain()
         # What this app recorded, written now (the writer itself lives as long as the services).
-        await messagelog.of(self.services).flush_quietly()
+        await self.services.messagelog.flush_quietly()
 
 
 @web.middleware
@@ -219,16 +227,15 @@ def quiet_protocol_logs() -> None:
 WEBHOOK = web.AppKey("webhook", Webhook)
 
 
-def make_app(services: Services, routers: Sequence[Router] | None = None) -> web.Application:
-    """The webhook application on `[server] webhook_path` (routers default to handlers.ROUTERS)."""
-    if routers is None:
-        from handlers import ROUTERS as routers
+def webhook_app(services: Services, routers: Sequence[Router]) -> web.Application:
+    """The webhook as a sub-application, its routes at its own root: mounted on `[server]
+    webhook_path` ("/wechat", or "/wechat/" to answer on that URL), it answers there."""
     quiet_protocol_logs()
-    settings = services.settings
-    app = web.Application(middlewares=[never_500], client_max_size=settings.server.max_body_bytes)
+    app = web.Application(middlewares=[never_500])
     hook = app[WEBHOOK] = Webhook(services, routers)
-    app.router.add_get(settings.server.webhook_path, hook.check)
-    app.router.add_post(settings.server.webhook_path, hook.receive)
+    path = "/" if services.settings.server.webhook_path.endswith("/") else ""
+    app.router.add_get(path, hook.check)
+    app.router.add_post(path, hook.receive)
 
     async def on_startup(_app: web.Application) -> None:
         await hook.start()

@@ -1,21 +1,21 @@
-"""Customer-service windows (wechat-api.md §3): what a follower's last action lets the account
-send outside a passive reply. A message opens 5 sends in 48 h; a menu click (of the kinds that
-deliver an event), a subscribe or a scan opens 3 sends in 1 minute. The counters live on the
-follower's record (bot/followers.py writes it); these functions only read and change it."""
+"""Customer-service windows: what a follower's last action lets the account send outside a passive
+reply (客服消息; the numbers are wechat/limits.py's). A message opens 5 sends in 48 h; a menu click
+(of the kinds that deliver an event), a subscribe or a scan opens 3 sends in 1 minute. The counters
+live on the follower's record (bot/followers.py writes it); these functions only read and change it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-MESSAGE_WINDOW = (timedelta(hours=48), 5)
-EVENT_WINDOW = (timedelta(minutes=1), 3)
+from wechat.limits import EVENT_WINDOW, MESSAGE_WINDOW
+
 WINDOW_EVENTS = {"click", "scancode_push", "scancode_waitmsg", "subscribe", "subscribe_scan", "scan"}
 
 
 def open_for(follower: Any, message: Any, now: datetime) -> None:
     """The window an inbound message or event opens (a new action resets the quota rather than
-    adding to it: §3, unconfirmed)."""
+    adding to it: stated for mini-programs, assumed for the account)."""
     if message.type == "event":
         if (message.event or "").lower() in WINDOW_EVENTS:
             follower.event_window_at, follower.event_window_used = now, 0

@@ -2,8 +2,7 @@
 
 Runs after the built-in commands and editors' keyword rules, so a feature that answers a menu key
 or a QR scene (news, members) is asked first; what reaches here gets a sensible default.
-Unsubscribe hooks: features that keep per-follower data (members unbinds) append
-`async def hook(services, openid)` to `services.extra["on_unsubscribe"]`.
+A follower who unfollows is marked so, and unbound from the member units they were bound to.
 """
 
 from __future__ import annotations
@@ -11,11 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot import followers
 from bot.context import Context
-from bot.replies import Text
 from bot.router import Router
 from handlers import texts
+from store.members import binding
+from wechat import protocol
+from wechat.replies import Text
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,11 @@ async def on_subscribe(message: Any, ctx: Context) -> Text:
 @router.event("unsubscribe")
 async def on_unsubscribe(message: Any, ctx: Context) -> None:
     """Marked unsubscribed; nothing to answer (the follower is gone)."""
-    await followers.of(ctx.services).unsubscribe(message.source)
-    for hook in ctx.services.extra.get("on_unsubscribe", []):
-        try:
-            await hook(ctx.services, message.source)
-        except Exception:
-            log.exception("unsubscribe hook %r failed for %s", hook, message.source)
+    await ctx.services.followers.unsubscribe(message.source)
+    try:
+        await binding.on_unsubscribe(ctx.db, message.source, ctx.clock.now())
+    except Exception:
+        log.exception("could not unbind %s, who unfollowed, from their member units", message.source)
     return None
 
 
@@ -90,6 +89,6 @@ async def on_link(message: Any, ctx: Context) -> Text:
 @router.message("miniprogrampage", "unknown")
 async def on_other(message: Any, ctx: Context) -> Text | None:
     """A message type we do not know gets a polite answer; an unknown event gets none."""
-    if str(message._data.get("MsgType", "")).lower() == "event":
+    if str(protocol.fields(message).get("MsgType", "")).lower() == "event":
         return None
     return Text(texts.OTHER)

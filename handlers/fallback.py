@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot import texts as bot_texts
 from bot.context import Context
-from bot.replies import Text
 from bot.router import Captured, Router, text_of
 from handlers import texts
 from handlers.help import help_text
+from wechat.replies import Text
 
-router = Router("fallback")
+router = Router("fallback", trial=True)
 
 _NOT_WORD = re.compile(r"[\W_]+")
 _PARTICLES = "啊呀哇吖呢哈哦噢嘛"
@@ -22,7 +23,7 @@ _PARTICLES = "啊呀哇吖呢哈哦噢嘛"
 def _said(words: frozenset[str]):
     """A matcher for short phrases however they are typed: 你好！, 您好呀, Hello."""
 
-    def matcher(message: Any) -> Captured | None:
+    def matcher(message: Any, services: Any) -> Captured | None:
         text = text_of(message)
         if not text or len(text) > 20:
             return None
@@ -36,7 +37,7 @@ def _said(words: frozenset[str]):
 async def greeting(message: Any, ctx: Context) -> Text:
     name = ctx.settings.wechat.display_name
     hello = texts.GREETING_NAMED.format(name=name) if name else texts.GREETING
-    return Text(hello + "\n\n" + help_text())
+    return Text(hello + "\n\n" + help_text(ctx.routers))
 
 
 @router.rule(_said(texts.THANKS), "thanks")
@@ -52,19 +53,19 @@ async def stray_number(message: Any, ctx: Context) -> Text:
     return Text(texts.NUMBER_OUT_OF_RANGE.format(n=len(ids)) if ids else texts.NUMBER_NO_LIST)
 
 
-@router.exact(texts.MORE)
+@router.exact(bot_texts.MORE)
 async def nothing_more(message: Any, ctx: Context) -> Text:
     return Text(texts.NO_MORE)
 
 
-def _blank(message: Any) -> Captured | None:
+def _blank(message: Any, services: Any) -> Captured | None:
     return Captured() if message.type == "text" and not (message.content or "").strip() else None
 
 
 @router.rule(_blank, "blank")
 async def blank(message: Any, ctx: Context) -> Text:
     """A blank message (only spaces, or nothing): nothing to look up, so say what can be asked."""
-    return Text(texts.BLANK + "\n\n" + help_text())
+    return Text(texts.BLANK + "\n\n" + help_text(ctx.routers))
 
 
 @router.message("text")

@@ -9,71 +9,52 @@ it expires after `[members] choice_ttl_minutes` or another list replaces it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.context import Context
-from bot.replies import Reply, Text
-from bot.router import Captured, Refresh, Router, text_of
+from bot.router import Captured, Router, text_of
+from core.services import Services
 from store.members import binding, texts
-from store.members.index import Entry, MemberLookup, lookup_for
+from store.members.index import Entry
+from store.members.registry import recent_history
 from store.members.status import HistoryItem, local_today, visible_facts
-from store.models.members import Member, MemberHistory
+from store.models.members import Member
+from wechat.replies import Reply, Text
 
 log = logging.getLogger(__name__)
 
 CHOICE_STEP = "member_choice"
-BARE_NAME = "members: bare unit name"
 HISTORY_SHOWN = 3
 CODE_PATTERN = r"^(?=.*\d)[0-9A-Za-z]{18}$"
 
 
-@dataclass
-class MembersRouter(Router):
-    """The rules below; `bind(services)` gives the dispatcher a copy whose bare-name rule reads that
-    process's lookup index, which `prepare()` keeps current before each message is routed (with the
-    database down or slow, the index it has answers: bot.router.Refresh)."""
-
-    lookup: MemberLookup | None = None
-    refresh: Refresh | None = None
-
-    def bind(self, services: Any) -> MembersRouter:
-        binding.install(services)  # unbind followers who unsubscribe
-        lookup = lookup_for(services)
-        rules = [
-            replace(r, matcher=_bare_name_matcher(lookup)) if r.describe == BARE_NAME else r
-            for r in self.rules
-        ]
-        refresh = Refresh("member index", lookup.current, services.clock, lookup.check_every)
-        return MembersRouter(self.name, rules, self.steps, lookup, refresh)
-
-    async def prepare(self) -> None:
-        if self.refresh is not None:
-            await self.refresh()
-
-    async def start(self) -> None:
-        # Build the index at start-up, so the first follower does not wait for it (without a
-        # database, the bare-name rule waits for the first refresh that works).
-        if self.lookup is not None:
-            try:
-                await self.lookup.current()
-            except Exception as e:
-                log.warning("member index not built at start-up (%s); built when the database answers", e)
+router = Router("members")
 
 
-def _bare_name_matcher(lookup: MemberLookup | None):
-    def matcher(message: Any) -> Captured | None:
-        text = text_of(message)
-        if text and lookup is not None and lookup.index is not None and lookup.index.unique(text):
-            return Captured(args=text)
-        return None
+@router.on_startup
+async def build_index(services: Services) -> None:
+    """Built at start-up, so the first follower does not wait for it (without a database, the
+    bare-name rule waits for the first refresh that works)."""
+    try:
+        await services.members.current()
+    except Exception as e:
+        log.warning("member index not built at start-up (%s); built when the database answers", e)
 
-    return matcher
+
+@router.on_route
+async def keep_index_current(services: Services) -> None:
+    """Before each message: the index rebuilt if the registry changed (with the database down or
+    slow, the index it has answers)."""
+    await services.members.refresh_soon()
 
 
-router = MembersRouter("members")
+def bare_name(message: Any, services: Services) -> Captured | None:
+    """A text that is exactly one unit's name (or alias), as the index built so far knows it."""
+    text = text_of(message)
+    index = services.members.index
+    if text and index is not None and index.unique(text):
+        return Captured(args=text)
+    return None
 
 
 # --- replies -----------------------------------------------------------------------------------------
@@ -92,12 +73,7 @@ async def _facts_reply(ctx: Context, entries: list[Entry]) -> str:
                 member = await session.get(Member, entry.id)
                 if member is None:
                     continue
-                rows = await session.scalars(
-                    select(MemberHistory)
-                    .where(MemberHistory.member_id == entry.id)
-                    .order_by(MemberHistory.changed_at.desc(), MemberHistory.id.desc())
-                    .limit(HISTORY_SHOWN)
-                )
+                rows = await recent_history(session, entry.id, HISTORY_SHOWN)
                 history = [
                     HistoryItem(
                         h.field,
@@ -112,7 +88,7 @@ async def _facts_reply(ctx: Context, entries: list[Entry]) -> str:
 
 
 async def answer_lookup(ctx: Context, query: str) -> Reply:
-    result = await lookup_for(ctx.services).lookup(query)
+    result = await ctx.services.members.lookup(query)
     if result.how == "bad_code":
         return Text(texts.BAD_CODE)
     if not result.entries:
@@ -135,7 +111,7 @@ async def my_status(message: Any, ctx: Context) -> Reply:
         bound = await binding.bound_member_ids(session, ctx.openid)
     if not bound:
         return Text(texts.NOT_BOUND)
-    index = await lookup_for(ctx.services).current()
+    index = await ctx.services.members.current()
     entries = [index.entries[i] for i in sorted(bound) if i in index.entries]
     return Text(await _facts_reply(ctx, entries) or texts.NOT_BOUND)
 
@@ -172,8 +148,8 @@ async def credit_code_lookup(message: Any, ctx: Context) -> Reply:
     return await answer_lookup(ctx, ctx.match.group(0))
 
 
-@router.rule(_bare_name_matcher(None), BARE_NAME.removeprefix("members: "))
-async def bare_name(message: Any, ctx: Context) -> Reply:
+@router.rule(bare_name, "bare unit name")
+async def bare_name_lookup(message: Any, ctx: Context) -> Reply:
     return await answer_lookup(ctx, ctx.args)
 
 
@@ -185,7 +161,7 @@ def _is_choice(text: str, data: dict) -> bool:
 async def member_choice(message: Any, ctx: Context) -> Reply:
     ids = (ctx.state.pending or ("", {}))[1].get("ids") or []
     chosen = int(text_of(message) or 0)
-    index = await lookup_for(ctx.services).current()
+    index = await ctx.services.members.current()
     entry = index.entries.get(ids[chosen - 1]) if 0 < chosen <= len(ids) else None
     if entry is None:
         return Text(texts.CHOICE_GONE)

@@ -12,15 +12,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
-from bot.clock import local_date
 from bot.context import Context
-from bot.replies import Article as NewsItem
-from bot.replies import News, Text
 from bot.router import Router, text_of
+from core.clock import local_date
+from store.content.media import hosted_url
 from store.content.search import latest, search_hits
-from store.models.content import Article, Image, ImageUpload
+from store.models.content import Article
+from wechat.replies import News, NewsItem, Text
 
 # --- what followers read ------------------------------------------------------------------------------
 HELP_LATEST = "新闻 — 最新动态"
@@ -41,8 +39,8 @@ ARTICLE_GONE = "这篇文章已不在了，请重新发送“新闻”查看。"
 LIST_SIZE = 5
 CHOICE_STEP = "news_choice"
 CHOICE_TTL_SECONDS = 30 * 60
-# The passive text reply's practical ceiling is ~2048 UTF-8 bytes (unconfirmed; see wechat-api.md §2).
-TEXT_MAX_BYTES = 2000
+# A margin under the text reply's limit (wechat.limits.TEXT_BYTES, itself only measured).
+LIST_MAX_BYTES = 2000
 
 router = Router("news")
 
@@ -75,7 +73,7 @@ async def text_list(ctx: Context, header: str, articles: list[Article], footer: 
     for n, a in enumerate(articles, 1):
         url = link(a)
         line = (ITEM if url else ITEM_NO_LINK).format(n=n, url=url, title=_title(a), when=when(a.published_at, today))
-        if len("\n".join([*lines, line, footer]).encode()) > TEXT_MAX_BYTES:
+        if len("\n".join([*lines, line, footer]).encode()) > LIST_MAX_BYTES:
             break
         lines.append(line)
         listed.append(a.id)
@@ -89,25 +87,8 @@ async def _cover_url(ctx: Context, article: Article) -> str:
     """The cover as WeChat already hosts it for this account, else the website's original image."""
     if article.cover_image_id is None:
         return ""
-    w = ctx.settings.wechat
     async with ctx.db() as session:
-        image = await session.get(Image, article.cover_image_id)
-        if image is None:
-            return ""
-        uploaded = (
-            (
-                await session.execute(
-                    select(ImageUpload.url).where(
-                        ImageUpload.sha256 == image.sha256,
-                        ImageUpload.account == f"{w.api_base_url}#{w.appid}",
-                        ImageUpload.url != "",
-                    )
-                )
-            )
-            .scalars()
-            .first()
-        )
-    return uploaded or image.original_url
+        return await hosted_url(session, article.cover_image_id, ctx.settings.wechat.account_key)
 
 
 async def news_item(ctx: Context, article: Article) -> News:

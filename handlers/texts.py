@@ -1,16 +1,10 @@
-"""What the bot says to followers in the webhook's own handlers (help, keywords, events, fallback)
-and in the reply machinery (long text, errors). One place, so wording is edited here only.
-Welcome and fallback texts are configurable in `[replies]`."""
+"""What the bot says to followers in the webhook's own handlers (help, events, fallback). One place,
+so wording is edited here only (the reply machinery's own words are bot/texts.py's). Welcome and
+fallback texts are configurable in `[replies]`."""
 
 HELP_HEADER = "您可以这样使用本公众号："
 HELP_FOOTER = "随时回复“帮助”再看这份说明。"
 HELP_EMPTY = "暂时没有可用的命令。"
-
-MORE = "更多"
-MORE_HINT = "\n\n（未完，回复“更多”继续）"
-MORE_TTL_SECONDS = 30 * 60
-
-ERROR = "抱歉，系统开了个小差，请稍后再试。"
 
 # What people say that is not a command (handlers/fallback.py); compared without punctuation, spaces
 # or a trailing 啊/呀…, in lower case.
@@ -36,13 +30,6 @@ LOCATION = "收到您的位置：{label}。"
 LOCATION_UNNAMED = "收到您的位置，谢谢！"
 LINK = "收到您分享的链接《{title}》，谢谢！"
 OTHER = "收到。回复“帮助”查看我能做什么。"
-
-# Editors' keyword rules (`main.py keywords add`): why a rule cannot be stored.
-RULE_BAD_MATCH = "匹配方式应为 {choices} 之一"
-RULE_NO_PATTERN = "关键词是空的"
-RULE_NO_REPLY = "回复是空的"
-RULE_BAD_REGEX = "不是有效的正则表达式：{error}"
-RULE_NEWS_NEEDS_URL = "图文回复需要 --url"
 
 # A text with nothing in it (only spaces): no lookup, a prompt and the help.
 BLANK = "您发来的消息是空白的。您可以发送以下内容："

@@ -12,8 +12,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.clock import Clock
-from bot.config import Settings
+from core.clock import Clock
+from core.config import Settings
 from sandbox import pages, simulator
 from sandbox.platform import INVALID_BODY, PLATFORM_KEY, DropConnection, Platform
 

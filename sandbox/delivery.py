@@ -23,7 +23,7 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-from bot.clock import Clock
+from core.clock import Clock
 
 log = logging.getLogger(__name__)
 

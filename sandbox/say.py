@@ -14,7 +14,7 @@ import sys
 
 import aiohttp
 
-from bot.config import Settings
+from core.config import Settings
 
 POLL_SECONDS = 0.1
 SETTLE_SECONDS = 0.3

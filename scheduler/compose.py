@@ -11,7 +11,7 @@ import logging
 
 from sqlalchemy import select
 
-from bot.context import Services
+from core.services import Services
 from scheduler import editing, planning
 from scheduler.drafts import check_fits
 from store.models.content import Article

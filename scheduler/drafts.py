@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.context import Services
+from core.services import Services
+from scheduler.uploads import UploadCache
 from store.content.render import ArticleTooLong, article_images, render_article
-from store.content.uploads import UploadCache
 from store.models.content import Article, Image
 from store.models.pushes import Push, PushArticle
 

@@ -19,15 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.context import Services
-from bot.errors import WeChatError
+from core.services import Services
 from scheduler import notify, planning, previews, states, texts
 from scheduler.drafts import check_fits
 from scheduler.states import CANCELLABLE, HAS_DRAFT, release_articles
 from store.models.content import Article
 from store.models.pushes import Push, PushArticle, PushEvent, PushPreview
-
-MAX_ARTICLES = 8
+from wechat.errors import WeChatError
+from wechat.limits import DRAFT_ARTICLES
 
 
 class EditError(ValueError):
@@ -59,7 +58,7 @@ def parse_ids(text: str) -> list[int]:
 
 
 async def _check_articles(services: Services, s: AsyncSession, ids: list[int], push_id: int | None) -> None:
-    if len(ids) > MAX_ARTICLES:
+    if len(ids) > DRAFT_ARTICLES:
         raise EditError(texts.ERR_TOO_MANY.format(n=len(ids)))
     if not ids:
         raise EditError(texts.ERR_BAD_IDS.format(ids=""))

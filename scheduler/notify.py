@@ -20,11 +20,12 @@ from collections.abc import Callable
 
 from sqlalchemy import select, update
 
-from bot.context import Services
-from bot.render import MAX_TEXT_BYTES, utf8_len
-from bot.replies import Text
+from core.services import Services
 from scheduler import planning, previews, texts
 from store.models.pushes import Notification, Push, PushPreview
+from wechat.limits import TEXT_BYTES
+from wechat.render import utf8_len
+from wechat.replies import Text
 
 log = logging.getLogger("scheduler.notify")
 
@@ -169,7 +170,7 @@ def digest(notes: list[Notification]) -> tuple[str, list[Notification]]:
         more = texts.NOTICE_MORE.format(n=len(notes) - len(included) - 1)
         candidate = body + ("\n\n" if body else "") + note.text
         head = texts.NOTICE_DIGEST.format(n=len(included) + 1)
-        if included and utf8_len(head + candidate + more) > MAX_TEXT_BYTES:
+        if included and utf8_len(head + candidate + more) > TEXT_BYTES:
             break
         body = candidate
         included.append(note)

@@ -6,7 +6,7 @@
   titles, newer than the submit), and while the draft is still in the box (it leaves when the publish
   succeeds) wait `publish_settle_seconds` for a publish in progress before submitting again.
 - submitted/confirming: the PUBLISHJOBFINISH / MASSSENDJOBFINISH event normally finishes it
-  (handlers/pushes.py); sparse polling of `freepublish/get` / `mass/get` is the fallback.
+  (scheduler/events.py); sparse polling of `freepublish/get` / `mass/get` is the fallback.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.errors import ContentRejected
 from scheduler import notify, texts
 from scheduler.drafts import titles_of
 from store.models.content import Article
 from store.models.pushes import Push, PushArticle
+from wechat.errors import ContentRejected
 
 WAITING = ("submitting", "submitted", "confirming")
 MAX_BACKOFF = 1800.0

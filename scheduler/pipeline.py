@@ -23,22 +23,22 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.context import Services
-from bot.errors import (
+from core.services import Services
+from scheduler import notify, planning, previews, states, texts
+from scheduler.drafts import ArticleMissing, build_draft, news_media_id
+from scheduler.outcome import WAITING, OutcomeSteps, backoff
+from store.content.render import ArticleTooLong
+from store.models.pushes import Push
+from wechat.errors import (
     ContentRejected,
     DuplicateClientMsgId,
+    OutcomeUnknown,
     QuotaExceeded,
     SendTooFast,
     TokenInvalid,
     TransientError,
     WeChatError,
 )
-from bot.wechat_api import OutcomeUnknown
-from scheduler import notify, planning, previews, states, texts
-from scheduler.drafts import ArticleMissing, build_draft, news_media_id
-from scheduler.outcome import WAITING, OutcomeSteps, backoff
-from store.content.render import ArticleTooLong
-from store.models.pushes import Push
 
 log = logging.getLogger("scheduler.pipeline")
 
@@ -254,7 +254,7 @@ class Pipeline(OutcomeSteps):
     # --- errors -----------------------------------------------------------------------------------
 
     async def _wechat_error(self, push: Push, e: WeChatError, what: str, back_to: str | None = None) -> None:
-        """Act on an error class (bot/errors.py): back off on transient ones, move to the next allowed
+        """Act on an error class (wechat/errors.py): back off on transient ones, move to the next allowed
         time on a quota, fail with WeChat's code explained otherwise."""
         now = self.clock.now()
         state = back_to if back_to and push.state != back_to else None

@@ -2,8 +2,9 @@
 slot (one push per slot, pins respected, the broadcast quota of the account type), and the time zone
 every time is given and shown in.
 
-Broadcast quotas (wechat-api.md §6): a subscription account can broadcast once a day, a service account
-4 times a calendar month. Days and months are counted in the scheduler's time zone, which for a Chinese
+Broadcast quotas (群发接口和原创校验,
+https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Batch_Sends_and_Originality_Checks.html):
+a subscription account can broadcast once a day, a service account 4 times a calendar month. Days and months are counted in the scheduler's time zone, which for a Chinese
 account is WeChat's own (Asia/Shanghai).
 """
 
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from core.config import Settings
 from scheduler import texts
 from store.models.pushes import Push
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from bot.context import Services
-from bot.errors import ContentRejected, WeChatError, WindowClosed
-from bot.wechat_api import OutcomeUnknown
+from core.services import Services
 from scheduler import texts
 from scheduler.drafts import news_media_id
 from store.models.pushes import Push, PushPreview
+from wechat.errors import ContentRejected, OutcomeUnknown, WeChatError, WindowClosed
 
 
 async def send(services: Services, push: Push, openids: list[str], *, by: str, worker: str | None = None,

@@ -9,8 +9,8 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.config import Settings
-from bot.context import Services
+from core.config import Settings
+from core.services import Services
 from scheduler import editing, notify, planning, previews, texts
 from store.models.content import Article
 from store.models.pushes import Notification, Push, PushEvent, PushPreview

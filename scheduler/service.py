@@ -1,10 +1,10 @@
 """The scheduler of a `serve` process: APScheduler is the clock, the pushes table is the truth.
 
-APScheduler (AsyncIOScheduler, in-memory job store: wechat-api/aesthetics §6 — a job store is never
-shared between processes) runs three recurring jobs, each with an explicit id and only a string
-argument (the runner's key): a tick every `tick_seconds` that claims due pushes and advances them,
-auto-drafting on `compose_cron`, and the daily message-log purge. Nothing about a push lives in
-APScheduler: on start-up the first tick finds whatever is due or was missed in the table.
+APScheduler (AsyncIOScheduler with its in-memory job store, which is never shared between processes
+and never pickles, so the jobs are the runner's bound methods) runs three recurring jobs, each with
+an explicit id: a tick every `tick_seconds` that claims due pushes and advances them, auto-drafting
+on `compose_cron`, and the daily message-log purge. Nothing about a push lives in APScheduler: on
+start-up the first tick finds whatever is due or was missed in the table.
 
 Claims make several processes safe on one PostgreSQL database: the tick selects due rows with
 `FOR UPDATE SKIP LOCKED` and stamps them with a lease (claimed_by, claim_until) by a conditional
@@ -26,15 +26,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import or_, select, update
 
-from bot.context import Services
+from bot import messagelog
+from core.services import Services
 from scheduler import compose, editing, notify, planning
 from scheduler.pipeline import Pipeline
+from store.db import is_postgresql
 from store.models.pushes import Push
 
 log = logging.getLogger("scheduler")
-
-# Runners of this process by key: APScheduler jobs carry the key, never the objects.
-_RUNNERS: dict[str, Runner] = {}
 
 
 def worker_name() -> str:
@@ -48,7 +47,7 @@ class Runner:
         self.services = services
         self.worker = worker or worker_name()
         self.pipeline = Pipeline(services, self.worker)
-        self.is_pg = services.db.kw["bind"].dialect.name == "postgresql"
+        self.is_pg = is_postgresql(services.settings.database_url)
         self._busy = 0
         self.notices_sent = 0  # by the last tick
         self.idle = asyncio.Event()
@@ -122,37 +121,24 @@ class Runner:
         if push is not None:
             log.info("auto-drafting: push %s with %s articles", push.id, len(push.articles))
 
-
-async def _tick_job(key: str) -> None:
-    runner = _RUNNERS.get(key)
-    if runner is not None:
-        async with runner.working():
-            await runner.tick()
-
-
-async def _compose_job(key: str) -> None:
-    runner = _RUNNERS.get(key)
-    if runner is not None:
-        async with runner.working():
-            await runner.compose()
-
-
-async def _purge_job(key: str) -> None:
-    runner = _RUNNERS.get(key)
-    if runner is None:
-        return
-    from bot import messagelog
-
-    purge = getattr(messagelog, "purge_old", None)
-    if purge is not None:
-        removed = await purge(runner.services)
+    async def purge(self) -> None:
+        removed = await messagelog.purge_old(self.services)
         log.info("message log: %s rows past retention removed", removed)
+
+    # --- the jobs: each marked running, so that stopping waits for it -------------------------------
+
+    async def tick_job(self) -> None:
+        async with self.working():
+            await self.tick()
+
+    async def compose_job(self) -> None:
+        async with self.working():
+            await self.compose()
 
 
 class SchedulerHandle:
-    def __init__(self, scheduler: AsyncIOScheduler, key: str, runner: Runner) -> None:
+    def __init__(self, scheduler: AsyncIOScheduler, runner: Runner) -> None:
         self.scheduler = scheduler
-        self.key = key
         self.runner = runner
 
     async def stop(self, timeout: float = 30.0) -> None:
@@ -161,25 +147,23 @@ class SchedulerHandle:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.runner.idle.wait(), timeout)
         self.scheduler.shutdown(wait=False)
-        _RUNNERS.pop(self.key, None)
 
 
 async def start_scheduler(services: Services) -> SchedulerHandle:
-    """Start the clock of this process's scheduler (bot/app.py calls this in `serve`)."""
+    """Start the clock of this process's scheduler (app.create_app runs it with the application)."""
     settings = services.settings.scheduler
     runner = Runner(services)
-    key = runner.worker
-    _RUNNERS[key] = runner
     scheduler = AsyncIOScheduler(timezone=planning.zone(services.settings))
     # Jobs run one at a time each; a tick that overran does not queue copies of itself.
-    defaults = dict(args=[key], replace_existing=True, max_instances=1, coalesce=True)
-    scheduler.add_job(_tick_job, "interval", seconds=settings.tick_seconds, id="tick",
+    defaults = dict(replace_existing=True, max_instances=1, coalesce=True)
+    scheduler.add_job(runner.tick_job, "interval", seconds=settings.tick_seconds, id="tick",
                       next_run_time=datetime.now().astimezone(), misfire_grace_time=None, **defaults)
-    scheduler.add_job(_compose_job, CronTrigger.from_crontab(settings.compose_cron, timezone=planning.zone(
+    scheduler.add_job(runner.compose_job, CronTrigger.from_crontab(settings.compose_cron, timezone=planning.zone(
         services.settings)), id="compose", misfire_grace_time=3600, **defaults)
-    scheduler.add_job(_purge_job, CronTrigger(hour=4, minute=17, timezone=planning.zone(services.settings)),
+    scheduler.add_job(runner.purge, CronTrigger(hour=4, minute=17, timezone=planning.zone(services.settings)),
                       id="purge", misfire_grace_time=6 * 3600, **defaults)
     scheduler.start()
-    log.info("scheduler %s started (tick %ss, compose %r)", key, settings.tick_seconds, settings.compose_cron)
-    return SchedulerHandle(scheduler, key, runner)
+    log.info("scheduler %s started (tick %ss, compose %r)", runner.worker, settings.tick_seconds,
+             settings.compose_cron)
+    return SchedulerHandle(scheduler, runner)
 

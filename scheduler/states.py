@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import Services
+from core.services import Services
 from scheduler import texts
 from store.models.content import Article
 from store.models.pushes import Push, PushArticle, PushEvent

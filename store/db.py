@@ -51,6 +51,10 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def is_postgresql(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
 def make_engine(url: str, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         path = url.split("///", 1)[1] if "///" in url else ""

@@ -11,7 +11,7 @@ real grade even if its code is the demo's. To try the demo beside real data, poi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,9 @@ from store.models.content import Article
 from store.models.members import Member
 from store.models.pushes import Push
 from store.models.webhook import Follower, KeywordRule
+
+if TYPE_CHECKING:
+    from core.services import Services
 
 # What counts as data, by the name the report uses.
 HOLDINGS = {
@@ -51,7 +54,7 @@ async def holdings(session: AsyncSession) -> dict[str, int]:
     return {name: n for name, n in counts.items() if n}
 
 
-async def load_demo(services: Any) -> DemoLoad:
+async def load_demo(services: Services) -> DemoLoad:
     async with services.db() as session:
         found = await holdings(session)
         complete = await members_demo.demo_complete(session) and await content_demo.demo_complete(session)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings, parse_settings
+from core.config import Settings, parse_settings
 
 pytest_plugins = ["tests.fixtures.cli", "tests.fixtures.members", "tests.fixtures.sandbox", "tests.fixtures.simulator"]
 

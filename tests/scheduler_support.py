@@ -1,5 +1,5 @@
 """The scheduler's test bench: a migrated database, the bot's real webhook on 127.0.0.1 (so the local
-platform's PUBLISHJOBFINISH / MASSSENDJOBFINISH reach handlers/pushes.py), articles with real images
+platform's PUBLISHJOBFINISH / MASSSENDJOBFINISH reach scheduler/events.py), articles with real images
 in the content store, and a Runner to drive the pipeline tick by tick."""
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from aiohttp import web
 from PIL import Image as PILImage
 from sqlalchemy import select
 
-from bot.app import open_services
-from bot.clock import Clock, FakeClock
-from bot.context import Services
-from bot.server import make_app
+from app import create_app, open_services
+from core.clock import Clock, FakeClock
+from core.services import Services
 from scheduler.service import Runner
 from store.content.importer import store_image
 from store.migrate import upgrade
@@ -110,7 +109,7 @@ async def bot_env(sandbox, make_settings, *, scheduler: dict | None = None, webh
     async with open_services(settings, clock=clock) as services:
         runner = None
         if webhook:
-            runner = web.AppRunner(make_app(services), access_log=None)
+            runner = web.AppRunner(create_app(services, scheduler=False), access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()

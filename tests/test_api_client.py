@@ -10,22 +10,24 @@ import asyncio
 import aiohttp
 import pytest
 
-from bot.clock import FakeClock
-from bot.errors import (
+from core.clock import FakeClock
+from core.shared import SharedState
+from store.db import make_engine, make_session_factory
+from store.models.shared import SharedEntry
+from store.shared import MemoryState, RedisState, SqlState
+from tests.fixtures.sandbox import SandboxHandle, make_draft, make_image
+from wechat.api import WeChatAPI
+from wechat.errors import (
     ContentRejected,
     FatalCredentials,
+    OutcomeUnknown,
     PermissionDenied,
     QuotaExceeded,
     TokenInvalid,
     TransientError,
     WindowClosed,
 )
-from bot.replies import Article
-from bot.shared import MemoryState, RedisState, SharedState, SqlState
-from bot.wechat_api import OutcomeUnknown, WeChatAPI
-from store.db import make_engine, make_session_factory
-from store.models.shared import SharedEntry
-from tests.fixtures.sandbox import SandboxHandle, make_draft, make_image
+from wechat.replies import NewsItem
 
 
 @pytest.fixture
@@ -337,7 +339,7 @@ async def test_mass_sendall_without_clientmsgid_is_not_retried(make_api, sandbox
 
 async def test_json_is_sent_as_real_utf8(make_api, sandbox, http):
     sandbox.platform.follower_action("o1", "message")
-    await make_api().send_news("o1", Article("会员风采", "等级评估", "http://127.0.0.1/a"))
+    await make_api().send_news("o1", NewsItem("会员风采", "等级评估", "http://127.0.0.1/a"))
     body = b"".join(http.sent)
     assert "会员风采".encode() in body and b"\\u" not in body
     assert sandbox.platform.state["cs_messages"][0]["payload"]["articles"][0]["title"] == "会员风采"

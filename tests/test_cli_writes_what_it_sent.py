@@ -1,7 +1,7 @@
 """A command run outside `serve` that sends customer-service messages writes what it recorded:
 `main.py push run` delivers an editor's notice through the local platform, and after it exits the
 editor's window counter and the customer-service line are in the database (the message-log writer
-lives as long as the process's services, bot/app.py)."""
+lives as long as the process's services, app.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.clock import Clock
-from bot.config import parse_settings
+from core.clock import Clock
+from core.config import parse_settings
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
 from store.models.pushes import Notification, Push

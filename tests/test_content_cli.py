@@ -6,15 +6,14 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
-from bot.clock import FakeClock
-from bot.context import Services
-from bot.shared import MemoryState
+from app import open_services
+from core.clock import FakeClock
 from main import main
 from store.content.demo import DEMO, load_demo
 from store.content.search import search
-from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
 from store.models.content import Image
+from store.shared import MemoryState
 from tests.content_site import make_site_app
 
 
@@ -122,16 +121,11 @@ async def test_import_everything_failed_exits_1(config, capsys):
 
 async def test_demo_is_idempotent(migrated, make_settings):
     settings = make_settings(database={"url": migrated})
-    engine = make_engine(migrated)
     clock = FakeClock()
-    services = Services(
-        settings=settings, db=make_session_factory(engine), api=None, shared=MemoryState(clock), clock=clock
-    )
-    try:
+    async with open_services(settings, clock, shared=MemoryState(clock)) as services:
         assert await load_demo(services) == len(DEMO)
         assert await load_demo(services) == 0
         async with services.db() as session:
             assert [a.status for a in await search(session, "等级评估", 10)] == ["ready", "ready", "ready"]
             assert (await session.execute(select(func.count()).select_from(Image))).scalar() == len(DEMO)
-    finally:
-        await engine.dispose()
+

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.clock import FakeClock
+from core.clock import FakeClock
 from store.content.fetch import Fetcher, FetchError
 from tests.content_site import make_png
 

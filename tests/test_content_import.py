@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
-from bot.clock import FakeClock
+from core.clock import FakeClock
 from store.content.extract import parse_date, parse_page
 from store.content.importer import Importer
 from store.db import make_engine, make_session_factory
@@ -165,7 +165,7 @@ async def test_since_skips_older_articles(site, store):
 
 
 def test_site_selectors_override(make_settings):
-    from bot.config import SourceSettings
+    from core.config import SourceSettings
 
     html = (
         page_a(STORIES[0])
@@ -227,7 +227,7 @@ def test_column_heading_is_not_the_title():
 
 
 def test_listing_selectors_override():
-    from bot.config import SourceSettings
+    from core.config import SourceSettings
     from store.content.extract import Listing
     from tests.content_site import listing
 

@@ -8,18 +8,17 @@ import pytest
 from sqlalchemy import select
 from wechatpy import parse_message
 
-from bot.clock import FakeClock
-from bot.context import Context, Services
+from app import ROUTERS, open_services
+from bot.context import Context
 from bot.conversation import NoConversation
-from bot.replies import News, Text
 from bot.router import help_lines, route
-from bot.shared import MemoryState
-from handlers import ROUTERS
+from core.clock import FakeClock
 from store.content.extract import Extracted, make_digest
 from store.content.importer import Importer
-from store.db import make_engine, make_session_factory
 from store.models.content import Article, Image, ImageUpload
+from store.shared import MemoryState
 from tests.content_site import make_png
+from wechat.replies import News, Text
 
 
 def text_message(content: str):
@@ -41,12 +40,9 @@ def click_message(key: str):
 @pytest.fixture
 async def services(migrated, make_settings):
     settings = make_settings(database={"url": migrated})
-    engine = make_engine(migrated)
     clock = FakeClock()
-    yield Services(
-        settings=settings, db=make_session_factory(engine), api=None, shared=MemoryState(clock), clock=clock
-    )
-    await engine.dispose()
+    async with open_services(settings, clock, shared=MemoryState(clock)) as services:
+        yield services
 
 
 async def add(services, slug, title, when, body, image: bytes | None = None, **fields) -> int:
@@ -74,9 +70,10 @@ async def add(services, slug, title, when, body, image: bytes | None = None, **f
 
 
 async def answer(services, message):
-    routed = route(ROUTERS, message)
+    routed = route(ROUTERS, message, services)
     assert routed is not None and routed.describe.startswith("news:"), routed
-    ctx = Context(services, "o_follower", None, NoConversation(), routed.captured.args, routed.captured.match)
+    ctx = Context(services, "o_follower", None, NoConversation(), routed.captured.args, routed.captured.match,
+                  ROUTERS)
     return await routed.handler(message, ctx)
 
 

@@ -10,18 +10,18 @@ import pytest
 from PIL import Image as PILImage
 from sqlalchemy import select
 
-from bot.app import open_services
+from app import open_services
+from scheduler.uploads import UPLOADIMG_MAX, UploadCache, fit_image
 from store.content.extract import Extracted
 from store.content.importer import Importer
 from store.content.render import (
-    CONTENT_MAX_CHARS,
+    CONTENT_CHARS,
     TEXT_CUT_NOTE,
     ArticleTooLong,
     article_images,
     render_article,
     sanitize,
 )
-from store.content.uploads import UPLOADIMG_MAX, UploadCache, fit_image
 from store.migrate import upgrade
 from store.models.content import Article, ImageUpload
 from tests.content_site import make_jpeg, make_png
@@ -180,7 +180,7 @@ async def test_very_long_article(services, sandbox):
     with pytest.raises(ArticleTooLong, match="20,000"):
         await render(services, article)
     r = await render(services, article, allow_cut=True)
-    assert len(r.content) < CONTENT_MAX_CHARS and r.content.endswith(f"<p>{TEXT_CUT_NOTE}</p>")
+    assert len(r.content) < CONTENT_CHARS and r.content.endswith(f"<p>{TEXT_CUT_NOTE}</p>")
     assert r.content.count("<p>") == r.content.count("</p>")  # whole paragraphs only
     assert "第0段" in r.content and "第39段" not in r.content
     media_id = await services.api.draft_add([r.as_draft()])

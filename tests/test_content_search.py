@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FakeClock
+from core.clock import FakeClock
 from store.content.extract import Extracted, make_digest
 from store.content.importer import Importer
 from store.content.search import index_terms, latest, query_terms, search, search_hits

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.config import ConfigError, load_settings, parse_settings
+from core.config import ConfigError, load_settings, parse_settings
 from tests.conftest import base_config
 
 

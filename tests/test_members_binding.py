@@ -83,11 +83,7 @@ async def test_unbind_revoke_and_unsubscribe_are_logged(members_env):
     assert await binding.unbind(services.db, "o_bob", now, member.id, kind="revoke") == [UNIT.name]
     assert (await binding.bind(services, "o_bob", await _code(members_env))).status == "bound"
 
-    binding.install(services)
-    binding.install(services)  # once, however often asked
-    hooks = services.extra["on_unsubscribe"]
-    assert hooks == [binding.on_unsubscribe]
-    await hooks[0](services, "o_bob")
+    assert await binding.on_unsubscribe(services.db, "o_bob", now) == [UNIT.name]  # the webhook calls this
 
     _, bindings, events = await binding.bindings_of(services.db, UNIT.credit_code)
     assert all(b.revoked_at is not None for b in bindings)

@@ -92,7 +92,7 @@ def test_files_that_cannot_be_read_or_written_say_so_in_words(cli, tmp_path):
 def test_times_are_shown_in_the_configured_zone_with_its_label():
     from datetime import UTC, datetime
 
-    from bot.clock import local_time, shown_time
+    from core.clock import local_time, shown_time
 
     at = datetime(2026, 1, 5, 18, 30, tzinfo=UTC)
     assert shown_time(at, "Asia/Shanghai") == "2026-01-06 02:30（北京时间）"

@@ -7,14 +7,14 @@ from __future__ import annotations
 from store.db import make_engine, make_session_factory
 from store.members.demo import demo_rows, load_demo
 from store.members.importer import ImportReport, upsert
-from store.members.index import MemberIndex, MemberLookup, lookup_for
+from store.members.index import MemberIndex, MemberLookup
 from tests.fixtures.members import code
 
 DEMO = {r.name: r for r in demo_rows()}
 
 
 async def _lookup(env, query: str):
-    return await lookup_for(env.services).lookup(query)
+    return await env.services.members.lookup(query)
 
 
 def _names(result) -> list[str]:

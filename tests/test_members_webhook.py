@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bot.clock import FakeClock
+from core.clock import FakeClock
 from handlers import texts as handler_texts
 from store.members import binding, texts
 from store.members.demo import demo_rows, load_demo

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import MenuSettings
-from bot.menu import MenuError, build_menu
+from core.config import MenuSettings
 from main import main as run_main
+from wechat.menu import MenuError, build_menu
 
 
 def menu(*buttons: dict) -> MenuSettings:
@@ -62,7 +62,7 @@ class TestBuild:
         }
 
     def test_config_toml_menu_is_valid(self):
-        from bot.config import load_settings
+        from core.config import load_settings
 
         settings = load_settings("config.toml", environ={})
         assert len(build_menu(settings.menu)["button"]) == 3
@@ -192,7 +192,7 @@ def write_config(tmp_path, api_base_url: str, menu: str) -> str:
 
 class TestSync:
     async def test_sync_creates_the_menu_on_the_platform(self, sandbox, make_settings):
-        from bot.cli_menu import sync_menu
+        from cli.menu import sync_menu
 
         settings = sandbox.settings_for(make_settings, menu=DEMO_MENU)
         await sync_menu(settings, build_menu(settings.menu))

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.clock import FakeClock
+from app import ROUTERS
+from core.clock import FakeClock
 from handlers import texts
 from handlers.help import help_text
 from store.content.extract import Extracted
@@ -45,7 +46,7 @@ async def say(hook, openid: str, text: str) -> dict | str:
 async def test_a_greeting_gets_a_greeting_and_the_help(env, hello):
     _, hook, _ = env
     reply = await say(hook, "o_hi", hello)
-    assert reply["Content"] == "您好！这里是省社会组织总会。\n\n" + help_text()
+    assert reply["Content"] == "您好！这里是省社会组织总会。\n\n" + help_text(ROUTERS)
 
 
 async def test_thanks_and_more_with_nothing_more(env):

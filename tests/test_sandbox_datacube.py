@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import aiohttp
 import pytest
 
-from bot.clock import FakeClock
+from core.clock import FakeClock
 from sandbox.platform import figures
 from sandbox.platform.schema import complete
 from tests.fixtures.sandbox import make_draft

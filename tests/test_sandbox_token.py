@@ -1,4 +1,4 @@
-"""Local platform: access_token and stable_token semantics (wechat-api.md §4)."""
+"""Local platform: access_token and stable_token semantics (获取 Access token, 获取稳定版接口调用凭据)."""
 
 from sandbox.platform import FORCE_REFRESH_PER_DAY
 

@@ -16,8 +16,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app import open_services
-from bot.config import parse_settings
+from app import open_services
+from core.config import parse_settings
 from scheduler import editing
 from store.migrate import upgrade
 from store.models.pushes import Push

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FakeClock
+from core.clock import FakeClock
 from scheduler import editing, previews
 from store.models.content import Article, ImageUpload
 from store.models.pushes import Notification, PushArticle, PushEvent

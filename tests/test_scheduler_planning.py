@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FakeClock
+from core.clock import FakeClock
 from main import main
 from scheduler import compose, editing, planning
 from store.models.content import Article
@@ -73,7 +73,7 @@ async def test_service_account_has_four_broadcasts_a_month(sandbox, make_setting
 async def test_time_in_the_scheduler_zone():
     from tests.conftest import base_config
 
-    settings = __import__("bot.config", fromlist=["parse_settings"]).parse_settings(
+    settings = __import__("core.config", fromlist=["parse_settings"]).parse_settings(
         base_config(__import__("pathlib").Path("/tmp")), environ={})
     at = planning.parse_local("2026-12-01 20:00", settings)
     assert at.astimezone(UTC) == datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.app import open_services
-from bot.config import parse_settings
+from app import open_services
+from core.config import parse_settings
 from scheduler import compose, editing
 from store.migrate import upgrade
 from store.models.pushes import Push

@@ -13,19 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FakeClock
-from bot.shared import (
-    NOT_READ,
-    Claim,
-    LockTimeout,
-    MemoryState,
-    RedisState,
-    SharedState,
-    SqlState,
-    open_shared_state,
-)
+from core.clock import FakeClock
+from core.shared import NOT_READ, Claim, LockTimeout, SharedState
 from store.db import make_engine, make_session_factory
 from store.models.shared import SharedEntry
+from store.shared import MemoryState, RedisState, SqlState, open_shared_state
 
 
 @dataclass

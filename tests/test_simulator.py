@@ -9,10 +9,10 @@ import io
 
 import pytest
 
-from bot.replies import Text
 from bot.router import Router
 from sandbox.say import say
 from tests.fixtures.sandbox import make_draft
+from wechat.replies import Text
 
 pytestmark = pytest.mark.asyncio
 

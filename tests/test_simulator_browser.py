@@ -13,7 +13,7 @@ from tests.conftest import CI
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()
-# The machine runs as root with no outside network (probes.md).
+# The machine runs as root with no outside network.
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

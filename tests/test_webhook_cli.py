@@ -63,15 +63,14 @@ def test_keywords_commands(tmp_path, capsys):
 def test_log_tail_and_forget(tmp_path, capsys):
     import asyncio
 
-    from bot.app import open_services
-    from bot.config import load_settings
-    from bot.messagelog import of
+    from app import open_services
+    from core.config import load_settings
 
     cfg = _config(tmp_path)
 
     async def write():
         async with open_services(load_settings(cfg)) as services:
-            log = of(services)
+            log = services.messagelog
             log.record("o_1", "in", "webhook", "text", "你好", "m:1")
             log.record("o_1", "out", "passive", "text", "您好", "m:1", 1.5)
             log.record("o_2", "in", "webhook", "text", "别人的", "m:2")

@@ -8,11 +8,13 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot import followers, messagelog
-from bot.clock import FakeClock
-from bot.replies import Article, News, Text
+from bot import messagelog
+from bot import texts as bot_texts
 from bot.router import Router
-from handlers import keywords, texts
+from core.clock import FakeClock
+from handlers import texts
+from store import keywords
+from store.members import binding
 from store.models.webhook import Follower, MessageLog
 from tests.webhook_helpers import (
     event_xml,
@@ -23,6 +25,7 @@ from tests.webhook_helpers import (
     webhook_client,
 )
 from tests.webhook_support import make_services
+from wechat.replies import News, NewsItem, Text
 
 SEEDS = [
     {"match": "exact", "pattern": "联系方式", "reply": "电话 0571"},
@@ -65,7 +68,7 @@ async def test_keyword_priority_news_and_fallback(env):
     assert miss["Content"] == services.settings.replies.fallback.replace("{text}", "完全无关{x}]]>")
 
 
-async def test_every_message_and_event_type(env):
+async def test_every_message_and_event_type(env, monkeypatch):
     services, hook, platform = env
     o = "o_types"
     welcome = await hook.send(event_xml(o, "subscribe"))
@@ -94,13 +97,13 @@ async def test_every_message_and_event_type(env):
 
     unbound = []
 
-    async def on_unsubscribe(services, openid):
+    async def on_unsubscribe(db, openid, now):  # the member units the follower was bound to
         unbound.append(openid)
 
-    services.extra.setdefault("on_unsubscribe", []).append(on_unsubscribe)
+    monkeypatch.setattr(binding, "on_unsubscribe", on_unsubscribe)
     assert await hook.send(event_xml(o, "unsubscribe")) == "success"
     assert unbound == [o]
-    await messagelog.of(services).flush()
+    await services.messagelog.flush()
     async with services.db() as s:
         row = await s.get(Follower, o)
     assert row.subscribed is False and row.first_seen <= row.last_seen
@@ -132,7 +135,7 @@ async def test_rule_added_by_another_process_answers_without_restart(env, make_s
 
 
 async def test_news_article_limits(make_settings, migrated):
-    many = News(Article(title=f"第{i}篇", url=f"http://127.0.0.1/{i}") for i in range(10))
+    many = News(NewsItem(title=f"第{i}篇", url=f"http://127.0.0.1/{i}") for i in range(10))
     r = Router("news-test")
 
     @r.message("text")
@@ -179,19 +182,19 @@ async def test_long_text_without_window_continues_with_more(make_settings, migra
         async with webhook_client(services, [_long_router()]) as hook:
             # A click opens only 3 customer-service messages; the text needs more: 「更多」 instead.
             first = await hook.send(event_xml("o_more", "CLICK", "LONG"))
-            assert first["Content"].endswith(texts.MORE_HINT) and len(first["Content"].encode()) <= 2048
-            parts = [first["Content"][: -len(texts.MORE_HINT)]]
+            assert first["Content"].endswith(bot_texts.MORE_HINT) and len(first["Content"].encode()) <= 2048
+            parts = [first["Content"][: -len(bot_texts.MORE_HINT)]]
             while True:
                 nxt = await hook.send(text_xml("o_more", "更多"))
-                more = nxt["Content"].endswith(texts.MORE_HINT)
-                parts.append(nxt["Content"][: -len(texts.MORE_HINT)] if more else nxt["Content"])
+                more = nxt["Content"].endswith(bot_texts.MORE_HINT)
+                parts.append(nxt["Content"][: -len(bot_texts.MORE_HINT)] if more else nxt["Content"])
                 if not more:
                     break
             assert "\n".join(parts) == LONG
             # The step is used up: 更多 now goes to the rules like any text (and this time, after a
             # message, the window would take the rest as customer-service messages).
             again = await hook.send(text_xml("o_more", "更多"))
-            assert again["Content"].startswith("第0行") and not again["Content"].endswith(texts.MORE_HINT)
+            assert again["Content"].startswith("第0行") and not again["Content"].endswith(bot_texts.MORE_HINT)
     assert sandbox.platform.state["cs_messages"] == []
 
 
@@ -227,7 +230,7 @@ async def test_message_log_records_in_and_out_and_forget(env):
     services, hook, _ = env
     await hook.send(text_xml("o_log", "联系方式"))
     await hook.send(text_xml("o_other", "联系方式"))
-    writer = messagelog.of(services)
+    writer = services.messagelog
     assert writer.pending  # nothing written on the reply's path
     await writer.flush()
     rows = await messagelog.tail(services, 10, "o_log")
@@ -248,12 +251,12 @@ async def test_writer_flushes_on_its_own_and_on_shutdown(make_settings, migrated
         async with webhook_client(services) as hook:
             await hook.send(text_xml("o_w", "帮助"))
             for _ in range(100):
-                if not messagelog.of(services).pending:
+                if not services.messagelog.pending:
                     break
                 await asyncio.sleep(0.02)
-            assert not messagelog.of(services).pending
+            assert not services.messagelog.pending
             await hook.send(text_xml("o_w", "帮助"))
         async with services.db() as s:
             rows = (await s.execute(select(MessageLog))).scalars().all()
         assert len(rows) == 4
-        assert followers.of(services)._dirty == set()
+        assert services.followers._dirty == set()

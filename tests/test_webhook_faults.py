@@ -15,9 +15,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from bot import messagelog
-from bot.clock import FakeClock
+from bot import texts as bot_texts
 from bot.router import Router
+from core.clock import FakeClock
 from handlers import texts
 from store.members.demo import load_demo
 from store.migrate import upgrade
@@ -88,7 +88,7 @@ async def outage_round(hook, services) -> dict[str, str]:
     assert got["o_new_help"] == help_text
     assert got["o_new_kw"] == "电话 0571"
     assert got["o_new_sub"] == services.settings.replies.welcome
-    assert got["o_known_lookup"] == texts.ERROR and got["o_new_lookup"] == texts.ERROR
+    assert got["o_known_lookup"] == bot_texts.ERROR and got["o_new_lookup"] == bot_texts.ERROR
     return got
 
 
@@ -99,7 +99,7 @@ async def written_after(services, openids: list[str]) -> None:
                 return False
             if await count(services.db, Follower, openid=openid) != 1:
                 return False
-        return not messagelog.of(services).pending
+        return not services.messagelog.pending
 
     await eventually(done)
 
@@ -144,7 +144,7 @@ async def test_postgresql_killed_every_follower_answered_and_rows_written_after(
             await pg.start()  # the same data; the bot is not restarted
             await written_after(services, ["o_known", *NEW])
             # Everything said during the outage is in the log, the error text included.
-            assert await count(services.db, MessageLog, openid="o_new_lookup", content=texts.ERROR) == 2
+            assert await count(services.db, MessageLog, openid="o_new_lookup", content=bot_texts.ERROR) == 2
             assert "浙江省银行业协会" in content(await hook.send(text_xml("o_new_lookup", LOOKUP)))
 
 
@@ -185,7 +185,7 @@ async def test_sqlite_locked_every_follower_answered_and_rows_written_after(make
         async with webhook_client(services) as hook:
             assert content(await hook.send(text_xml("o_known", "帮助"))).startswith(texts.HELP_HEADER)
             assert "浙江省银行业协会" in content(await hook.send(text_xml("o_known", LOOKUP)))
-            await messagelog.of(services).flush()
+            await services.messagelog.flush()
             try:
                 lock.hold()
                 await outage_round(hook, services)
@@ -198,17 +198,16 @@ async def test_sqlite_locked_every_follower_answered_and_rows_written_after(make
 # --- a handler that fails after the budget; a router that cannot refresh ----------------------------
 
 
-class LateFailure(Router):
-    """Routing itself fails, after the budget: its preparation is slow, then its matcher raises."""
+async def test_failure_after_the_budget_is_told_and_logged(make_settings, migrated, sandbox, caplog):
+    # Routing itself fails, after the budget: the router's before-routing hook is slow, then its
+    # matcher raises.
+    late = Router("late")
 
-    async def prepare(self) -> None:
+    @late.on_route
+    async def slow(services) -> None:
         await asyncio.sleep(BUDGET + 0.3)
 
-
-async def test_failure_after_the_budget_is_told_and_logged(make_settings, migrated, sandbox, caplog):
-    late = LateFailure("late")
-
-    def broken(message):
+    def broken(message, services):
         raise RuntimeError("late failure")
 
     late.rule(broken, "broken matcher")(None)
@@ -223,7 +222,7 @@ async def test_failure_after_the_budget_is_told_and_logged(make_settings, migrat
                 await asyncio.sleep(0.05)
     # …and the failure reaches the follower and the log, instead of nothing.
     cs = sandbox.platform.state["cs_messages"]
-    assert [(m["openid"], m["payload"]["content"]) for m in cs] == [("o_late", texts.ERROR)]
+    assert [(m["openid"], m["payload"]["content"]) for m in cs] == [("o_late", bot_texts.ERROR)]
     assert "failed after the budget" in caplog.text and "late failure" in caplog.text
 
 
@@ -246,5 +245,5 @@ async def test_member_index_that_cannot_refresh_breaks_no_message(make_settings,
                 assert content(await hook.send(text_xml("o_r", "联系方式"))) == "电话 0571"
                 # A unit's bare name still routes to the members' handler with the index built
                 # before (whose answer needs the database: the error text, not "nothing found").
-                assert content(await hook.send(text_xml("o_r", "浙江省银行业协会"))) == texts.ERROR
+                assert content(await hook.send(text_xml("o_r", "浙江省银行业协会"))) == bot_texts.ERROR
     assert caplog.text.count("member index: could not refresh") == 1  # said once, not per message

@@ -12,8 +12,7 @@ from contextlib import AsyncExitStack
 import pytest
 from sqlalchemy import select
 
-from bot import followers, messagelog, outbox
-from bot.replies import Text
+from bot import messagelog, outbox
 from bot.server import WEBHOOK
 from store.members import binding
 from store.members import texts as member_texts
@@ -22,6 +21,7 @@ from store.migrate import upgrade
 from store.models.webhook import Follower, MessageLog
 from tests.webhook_helpers import event_xml, text_xml, webhook_client
 from tests.webhook_support import make_services
+from wechat.replies import Text
 
 UNIT = next(r for r in demo_rows() if r.name == "浙江省婚姻家庭协会")
 HELD = "通知：您关注的稿件已发布"
@@ -45,7 +45,7 @@ class Pair:
         """Both instances' background work done and their batches written."""
         for hook, services in ((self.hook_a, self.a), (self.hook_b, self.b)):
             await hook.client.app[WEBHOOK].dispatcher.drain()
-            await messagelog.of(services).flush()
+            await services.messagelog.flush()
 
     async def row(self, openid: str) -> Follower | None:
         async with self.a.db() as session:
@@ -133,7 +133,7 @@ async def test_unsubscribe_on_one_instance_is_seen_by_the_other(pair, sandbox):
     code, _, _ = await binding.issue_code(pair.a.db, UNIT.credit_code, pair.a.clock.now(), 60)
     assert (await pair.say(pair.hook_b, o, f"绑定 {code}")).startswith("绑定成功")
     await pair.say(pair.hook_b, o, "会员 婚姻家庭协会")  # B also holds a pending step for them
-    store_b = followers.of(pair.b)
+    store_b = pair.b.followers
     assert (await store_b.get(o)).subscribed
 
     assert await pair.event(pair.hook_a, o, "unsubscribe") in ("success", "")
@@ -152,7 +152,7 @@ async def test_unsubscribe_on_one_instance_is_seen_by_the_other(pair, sandbox):
     welcome = await pair.event(pair.hook_b, o, "subscribe")
     assert welcome["Content"].startswith(HELD)  # what was held while they were gone comes first
     assert await pair.say(pair.hook_b, o, "我的状态") == member_texts.NOT_BOUND
-    assert (await followers.of(pair.a).get(o)).subscribed
+    assert (await pair.a.followers.get(o)).subscribed
 
 
 async def test_forget_on_one_instance_is_not_undone_by_the_other(pair):

@@ -26,7 +26,7 @@ async def test_forget_from_a_command_is_not_undone_by_the_running_server(make_se
                 await messagelog.forget(command, OPENID)
 
             await hook.client.app[WEBHOOK].dispatcher.drain()
-            await messagelog.of(server).flush()  # a batch written after the erasure is erased again
+            await server.messagelog.flush()  # a batch written after the erasure is erased again
             async with server.db() as session:
                 assert await session.get(Follower, OPENID) is None
                 assert list(await session.scalars(select(MessageLog).where(MessageLog.openid == OPENID))) == []
@@ -34,7 +34,7 @@ async def test_forget_from_a_command_is_not_undone_by_the_running_server(make_se
             # The cached record and its pending numbered choice went too: "1" is not a choice now.
             reply = (await hook.send(text_xml(OPENID, "1"), mode="safe"))["Content"]
             assert "浙江省婚姻家庭协会" not in reply
-            await messagelog.of(server).flush()
+            await server.messagelog.flush()
             async with server.db() as session:
                 row = await session.get(Follower, OPENID)
                 assert row is not None and row.state is None

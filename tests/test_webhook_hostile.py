@@ -13,8 +13,6 @@ import pytest
 from sqlalchemy import select
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
-from bot import followers, messagelog
-from bot.protocol import sign
 from handlers import texts
 from store.migrate import upgrade
 from store.models.webhook import Follower, MessageLog
@@ -27,6 +25,7 @@ from tests.webhook_helpers import (
     webhook_client,
 )
 from tests.webhook_support import make_services
+from wechat.protocol import sign
 
 ACCOUNT = "gh_test00000001"
 
@@ -69,7 +68,7 @@ async def test_blank_text_is_answered_and_the_log_keeps_growing(make_settings, d
         assert reply["Content"].startswith(texts.BLANK) and texts.HELP_HEADER in reply["Content"]
         for i in range(3):
             assert (await hook.send(text_xml(f"o_after_{i}", "帮助")))["Content"].startswith(texts.HELP_HEADER)
-        await messagelog.of(services).flush()
+        await services.messagelog.flush()
         logged = [(r.direction, r.content) for r in await rows_of(services, MessageLog, "o_blank")]
         assert logged[0] == ("in", "") and logged[1][0] == "out"
         for openid in ("o_blank", "o_after_0", "o_after_1", "o_after_2"):
@@ -80,8 +79,8 @@ async def test_blank_text_is_answered_and_the_log_keeps_growing(make_settings, d
 async def test_a_row_the_database_refuses_is_dropped_alone(make_settings, db_url, caplog):
     await upgrade(db_url)
     async with make_services(make_settings, db_url) as services:
-        writer = messagelog.of(services)
-        store = followers.of(services)
+        writer = services.messagelog
+        store = services.followers
         for openid in ("o_ok1", "o_bad", "o_ok2"):
             store.touch(await store.get(openid), type("M", (), {"type": "text"})())
         writer.record("o_ok1", "in", "webhook", "text", "one")
@@ -109,7 +108,7 @@ async def test_names_as_long_as_wechat_sends_fit_and_longer_senders_are_400(make
         too_long = "o" * 65  # no OpenID is that long; the openid columns hold 64
         status, _, _ = await hook.post(text_xml(too_long, "帮助"))
         assert status == 400
-        await messagelog.of(services).flush()
+        await services.messagelog.flush()
         logged = await rows_of(services, MessageLog, "o_long")
         assert [r.msg_type for r in logged if r.direction == "in"] == [
             "event:user_scan_product_enter_session", "event:click"]
@@ -315,5 +314,5 @@ async def test_one_status_for_every_kind_of_request(make_settings, migrated):
             data, query = sealed(text_xml("o_mallory", "帮助"), signed)
             resp = await hook.client.post(hook.path, params=query, data=data)
             assert resp.status == 403
-            await messagelog.of(services).flush()
+            await services.messagelog.flush()
             assert len(await rows_of(services, MessageLog, "o_t")) == 2  # only the message got through

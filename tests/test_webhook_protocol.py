@@ -86,7 +86,7 @@ async def test_safe_mode_rejects_bad_msg_signature_wrong_appid_and_tampered_ciph
     assert status == 403
 
     # Flip bytes inside the ciphertext and sign it properly: only the AES layer can notice.
-    from bot.protocol import sign
+    from wechat.protocol import sign
     body, q = envelope(settings, xml, signed_query(settings.wechat.token))
     start = body.index("<![CDATA[", body.index("<Encrypt>")) + 9
     end = body.index("]]>", start)
@@ -148,7 +148,7 @@ async def test_handler_crash_never_500(make_settings, migrated):
 
     async with make_services(make_settings, migrated) as services, webhook_client(services, [boom]) as hook:
         reply = await hook.send(text_xml("o_alice", "hi"))
-        from handlers import texts
+        from bot import texts
         assert reply["Content"] == texts.ERROR
 
 

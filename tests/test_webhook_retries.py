@@ -9,15 +9,15 @@ import time
 import pytest
 
 from bot import outbox
-from bot.clock import Clock
 from bot.dedupe import DONE, PENDING, Dedupe
-from bot.replies import Text
 from bot.router import Router
 from bot.server import WEBHOOK
-from bot.shared import MemoryState
+from core.clock import Clock
 from store.migrate import upgrade
+from store.shared import MemoryState
 from tests.webhook_helpers import text_xml, webhook_client
 from tests.webhook_support import make_services
+from wechat.replies import Text
 
 
 class Gate:

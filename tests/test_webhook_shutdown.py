@@ -10,7 +10,7 @@ import time
 
 from sqlalchemy import func, select
 
-from bot.config import parse_settings
+from core.config import parse_settings
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
 from store.models.webhook import MessageLog

@@ -16,10 +16,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
-from bot import messagelog
-from bot.protocol import sign
 from store.models.webhook import Follower, MessageLog
 from tests.webhook_helpers import next_msg_id, open_reply, parse_reply, signed_query, text_xml
+from wechat.protocol import sign
 
 ACCOUNT = "gh_test00000001"
 BLANKS = ["", " ", "\u3000", "\t\n ", "\u3000 \u3000", "\r\n"]
@@ -136,11 +135,11 @@ class FuzzRun:
             assert reply["FromUserName"] == ACCOUNT and reply["MsgType"]
 
         # A normal follower's message after it: answered, and its rows reach the database.
-        await messagelog.of(self.services).flush()
+        await self.services.messagelog.flush()
         before = await self._counts()
         openid = f"o_normal_{self._tag}_{next(self._normal)}"
         reply = await self.hook.send(text_xml(openid, "帮助"), mode=self.mode)
         assert isinstance(reply, dict) and reply["ToUserName"] == openid and reply["Content"]
-        await messagelog.of(self.services).flush()
+        await self.services.messagelog.flush()
         logged, known = await self._counts()
         assert logged >= before[0] + 2 and known == before[1] + 1, (before, (logged, known))

@@ -20,9 +20,9 @@ import xmltodict
 from aiohttp.test_utils import TestClient, TestServer
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
-from bot.config import Settings
-from bot.protocol import sign
-from bot.render import cdata
+from core.config import Settings
+from wechat.protocol import sign
+from wechat.render import cdata
 
 _msg_ids = itertools.count(int(time.time() * 1000) % 10**12 * 1000)
 
@@ -167,9 +167,10 @@ class WebhookClient:
 
 @asynccontextmanager
 async def webhook_client(services, routers=None, now=None) -> AsyncIterator[WebhookClient]:
-    """The real app (bot.server.make_app) on a loopback test server, started and cleaned up."""
-    from bot.server import make_app
+    """The real application (app.create_app, without the scheduler) on a loopback test server,
+    started and cleaned up; routers default to app.ROUTERS."""
+    from app import ROUTERS, create_app
 
-    app = make_app(services, routers)
+    app = create_app(services, ROUTERS if routers is None else routers, scheduler=False)
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         yield WebhookClient(client, services.settings, now or services.clock.time)

@@ -1,6 +1,6 @@
 """The local WeChat platform's rules and state, without HTTP: an independent implementation of what
 api.weixin.qq.com does, for tests, benchmarks and editors' rehearsals. It imports nothing of the product
-but the settings and the clock (bot.config, bot.clock, in core.py only).
+but the settings and the clock (core.config, core.clock, in core.py only).
 
     core.py       Platform: state, clock, saving, background jobs; call(): faults, token check, quota
     controls.py   what /_sandbox/ does: faults, clock, quotas, followers, tokens, options, reset

@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from bot.clock import Clock
-from bot.config import Settings
+from core.clock import Clock
+from core.config import Settings
 from sandbox.delivery import WebhookDelivery
 from sandbox.platform import account, datacube, drafts, mass, media, messages, publish, tokens
 from sandbox.platform.controls import Controls

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from store.content.render import DIGEST_MAX, TITLE_MAX
 from store.db import SessionFactory
 from store.models.content import Article, ArticleImage, Image
+from wechat.limits import DIGEST_CHARS, TITLE_CHARS
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class TooLong:
 
 
 def needs_wechat_title(article: Article) -> bool:
-    return len(article.title) > TITLE_MAX and not article.wechat_title
+    return len(article.title) > TITLE_CHARS and not article.wechat_title
 
 
 async def latest_articles(db: SessionFactory, status: str | None = None, limit: int = 30) -> list[Article]:
@@ -67,10 +67,10 @@ async def mark_ready(db: SessionFactory, ids: Sequence[int]) -> list[ReadyOutcom
 def too_long(wechat_title: str | None = None, digest: str | None = None) -> list[TooLong]:
     """What of an edit WeChat would refuse (empty list: nothing)."""
     problems = []
-    if wechat_title is not None and len(wechat_title.strip()) > TITLE_MAX:
-        problems.append(TooLong("wechat_title", len(wechat_title.strip()), TITLE_MAX))
-    if digest is not None and len(digest.strip()) > DIGEST_MAX:
-        problems.append(TooLong("digest", len(digest.strip()), DIGEST_MAX))
+    if wechat_title is not None and len(wechat_title.strip()) > TITLE_CHARS:
+        problems.append(TooLong("wechat_title", len(wechat_title.strip()), TITLE_CHARS))
+    if digest is not None and len(digest.strip()) > DIGEST_CHARS:
+        problems.append(TooLong("digest", len(digest.strip()), DIGEST_CHARS))
     return problems
 
 

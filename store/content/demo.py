@@ -12,7 +12,7 @@ from PIL import ImageDraw
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import Services
+from core.services import Services
 from store.content.extract import Extracted, block_text, make_digest
 from store.content.importer import Importer
 from store.models.content import Article

@@ -19,7 +19,7 @@ from datetime import date
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from bot.config import SourceSettings
+from core.config import SourceSettings
 from store.content.clean import clean_body
 from store.content.dom import (
     BLOCKS,
@@ -41,9 +41,11 @@ from store.content.listing import Listing, best_group, has_pager, make_listing, 
 from store.content.metadata import find_meta, page_lines, parse_date
 from store.content.title import Titles
 
-__all__ = ["DIGEST_MAX", "Extracted", "ExtractError", "Listing", "block_text", "parse_date", "parse_page"]
+__all__ = ["DIGEST_TARGET", "Extracted", "ExtractError", "Listing", "block_text", "parse_date", "parse_page"]
 
-DIGEST_MAX = 120  # WeChat allows 128; leave room for the ellipsis and editors' tweaks
+# The digest made from the body: under WeChat's 128 (wechat.limits.DIGEST_CHARS), leaving room for
+# the ellipsis and editors' tweaks.
+DIGEST_TARGET = 120
 _PARA = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "figcaption", "dd"}
 _PUNCT = "，。、；！？"
 _BOTTOM = re.compile(r"^(footer|foot|copyright|bottom)([-_]|$)|[-_](footer|foot|copyright|bottom)$", re.I)
@@ -72,7 +74,7 @@ class ExtractError(Exception):
     """The page has no recognisable article (reason in the message)."""
 
 
-def make_digest(text: str, limit: int = DIGEST_MAX) -> str:
+def make_digest(text: str, limit: int = DIGEST_TARGET) -> str:
     flat = " ".join(text.split())
     if len(flat) <= limit:
         return flat

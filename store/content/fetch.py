@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bot.clock import Clock
-from bot.config import ContentSettings
+from core.clock import Clock
+from core.config import ContentSettings
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024  # no article page is this big; a bigger answer is not a page
 _HTML_TYPES = ("text/html", "application/xhtml+xml")

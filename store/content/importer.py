@@ -25,8 +25,8 @@ import aiohttp
 from sqlalchemy import select
 from tqdm import tqdm
 
-from bot.clock import Clock
-from bot.config import Settings, SourceSettings
+from core.clock import Clock
+from core.config import Settings, SourceSettings
 from store.content.extract import Extracted, ExtractError, Listing
 from store.content.fetch import Fetcher, FetchError
 from store.content.media import ImageFile, save_image_file

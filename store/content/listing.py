@@ -16,7 +16,7 @@ from datetime import date
 
 from bs4 import BeautifulSoup, Tag
 
-from bot.config import SourceSettings
+from core.config import SourceSettings
 from store.content.dom import (
     CHROME_ATTR,
     attr_words,

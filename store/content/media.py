@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.content.fetch import FetchError
 from store.db import SessionFactory
-from store.models.content import Image
+from store.models.content import Image, ImageUpload
 
 _FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "GIF": ("image/gif", "gif"),
             "WEBP": ("image/webp", "webp"), "BMP": ("image/bmp", "bmp")}  # fmt: skip
@@ -99,3 +99,17 @@ async def store_image(db: SessionFactory, media_dir: Path, data: bytes, original
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+async def hosted_url(session: AsyncSession, image_id: int | None, account: str) -> str:
+    """The image as WeChat already hosts it for this account (`media/uploadimg`'s URL), else the
+    website's original ("" when there is no such image)."""
+    image = await session.get(Image, image_id) if image_id is not None else None
+    if image is None:
+        return ""
+    uploaded = await session.scalar(
+        select(ImageUpload.url).where(
+            ImageUpload.sha256 == image.sha256, ImageUpload.account == account, ImageUpload.url != ""
+        ).limit(1)
+    )
+    return uploaded or image.original_url

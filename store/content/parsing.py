@@ -15,7 +15,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from bot.config import SourceSettings
+from core.config import SourceSettings
 from store.content.extract import Extracted, ExtractError, Listing, parse_page
 
 POOL_MIN_PAGES = 8  # below this a pool costs more to start than it saves

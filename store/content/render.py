@@ -22,13 +22,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models.content import Article, ArticleImage, Image
-
-TITLE_MAX = 32
-AUTHOR_MAX = 16
-DIGEST_MAX = 128
-CONTENT_MAX_CHARS = 20_000  # "< 20,000 characters", counted over the whole HTML string
-CONTENT_MAX_BYTES = 1_000_000  # "< 1 MB"; 10^6 bytes in case MB means that
-SOURCE_URL_MAX_BYTES = 1024
+from wechat.limits import (
+    AUTHOR_CHARS,
+    CONTENT_BYTES,
+    CONTENT_CHARS,
+    DIGEST_CHARS,
+    SOURCE_URL_BYTES,
+    TITLE_CHARS,
+)
 
 # What editors and readers see when something does not fit (Chinese: it reaches editors verbatim).
 TEXT_TITLE_TOO_LONG = "文章 {id} 的标题有 {n} 个字，超过公众号 32 字的上限；请用 `news edit {id} --wechat-title …` 设置公众号标题。"
@@ -160,7 +161,7 @@ def _escape(text: str) -> str:
 
 
 def _fits(html: str) -> bool:
-    return len(html) < CONTENT_MAX_CHARS and len(html.encode("utf-8")) < CONTENT_MAX_BYTES
+    return len(html) < CONTENT_CHARS and len(html.encode("utf-8")) < CONTENT_BYTES
 
 
 def fill_images(html: str, urls: dict[str, str]) -> str:
@@ -179,7 +180,7 @@ def cut_to_fit(html: str) -> str | None:
     note = f"<p>{TEXT_CUT_NOTE}</p>"
     total = sum(len(b) for b in blocks) + len(note)
     total_bytes = sum(len(b.encode()) for b in blocks) + len(note.encode())
-    while blocks and (total >= CONTENT_MAX_CHARS or total_bytes >= CONTENT_MAX_BYTES):
+    while blocks and (total >= CONTENT_CHARS or total_bytes >= CONTENT_BYTES):
         last = blocks.pop()
         total -= len(last)
         total_bytes -= len(last.encode())
@@ -193,14 +194,14 @@ async def render_article(
     Raises ArticleTooLong when the title or the content does not fit. With `allow_cut`, content
     that is too long loses whole blocks from its end and gains a note pointing to 阅读原文."""
     title = article.wechat_title or article.title
-    if len(title) > TITLE_MAX:
+    if len(title) > TITLE_CHARS:
         raise ArticleTooLong(TEXT_TITLE_TOO_LONG.format(id=article.id, n=len(title)))
     by_sha = {i.sha256: i for i in images}
     by_id = {i.id: i for i in by_sha.values()}
 
     html, shas = await asyncio.to_thread(sanitize, article.body_html)
     source_url = article.source_url if article.source_url.startswith(("http://", "https://")) else ""
-    if len(source_url.encode()) > SOURCE_URL_MAX_BYTES:
+    if len(source_url.encode()) > SOURCE_URL_BYTES:
         source_url = ""
     # Measure with placeholders as long as an uploaded URL before spending uploads on it.
     rough = re.sub(r'data-sha256="[0-9a-f]+"', 'src="' + "x" * 120 + '"', html)
@@ -234,11 +235,11 @@ async def render_article(
     cover = by_id.get(article.cover_image_id) if article.cover_image_id else None
     cover = cover or await uploader.default_cover()
     digest = (article.wechat_digest or article.digest or "").strip()
-    if len(digest) > DIGEST_MAX:
-        digest = digest[: DIGEST_MAX - 1] + "…"
+    if len(digest) > DIGEST_CHARS:
+        digest = digest[: DIGEST_CHARS - 1] + "…"
     return RenderedArticle(
         title=title,
-        author=(article.author or "")[:AUTHOR_MAX],
+        author=(article.author or "")[:AUTHOR_CHARS],
         digest=digest,
         content=content,
         content_source_url=source_url,

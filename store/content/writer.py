@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.clock import Clock
+from core.clock import Clock
 from store.content.extract import Extracted
 from store.content.media import ImageFile, image_rows
 from store.content.search import index_articles

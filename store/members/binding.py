@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.db import SessionFactory
 from store.members import credit_code as codes
 from store.models.members import BindCode, Binding, BindingEvent, Member
+
+if TYPE_CHECKING:
+    from core.services import Services
 
 # No 0/O, 1/I/L: the code is read off paper or a chat and typed on a phone.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -72,7 +75,7 @@ async def bound_member_ids(session: AsyncSession, openid: str) -> set[int]:
     return set(rows)
 
 
-async def bind(services: Any, openid: str, code: str) -> BindOutcome:
+async def bind(services: Services, openid: str, code: str) -> BindOutcome:
     """Use a code for this follower. Every attempt counts against the follower's hourly limit (a
     success clears it), so guessing codes gets nowhere."""
     limit = services.settings.members.bind_attempts_per_hour
@@ -148,13 +151,6 @@ async def bindings_of(
     return member, bindings, events
 
 
-async def on_unsubscribe(services: Any, openid: str) -> None:
-    """A follower who unfollows is unbound from every member (called by the webhook's hook list)."""
-    await unbind(services.db, openid, services.clock.now(), kind="unsubscribe")
-
-
-def install(services: Any) -> None:
-    """Register the unsubscribe hook once per process (the webhook calls `on_unsubscribe` hooks)."""
-    hooks = services.extra.setdefault("on_unsubscribe", [])
-    if on_unsubscribe not in hooks:
-        hooks.append(on_unsubscribe)
+async def on_unsubscribe(db: SessionFactory, openid: str, now: datetime) -> list[str]:
+    """A follower who unfollows is unbound from every member (handlers/events.py calls this)."""
+    return await unbind(db, openid, now, kind="unsubscribe")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +13,9 @@ from store.members import credit_code
 from store.members.importer import ImportReport, upsert
 from store.members.table import MemberRow
 from store.models.members import Member
+
+if TYPE_CHECKING:
+    from core.services import Services
 
 # (name, kind, role, region, division code, grade, grade year, dues paid through, joined)
 UNITS = [
@@ -222,7 +225,7 @@ async def demo_complete(session: AsyncSession) -> bool:
     return found == len(codes)
 
 
-async def load_demo(services: Any) -> int:
+async def load_demo(services: Services) -> int:
     """Add the demo units not in the registry yet; a unit that exists is never changed (its grade or
     dues may be real). Returns how many were added. (store/demo.py decides whether to call this.)"""
     rows = demo_rows()

@@ -1,7 +1,7 @@
 """The in-memory lookup index: what followers type (a full name, a short name, a name without its
 province or city, pinyin initials, a name with one wrong character, a credit code) → member units.
 
-Every process keeps one index (`lookup_for(services)`) and rebuilds it when the registry version in
+Every process keeps one index (`services.members`) and rebuilds it when the registry version in
 the database changes, checked at most once a second, so an import made by `main.py members import`
 in another process is seen without a restart. The index holds public facts only.
 """
@@ -18,13 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
 from pypinyin import Style, lazy_pinyin, pinyin
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
+from core.clock import Clock
+from core.refresh import Refresh
 from store.db import SessionFactory
 from store.members import credit_code
 from store.models.members import Member, MemberRegistry
@@ -335,6 +335,7 @@ class MemberLookup:
         self.version = -1
         self._checked = float("-inf")
         self._lock = asyncio.Lock()
+        self._refreshing = Refresh("member index", self.current, clock, check_every)
 
     async def current(self) -> MemberIndex:
         """The index, checking the registry version at most every `check_every` seconds."""
@@ -360,12 +361,7 @@ class MemberLookup:
     async def lookup(self, query: str) -> Result:
         return (await self.current()).lookup(query)
 
-
-def lookup_for(services: Any) -> MemberLookup:
-    """The process's lookup (made on first use and kept in `services.extra["members"]`)."""
-    lookup = services.extra.get("members")
-    if lookup is None:
-        lookup = services.extra["members"] = MemberLookup(
-            services.db, services.clock, roles=services.settings.members.roles
-        )
-    return lookup
+    async def refresh_soon(self) -> None:
+        """Before a message is routed: `current()`, never holding the message up for long (the
+        index built before answers meanwhile, and while the database is down)."""
+        await self._refreshing()

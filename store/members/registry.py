@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.db import SessionFactory
 from store.members.table import FIELDS, HEADERS
@@ -20,6 +21,13 @@ async def list_units(db: SessionFactory, include_retired: bool = True) -> list[M
         if not include_retired:
             query = query.where(Member.retired.is_(False))
         return list(await session.scalars(query))
+
+
+async def recent_history(session: AsyncSession, member_id: int, n: int) -> list[MemberHistory]:
+    """The unit's last `n` changed fields, newest first (what a bound follower is shown)."""
+    query = (select(MemberHistory).where(MemberHistory.member_id == member_id)
+             .order_by(MemberHistory.changed_at.desc(), MemberHistory.id.desc()).limit(n))
+    return list(await session.scalars(query))
 
 
 async def history_of(db: SessionFactory, member_id: int) -> list[MemberHistory]:

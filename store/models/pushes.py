@@ -29,7 +29,7 @@ class Push(Base):
     # Broadcast target: a tag (name as given, id as resolved through tags/get), else all followers.
     tag_name: Mapped[str | None] = mapped_column(String(64))
     tag_id: Mapped[int | None] = mapped_column(Integer)
-    # Options of the push (wechat-api.md §5 draft fields, §6 send_ignore_reprint).
+    # Options of the push (草稿箱 draft/add fields; 群发 send_ignore_reprint).
     source_url: Mapped[str | None] = mapped_column(String(1024))  # 阅读原文 override
     open_comment: Mapped[bool] = mapped_column(Boolean, default=False)
     fans_only_comment: Mapped[bool] = mapped_column(Boolean, default=False)

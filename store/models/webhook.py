@@ -22,7 +22,7 @@ class Follower(Base):
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     last_message_at: Mapped[datetime | None]
-    # A message opens 5 sends / 48 h; a click, subscribe or scan 3 sends / 1 min (wechat-api.md §3).
+    # A message opens 5 sends / 48 h; a click, subscribe or scan 3 sends / 1 min (客服消息; wechat/limits.py).
     message_window_at: Mapped[datetime | None]
     message_window_used: Mapped[int] = mapped_column(Integer, default=0)
     event_window_at: Mapped[datetime | None]

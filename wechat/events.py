@@ -1,4 +1,6 @@
-"""Typed job-finish events that wechatpy lacks or maps too little of (wechat-api.md §5, §6).
+"""Typed job-finish events that wechatpy lacks or maps too little of: PUBLISHJOBFINISH (发布能力,
+https://developers.weixin.qq.com/doc/offiaccount/Publish/Publish.html) and MASSSENDJOBFINISH (群发接口和原创校验,
+https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Batch_Sends_and_Originality_Checks.html).
 
 Importing this module registers them with wechatpy's parser, so `parse_message` yields them with
 `.event` == "publishjobfinish" / "masssendjobfinish" and `Router.event(...)` routes them.
@@ -37,7 +39,7 @@ class ArticleUrl:
 
 class PublishJobFinishEvent(BaseEvent):
     """`freepublish/submit` finished: status 0 = published, 1 = publishing, 2 = original-check
-    failed, 3 = failed, 4 = rejected by the platform, 5/6 = deleted/banned (§5).
+    failed, 3 = failed, 4 = rejected by the platform, 5/6 = deleted/banned (发布能力).
 
     `fail_idx`: the XML shape is unconfirmed; we accept one or several `<fail_idx>` elements,
     either directly in `PublishEventInfo` or wrapped in `<fail_idx><item>` like the URLs."""
@@ -73,7 +75,7 @@ class ArticleUrlResult:
 
 
 class MassSendJobFinishEvent(BaseEvent):
-    """A mass send finished (§6): Status is "send success", "send fail" or "err(<num>)";
+    """A mass send finished (群发): Status is "send success", "send fail" or "err(<num>)";
     the copyright check's `check_state` is 1 not a reprint, 2 reprint allowed, 3 reprint refused."""
 
     event = "masssendjobfinish"

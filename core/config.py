@@ -63,6 +63,12 @@ class WeChatSettings(_Section):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
 
+    @property
+    def account_key(self) -> str:
+        """This account on this platform: what its access token and the images uploaded for it are
+        kept under (another api_base_url, the local one say, is another place)."""
+        return f"{self.api_base_url}#{self.appid}"
+
     @field_validator("mode")
     @classmethod
     def _mode(cls, v: str | None, info: ValidationInfo) -> str:
@@ -89,6 +95,15 @@ class ServerSettings(_Section):
     # with 408). Counted inside the reply budget.
     body_timeout_seconds: float = Field(default=2.0, gt=0, le=4)
     dedupe_ttl_seconds: int = Field(default=600, ge=60)
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path_of_its_own(cls, v: str) -> str:
+        # The webhook is one application beside others on this server (app.create_app), so it
+        # needs a path below the root: "/wechat", not "/".
+        if not re.fullmatch(r"/[^\s?#]*[^\s?#/][^\s?#]*", v):
+            raise ValueError('must be a path of its own, such as "/wechat"')
+        return v
 
     @field_validator("body_timeout_seconds")
     @classmethod
@@ -142,7 +157,7 @@ class KeywordSeed(_Section):
 
 
 class MenuButton(_Section):
-    """One button of `[menu]`; bot/menu.py checks WeChat's limits (wechat-api.md §7) before syncing."""
+    """One button of `[menu]`; wechat/menu.py checks WeChat's limits (自定义菜单) before syncing."""
 
     name: str = Field(min_length=1)
     type: str = "click"

@@ -1,12 +1,15 @@
-"""Commands of the bot process itself: `serve`, `db upgrade` and `demo load`."""
+"""`main.py serve`, `db upgrade` and `demo load`. `db upgrade` runs before the bot's tables exist,
+so it is the one command that does not open the services."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 
-from bot import cli_texts as texts
-from bot.config import Settings
+from cli import texts
+from cli.run import with_services
+from core.config import Settings
+from core.services import Services
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -23,11 +26,11 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     load = demosub.add_parser(
         "load", parents=[common], help=texts.DEMO_LOAD_HELP, description=texts.DEMO_LOAD_DESCRIPTION
     )
-    load.set_defaults(func=_demo_load)
+    load.set_defaults(func=with_services(_demo_load))
 
 
 def _serve(args, settings: Settings) -> int:
-    from bot.app import serve
+    from app import serve
 
     try:
         import uvloop  # a faster event loop; the webhook's throughput depends on it
@@ -46,23 +49,18 @@ def _db_upgrade(args, settings: Settings) -> int:
     return 0
 
 
-def _demo_load(args, settings: Settings) -> int:
-    from bot.app import open_services
-    from handlers.keywords import seed
+async def _demo_load(args, services: Services) -> int:
     from store.demo import load_demo
+    from store.keywords import seed
 
-    async def run() -> None:
-        async with open_services(settings) as services:
-            result = await load_demo(services)
-            # The [[keywords]] rules are the config's, not demo data: `serve` seeds them too.
-            added = await seed(services)
-        if result.outcome == "loaded":
-            print(texts.DEMO_LOADED.format(what=texts.demo_counts(result.added)))
-        elif result.outcome == "present":
-            print(texts.DEMO_PRESENT)
-        else:
-            print(texts.DEMO_REFUSED.format(what=texts.demo_counts(result.found)))
-        print(texts.KEYWORDS_SEEDED.format(added=added, total=len(settings.keywords)))
-
-    asyncio.run(run())
+    result = await load_demo(services)
+    # The [[keywords]] rules are the config's, not demo data: `serve` seeds them too.
+    added = await seed(services)
+    if result.outcome == "loaded":
+        print(texts.DEMO_LOADED.format(what=texts.demo_counts(result.added)))
+    elif result.outcome == "present":
+        print(texts.DEMO_PRESENT)
+    else:
+        print(texts.DEMO_REFUSED.format(what=texts.demo_counts(result.found)))
+    print(texts.KEYWORDS_SEEDED.format(added=added, total=len(services.settings.keywords)))
     return 0

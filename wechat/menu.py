@@ -1,20 +1,20 @@
-"""The custom menu: `[menu]` of config.toml checked against WeChat's limits and turned into the
-`menu/create` JSON (wechat-api.md §7). Checking here, before the call, names the faulty button;
-WeChat would only answer an errcode such as 40018 for the whole menu."""
+"""The custom menu: `[menu]` of config.toml checked against WeChat's limits (wechat/limits.py) and
+turned into the `menu/create` JSON. Checking here, before the call, names the faulty button; WeChat
+would only answer an errcode such as 40018 for the whole menu."""
 
 from __future__ import annotations
 
-from bot.config import MenuButton, MenuSettings
+from core.config import MenuButton, MenuSettings
+from wechat.limits import (
+    MENU_KEY_BYTES,
+    MENU_SUB_BUTTONS,
+    MENU_SUB_NAME_BYTES,
+    MENU_TOP_BUTTONS,
+    MENU_TOP_NAME_BYTES,
+    MENU_URL_BYTES,
+)
 
-MAX_TOP = 3
-MAX_SUB = 5
-MAX_TOP_NAME_BYTES = 16
-# Older docs said 40; the current page says 60 (wechat-api.md §7). We allow 60: WeChat is the judge.
-MAX_SUB_NAME_BYTES = 60
-MAX_KEY_BYTES = 128
-MAX_URL_BYTES = 1024
-
-# Which field each button type needs besides its name (D-menu).
+# Which field each button type needs besides its name (the same page).
 KEY_TYPES = {
     "click",
     "scancode_push",
@@ -78,11 +78,11 @@ def _check_leaf(label: str, button: MenuButton, problems: list[str]) -> dict:
     for name in REQUIRED[kind]:
         if not getattr(button, name):
             problems.append(NEEDS.format(label=label, kind=kind, field=name))
-    if button.key and _nbytes(button.key) > MAX_KEY_BYTES:
-        problems.append(KEY_TOO_LONG.format(label=label, n=_nbytes(button.key), max=MAX_KEY_BYTES))
+    if button.key and _nbytes(button.key) > MENU_KEY_BYTES:
+        problems.append(KEY_TOO_LONG.format(label=label, n=_nbytes(button.key), max=MENU_KEY_BYTES))
     if button.url:
-        if _nbytes(button.url) > MAX_URL_BYTES:
-            problems.append(URL_TOO_LONG.format(label=label, n=_nbytes(button.url), max=MAX_URL_BYTES))
+        if _nbytes(button.url) > MENU_URL_BYTES:
+            problems.append(URL_TOO_LONG.format(label=label, n=_nbytes(button.url), max=MENU_URL_BYTES))
         if not button.url.startswith(("http://", "https://")):
             problems.append(URL_SCHEME.format(label=label))
     # Only the fields this type uses go to WeChat: a stray key on a view button is noise, not an error.
@@ -98,13 +98,13 @@ def build_menu(menu: MenuSettings) -> dict:
     buttons = menu.button
     if not buttons:
         problems.append(NO_BUTTONS)
-    elif len(buttons) > MAX_TOP:
-        problems.append(TOO_MANY_TOP.format(n=len(buttons), max=MAX_TOP))
+    elif len(buttons) > MENU_TOP_BUTTONS:
+        problems.append(TOO_MANY_TOP.format(n=len(buttons), max=MENU_TOP_BUTTONS))
     out = []
     for i, top in enumerate(buttons, 1):
         label = _label(f"{i}", top)
-        if _nbytes(top.name) > MAX_TOP_NAME_BYTES:
-            problems.append(TOP_NAME_TOO_LONG.format(label=label, n=_nbytes(top.name), max=MAX_TOP_NAME_BYTES))
+        if _nbytes(top.name) > MENU_TOP_NAME_BYTES:
+            problems.append(TOP_NAME_TOO_LONG.format(label=label, n=_nbytes(top.name), max=MENU_TOP_NAME_BYTES))
         if not top.sub_button:
             out.append(_check_leaf(label, top, problems))
             continue
@@ -112,13 +112,13 @@ def build_menu(menu: MenuSettings) -> dict:
         # the top button itself to act, which WeChat ignores, so say so.
         if "type" in top.model_fields_set or any(getattr(top, f) for f in FIELDS):
             problems.append(PARENT_ACTS.format(label=label))
-        if len(top.sub_button) > MAX_SUB:
-            problems.append(TOO_MANY_SUB.format(label=label, n=len(top.sub_button), max=MAX_SUB))
+        if len(top.sub_button) > MENU_SUB_BUTTONS:
+            problems.append(TOO_MANY_SUB.format(label=label, n=len(top.sub_button), max=MENU_SUB_BUTTONS))
         subs = []
         for j, sub in enumerate(top.sub_button, 1):
             sub_label = _label(f"{i}.{j}", sub)
-            if _nbytes(sub.name) > MAX_SUB_NAME_BYTES:
-                problems.append(SUB_NAME_TOO_LONG.format(label=sub_label, n=_nbytes(sub.name), max=MAX_SUB_NAME_BYTES))
+            if _nbytes(sub.name) > MENU_SUB_NAME_BYTES:
+                problems.append(SUB_NAME_TOO_LONG.format(label=sub_label, n=_nbytes(sub.name), max=MENU_SUB_NAME_BYTES))
             if sub.sub_button:
                 problems.append(SUB_OF_SUB.format(label=sub_label))
             subs.append(_check_leaf(sub_label, sub, problems))

@@ -1,67 +1,52 @@
-"""The async WeChat API client: the endpoints the bot uses, the access token, and the retry policy.
+"""The async WeChat API client: the endpoints the product uses, over one call with the retry policy.
 
 wechatpy's client is synchronous, lacks `stable_token`, has no refresh lock and retries token errors
-without a cap (../shared/reference/wechat-api.md §4, §10), so this small client replaces it for HTTP;
-wechatpy stays for crypto, parsing and reply rendering.
+without a cap, so this small client replaces it for HTTP; wechatpy stays for crypto, parsing and
+reply rendering.
 
 - Every call, the token included, goes to `{api_base_url}/cgi-bin/...`, on the injected ClientSession,
-  with `[wechat] timeout_seconds` per call.
-- The token comes from `cgi-bin/stable_token`, cached in the SharedState per api_base_url + appid (so all
-  processes share it) with a hot copy in memory in front. One refresh at a time across processes: an
-  asyncio lock in the process, then the shared lock, and the cache is read again once it is held.
-- A call refused with 40001/40014/42001 drops the cached token only if it is still the one refused,
-  fetches a new one (with `force_refresh` at most once per 30 s across processes: WeChat allows 20 a day,
-  at least 30 s apart) and retries the call once. A second refusal raises TokenInvalid; nothing loops.
-- Retry policy (§9): -1 and 45011 back off and retry up to 3 times, and so does a call that got no answer,
+  with `[wechat] timeout_seconds` per call. The token is wechat/token.py's.
+- A call refused with 40001/40014/42001 gets a new token (wechat/token.py) and is retried once. A
+  second refusal raises TokenInvalid; nothing loops.
+- Retry policy: -1 and 45011 back off and retry up to 3 times, and so does a call that got no answer,
   but only for idempotent calls. A send without an idempotency key (customer-service send, mass send
   without clientmsgid, preview, freepublish/submit) is never repeated blindly: no answer raises
-  OutcomeUnknown, and the caller reconciles before trying again. Everything else raises the bot.errors
-  class for its code.
+  OutcomeUnknown, and the caller reconciles before trying again. Everything else raises the
+  wechat/errors.py class for its code (全局返回码说明,
+  https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import mimetypes
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-from bot.clock import Clock
-from bot.config import WeChatSettings
-from bot.errors import (
+from core.clock import Clock
+from core.config import WeChatSettings
+from core.shared import SharedState
+from wechat.errors import (
     TOKEN,
     TRANSIENT,
     FatalCredentials,
-    TokenInvalid,
+    OutcomeUnknown,
     TransientError,
     WeChatError,
     error_for,
 )
-from bot.replies import Article
-from bot.shared import LockTimeout, SharedState
+from wechat.replies import NewsItem
+from wechat.token import Tokens
 
 log = logging.getLogger(__name__)
 
-# A cached token counts as expired this long before WeChat's expiry, so no call carries a token that
-# dies in flight. stable_token always hands out tokens with at least 300 s left, so this never starves.
-TOKEN_MARGIN_SECONDS = 60.0
-# WeChat: forced refreshes at least 30 s apart, 20 a day. Shared, so all processes together obey it.
-FORCE_REFRESH_INTERVAL = 30.0
 MAX_RETRIES = 3
 BACKOFF_SECONDS = (1.0, 2.0, 4.0)
 # 45011 means "retry next minute"; never wait longer than a minute for it.
 MINUTE_QUOTA_WAIT_CAP = 60.0
-# After a credentials failure, calls fail at once for this long instead of each asking for a token
-# (the secret only changes with a restart; a fixed IP whitelist is picked up after this).
-FATAL_HOLD_SECONDS = 60.0
-
 _IP_WHITELIST = (
     "this server's IP address is not on the account's IP whitelist "
     "(mp.weixin.qq.com → 设置与开发 → 基本配置 → IP白名单)"
@@ -74,13 +59,8 @@ FATAL_REASONS = {
     # The new guide names 61004 for the whitelist while every observed response is 40164: handle both.
     61004: _IP_WHITELIST,
 }
-# 40001 from the token endpoint itself is not a stale token but a wrong appid/secret pair (§4).
+# 40001 from the token endpoint itself is not a stale token but a wrong appid/secret pair.
 _REFUSED_AT_FETCH = "the appid/secret pair was refused: check [wechat] appid and secret"
-
-
-class OutcomeUnknown(TransientError):
-    """A send that must not be repeated blindly got no usable answer (timeout, dropped connection, a
-    non-JSON reply or -1): it may or may not have happened. The caller must reconcile before retrying."""
 
 
 class _NoAnswer(Exception):
@@ -100,18 +80,6 @@ class ApiMetrics:
         return dict(self._counts)
 
 
-@dataclass(frozen=True)
-class _Token:
-    value: str
-    expires_at: float  # clock.time()
-    raw: str  # exactly what the shared store holds, for compare-and-delete
-
-    @classmethod
-    def parse(cls, raw: str) -> _Token:
-        data = json.loads(raw)
-        return cls(data["access_token"], float(data["expires_at"]), raw)
-
-
 class WeChatAPI:
     def __init__(
         self,
@@ -126,108 +94,20 @@ class WeChatAPI:
         self.clock = clock or Clock()
         self.base_url = settings.api_base_url.rstrip("/")
         self.metrics = ApiMetrics()
-        account = f"{self.base_url}|{settings.appid}"
-        self._token_key = f"wechat:token:{account}"
-        self._force_key = f"wechat:force-refresh:{account}"
-        self._hot: _Token | None = None
-        self._local = asyncio.Lock()
-        self._fatal: tuple[FatalCredentials, float] | None = None  # (error, until clock.monotonic())
-
-    # --- the access token ------------------------------------------------------------------------
-
-    def _fresh(self, token: _Token | None) -> _Token | None:
-        if token is not None and token.expires_at - TOKEN_MARGIN_SECONDS > self.clock.time():
-            return token
-        return None
-
-    async def _cached(self) -> _Token | None:
-        """The hot copy, else the shared store's token (which then becomes the hot copy)."""
-        if self._fresh(self._hot):
-            return self._hot
-        raw = await self.shared.get(self._token_key)
-        token = self._fresh(_Token.parse(raw)) if raw else None
-        if token is not None:
-            self._hot = token
-        return token
-
-    @asynccontextmanager
-    async def _refresh_lock(self) -> AsyncIterator[None]:
-        wait = 4 * self.settings.timeout_seconds + 10
-        try:
-            async with self.shared.lock(self._token_key, ttl=wait, timeout=wait):
-                yield
-        except LockTimeout as e:
-            raise TransientError(None, "timed out waiting for another token refresh", "stable_token") from e
+        self.tokens = Tokens(settings, shared, self.clock, self._stable_token)
 
     async def access_token(self) -> str:
-        """A valid token; fetched at most once at a time across every process sharing the state."""
-        self._raise_if_fatal()
-        token = await self._cached()
-        if token is None:
-            async with self._local:
-                self._raise_if_fatal()
-                # Whoever held a lock before us may have fetched one already: look again each time.
-                token = await self._cached()
-                if token is None:
-                    async with self._refresh_lock():
-                        token = await self._cached() or await self._fetch_token(force=False)
-        return token.value
+        return await self.tokens.get()
 
-    def _raise_if_fatal(self) -> None:
-        if self._fatal is not None:
-            error, until = self._fatal
-            if self.clock.monotonic() < until:
-                raise error
-            self._fatal = None
-
-    async def _replace_token(self, refused: str, code: int) -> str:
-        """Called when a call was refused with `refused`; returns the token to retry with."""
-        async with self._local:
-            if self._hot is not None and self._hot.value == refused:
-                self._hot = None
-            token = await self._cached()
-            if token is not None and token.value != refused:
-                return token.value  # replaced already, by this process or another
-            async with self._refresh_lock():
-                raw = await self.shared.get(self._token_key)
-                if raw and _Token.parse(raw).value != refused:
-                    return (await self._cached() or await self._fetch_token(force=False)).value
-                if raw:
-                    await self.shared.delete(self._token_key, expect=raw)
-                self._hot = None
-                force = await self.shared.add(self._force_key, str(self.clock.time()), FORCE_REFRESH_INTERVAL)
-                if not force:
-                    log.warning("token refused (%s); a forced refresh ran < %ss ago, fetching normally",
-                                code, FORCE_REFRESH_INTERVAL)
-                token = await self._fetch_token(force=force)
-        if token.value == refused:
-            raise TokenInvalid(
-                code,
-                "WeChat refused the access token and handed the same one back "
-                f"(a forced refresh is allowed once per {FORCE_REFRESH_INTERVAL:.0f} s)",
-            )
-        return token.value
-
-    async def _fetch_token(self, force: bool) -> _Token:
+    async def _stable_token(self, force: bool) -> dict:
         payload = {
             "grant_type": "client_credential",
             "appid": self.settings.appid,
             "secret": self.settings.secret,
             "force_refresh": force,
         }
-        try:
-            # A forced refresh is not repeated on its own: two of them within 30 s would be refused.
-            body = await self._call("stable_token", payload=payload, idempotent=not force, authenticated=False)
-        except FatalCredentials as e:
-            self._fatal = (e, self.clock.monotonic() + FATAL_HOLD_SECONDS)
-            raise
-        expires_in = float(body.get("expires_in", 7200))
-        raw = json.dumps({"access_token": body["access_token"], "expires_at": self.clock.time() + expires_in})
-        token = _Token.parse(raw)
-        await self.shared.set(self._token_key, raw, ttl=max(1.0, expires_in - TOKEN_MARGIN_SECONDS))
-        self._hot = token
-        log.info("fetched an access token%s, valid %.0f s", " (forced refresh)" if force else "", expires_in)
-        return token
+        # A forced refresh is not repeated on its own: two of them within 30 s would be refused.
+        return await self._call("stable_token", payload=payload, idempotent=not force, authenticated=False)
 
     # --- one call, with the retry policy -----------------------------------------------------------
 
@@ -267,7 +147,7 @@ class WeChatAPI:
             if code in TOKEN and authenticated and refused is None:
                 # The call was refused before it ran, so repeating it once is safe even for a send.
                 refused = token
-                await self._replace_token(token, code)
+                await self.tokens.replace(token, code)
                 continue
             if code in TRANSIENT and idempotent and retries < MAX_RETRIES:
                 await self.clock.sleep(self._backoff(code, retries))
@@ -309,7 +189,7 @@ class WeChatAPI:
             "timeout": aiohttp.ClientTimeout(total=self.settings.timeout_seconds),
         }
         if payload is not None:
-            # Real UTF-8: WeChat stores \uXXXX escapes literally in titles and content (§5).
+            # Real UTF-8: WeChat stores \uXXXX escapes literally in titles and content (草稿箱, draft/add).
             kwargs["data"] = json.dumps(payload, ensure_ascii=False).encode("utf-8")
             kwargs["headers"] = {"Content-Type": "application/json; charset=utf-8"}
         elif upload is not None:
@@ -343,7 +223,7 @@ class WeChatAPI:
     async def send_text(self, openid: str, text: str) -> None:
         await self._custom_send(openid, "text", {"content": text})
 
-    async def send_news(self, openid: str, article: Article) -> None:
+    async def send_news(self, openid: str, article: NewsItem) -> None:
         item = {"title": article.title, "description": article.description, "url": article.url,
                 "picurl": article.picurl}
         await self._custom_send(openid, "news", {"articles": [item]})

@@ -2,7 +2,8 @@
 
 Signatures are compared in constant time (wechatpy compares with `!=`), and every failure is a
 `Rejected` carrying the HTTP status the webhook answers with: 403 for anything unauthenticated,
-400 for a body that is not a WeChat message. wechat-api.md §1.
+400 for a body that is not a WeChat message (消息推送,
+https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/message-push.html, and 消息加解密说明).
 
 `parse()` is also where a message is made safe for every later step: the fields those steps read
 are plain text of bounded size (a nested, repeated or oversized element is refused), and a text
@@ -21,8 +22,8 @@ import xmltodict
 from wechatpy import parse_message
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
-import bot.events  # noqa: F401 - registers the job-finish event types with wechatpy's parser
-from bot.config import WeChatSettings
+import wechat.events  # noqa: F401 - registers the job-finish event types with wechatpy's parser
+from core.config import WeChatSettings
 
 # What WeChat puts in FromUserName / ToUserName: an OpenID (28 characters), the account's 原始ID,
 # or a platform sender such as "mphelper". 64 is the width of the openid columns.
@@ -104,7 +105,7 @@ class Envelope:
         if not same(expected, query.get("msg_signature", "")):
             raise Rejected(403, "bad msg_signature")
         # wechatpy's PrpCrypto.decrypt, unrolled so that a message that is authentic but not UTF-8
-        # is told apart (400) from a ciphertext that does not open (403). Layout (wechat-api.md §1):
+        # is told apart (400) from a ciphertext that does not open (403). Layout (消息加解密说明):
         # 16 random bytes, 4-byte length, message, AppID, PKCS#7 padding to 32 bytes.
         try:
             plain = self._cipher.decrypt(base64.b64decode(encrypt, validate=True))
@@ -127,16 +128,22 @@ class Envelope:
         return self._crypto.encrypt_message(xml, nonce, timestamp)
 
 
+def fields(message: Any) -> dict:
+    """A parsed message's XML fields as the parser read them (the one place that reads wechatpy's
+    private `_data`)."""
+    return message._data
+
+
 def parse(xml: str | bytes) -> Any:
     """A wechatpy message (or one of our typed events); 400 for anything else.
 
     xmltodict refuses entity declarations ("entities are disabled"), so a billion-laughs or
-    external-entity body fails here without expanding anything (probes.md)."""
+    external-entity body fails here without expanding anything (tests/test_webhook_protocol.py sends both)."""
     try:
         if isinstance(xml, bytes):
             xml = xml.decode("utf-8")
         message = parse_message(xml)
-        data = message._data
+        data = fields(message)
         for field in TEXT_FIELDS:
             if isinstance(data.get(field), dict | list):
                 raise ValueError(f"{field} is not text")

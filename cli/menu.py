@@ -7,10 +7,10 @@ import asyncio
 import json
 import sys
 
-from bot import cli_texts as texts
-from bot.config import Settings
-from bot.errors import WeChatError
-from bot.menu import MenuError, build_menu
+from cli import texts
+from core.config import Settings
+from wechat.errors import WeChatError
+from wechat.menu import MenuError, build_menu
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -43,7 +43,7 @@ def _sync(args, settings: Settings) -> int:
 
 
 async def sync_menu(settings: Settings, menu: dict) -> None:
-    from bot.app import open_services
+    from app import open_services
 
     async with open_services(settings) as services:
         await services.api.menu_create(menu)

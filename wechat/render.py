@@ -1,9 +1,10 @@
-"""Replies → XML, and the platform's limits on them, in one place (wechat-api.md §2).
+"""Replies → XML (被动回复用户消息,
+https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html),
+and the platform's limits on them (wechat/limits.py):
 
-- A news reply to a follower's message carries 1 article, to an event at most 8 (wechatpy still
-  allows 10, so the limit is ours).
-- Text is capped at 2,048 UTF-8 bytes (community-measured, unconfirmed officially); longer text is
-  split at a line, else a character, boundary and the caller decides where the rest goes.
+- A news reply to a follower's message carries 1 article, to an event at most 8.
+- Text is capped at 2,048 UTF-8 bytes; longer text is split at a line, else a character, boundary
+  and the caller decides where the rest goes.
 
 The XML is written here rather than with wechatpy's reply classes because those put text into
 CDATA unescaped: a follower who sends "]]>" would otherwise break the reply we echo back.
@@ -14,11 +15,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.replies import Article, Image, News, Reply, Text, TransferToCustomerService
+from wechat.limits import NEWS_TO_EVENT, NEWS_TO_MESSAGE, TEXT_BYTES
+from wechat.replies import Image, News, NewsItem, Reply, Text, TransferToCustomerService
 
-MAX_TEXT_BYTES = 2048
-NEWS_TO_MESSAGE = 1
-NEWS_TO_EVENT = 8
 SUCCESS = "success"  # what WeChat takes as "no passive reply; do not retry"
 
 # Characters XML 1.0 does not allow at all (CDATA cannot carry them either).
@@ -34,7 +33,7 @@ def utf8_len(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def split_text(text: str, limit: int = MAX_TEXT_BYTES) -> list[str]:
+def split_text(text: str, limit: int = TEXT_BYTES) -> list[str]:
     """Parts of at most `limit` UTF-8 bytes, cut after a line break where one fits, otherwise
     between characters (never inside a multi-byte character)."""
     if utf8_len(text) <= limit:
@@ -77,7 +76,7 @@ def fit_news(news: News, limit: int) -> News:
     return news if len(news.articles) <= limit else News(news.articles[:limit])
 
 
-def _article(a: Article) -> str:
+def _article(a: NewsItem) -> str:
     return (
         f"<item><Title>{cdata(a.title)}</Title><Description>{cdata(a.description)}</Description>"
         f"<PicUrl>{cdata(a.picurl)}</PicUrl><Url>{cdata(a.url)}</Url></item>"
@@ -136,7 +135,7 @@ def from_json(data: dict) -> Reply:
     if kind == "text":
         return Text(data["content"])
     if kind == "news":
-        return News(Article(**a) for a in data["articles"])
+        return News(NewsItem(**a) for a in data["articles"])
     if kind == "image":
         return Image(data["media_id"])
     return TransferToCustomerService(data.get("kf_account", ""))

@@ -7,13 +7,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.clock import Clock, local_time, shown_time, zone_label
-from bot.config import Settings
-from store.db import SessionFactory, make_engine, make_session_factory
+from cli.run import with_services
+from core.clock import local_time, shown_time, zone_label
+from core.config import Settings
+from core.services import Services
 from store.members import binding, texts
 from store.members.find import find_unit, member_by_id
 from store.members.importer import import_file, retire
@@ -62,39 +61,28 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 
 def _run(command, takes_unit: bool = False):
-    def func(args, settings: Settings) -> int:
-        return asyncio.run(_with_db(command, args, settings, takes_unit))
+    """`command(args, services)`, or with the unit named on the command line:
+    `command(args, services, member)` (nothing is run when it names no unit)."""
 
-    return func
-
-
-@asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[SessionFactory]:
-    engine = make_engine(settings.database_url)
-    try:
-        yield make_session_factory(engine)
-    finally:
-        await engine.dispose()
-
-
-async def _with_db(command, args, settings: Settings, takes_unit: bool) -> int:
-    async with _database(settings) as db:
+    async def run(args, services: Services) -> int:
         if not takes_unit:
-            return await command(args, settings, db, Clock())
-        member = await _unit(args.unit, settings, db)
+            return await command(args, services)
+        member = await _unit(args.unit, services)
         if member is None:
             return 1
         try:
-            return await command(args, settings, db, Clock(), member)
+            return await command(args, services, member)
         except binding.MemberNotFound:  # the unit vanished between finding and using it
             print(texts.CLI_NO_SUCH_CODE.format(code=member.credit_code))
             return 1
 
+    return with_services(run)
 
-async def _unit(query: str, settings: Settings, db: SessionFactory) -> Member | None:
+
+async def _unit(query: str, services: Services) -> Member | None:
     """The unit `query` names; when several fit (or only a guess does), the editor picks one at the
     terminal. Without a terminal to ask on, the candidates are listed and nothing is done."""
-    found = await find_unit(db, query, settings.members.roles)
+    found = await find_unit(services.db, query, services.settings.members.roles)
     if found.member is not None:
         return found.member
     if found.bad_code:
@@ -120,18 +108,18 @@ async def _unit(query: str, settings: Settings, db: SessionFactory) -> Member | 
     if not (answer.isdigit() and 1 <= int(answer) <= len(shown)):
         print(texts.CLI_NOT_A_CHOICE.format(answer=answer))
         return None
-    return await member_by_id(db, shown[int(answer) - 1].id)
+    return await member_by_id(services.db, shown[int(answer) - 1].id)
 
 
-async def _import(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
-    now = clock.now()
+async def _import(args, services: Services) -> int:
+    now = services.clock.now()
     try:
         report = await import_file(
-            db,
+            services.db,
             args.file,
             now,
-            local_today(now, settings.scheduler.timezone),
-            settings.members.roles,
+            local_today(now, services.settings.scheduler.timezone),
+            services.settings.members.roles,
             dry_run=args.dry_run,
         )
     except (ImportFileError, OSError) as e:
@@ -146,8 +134,8 @@ def _cell(text: str, width: int) -> str:
     return text + " " * max(0, width - sum(2 if ord(c) > 0x2E80 else 1 for c in text))
 
 
-async def _list(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
-    members = await list_units(db, include_retired=args.all)
+async def _list(args, services: Services) -> int:
+    members = await list_units(services.db, include_retired=args.all)
     print(texts.CLI_LIST_HEADER)
     for m in members:
         grade = f"{m.grade}（{m.grade_year}）" if m.grade else texts.CLI_NO_GRADE
@@ -161,26 +149,26 @@ def _day(at, settings: Settings) -> str:
     return local_time(at, settings.scheduler.timezone, "%Y-%m-%d")
 
 
-async def _show(args, settings: Settings, db: SessionFactory, clock: Clock, m: Member) -> int:
-    history = await history_of(db, m.id)
+async def _show(args, services: Services, m: Member) -> int:
+    history = await history_of(services.db, m.id)
     for f in FIELDS:
         value = getattr(m, f)
         print(f"{texts.FIELD_NAMES[f]}：{'' if value is None else value}")
-    retired = texts.CLI_RETIRED_YES.format(date=_day(m.retired_at, settings)) if m.retired else texts.CLI_RETIRED_NO
+    retired = texts.CLI_RETIRED_YES.format(date=_day(m.retired_at, services.settings)) if m.retired else texts.CLI_RETIRED_NO
     print(f"{texts.FIELD_NAMES['retired']}：{retired}")
     if history:
-        zone = settings.scheduler.timezone
+        zone = services.settings.scheduler.timezone
         print(texts.CLI_HISTORY.format(zone=zone_label(zone)))
     for h in history:
         print(texts.CLI_HISTORY_LINE.format(
-            at=local_time(h.changed_at, settings.scheduler.timezone), source=texts.history_source(h.source),
+            at=local_time(h.changed_at, services.settings.scheduler.timezone), source=texts.history_source(h.source),
             field=texts.FIELD_NAMES.get(h.field, h.field), old=texts.shown_value(h.field, h.old_value),
             new=texts.shown_value(h.field, h.new_value)))  # fmt: skip
     return 0
 
 
-async def _export(args, settings: Settings, db: SessionFactory, clock: Clock) -> int:
-    members = await list_units(db, include_retired=False)
+async def _export(args, services: Services) -> int:
+    members = await list_units(services.db, include_retired=False)
     try:
         await asyncio.to_thread(write_table, args.file, export_table(members))
     except OSError as e:
@@ -190,30 +178,30 @@ async def _export(args, settings: Settings, db: SessionFactory, clock: Clock) ->
     return 0
 
 
-async def _retire(args, settings: Settings, db: SessionFactory, clock: Clock, m: Member) -> int:
+async def _retire(args, services: Services, m: Member) -> int:
     if m.retired:
-        print(texts.CLI_ALREADY_RETIRED.format(name=m.name, date=_day(m.retired_at, settings)))
+        print(texts.CLI_ALREADY_RETIRED.format(name=m.name, date=_day(m.retired_at, services.settings)))
         return 0
-    member = await retire(db, m.credit_code, clock.now())
+    member = await retire(services.db, m.credit_code, services.clock.now())
     if member is None:
         print(texts.CLI_NO_SUCH_CODE.format(code=m.credit_code))
         return 1
-    print(texts.CLI_RETIRED.format(name=member.name, date=_day(member.retired_at, settings)))
+    print(texts.CLI_RETIRED.format(name=member.name, date=_day(member.retired_at, services.settings)))
     return 0
 
 
-async def _bind_code(args, settings: Settings, db: SessionFactory, clock: Clock, m: Member) -> int:
+async def _bind_code(args, services: Services, m: Member) -> int:
     code, member, expires = await binding.issue_code(
-        db, m.credit_code, clock.now(), settings.members.bind_code_ttl_minutes
+        services.db, m.credit_code, services.clock.now(), services.settings.members.bind_code_ttl_minutes
     )
-    until = shown_time(expires, settings.scheduler.timezone)
+    until = shown_time(expires, services.settings.scheduler.timezone)
     print(texts.CLI_BIND_CODE.format(name=member.name, code=code, until=until))
     return 0
 
 
-async def _bindings(args, settings: Settings, db: SessionFactory, clock: Clock, m: Member) -> int:
-    member, bindings, events = await binding.bindings_of(db, m.credit_code)
-    zone = settings.scheduler.timezone
+async def _bindings(args, services: Services, m: Member) -> int:
+    member, bindings, events = await binding.bindings_of(services.db, m.credit_code)
+    zone = services.settings.scheduler.timezone
     print(member.name)
     active = [b for b in bindings if b.revoked_at is None]
     print(texts.CLI_BOUND_FOLLOWERS.format(n=len(active), zone=zone_label(zone)))
@@ -228,8 +216,8 @@ async def _bindings(args, settings: Settings, db: SessionFactory, clock: Clock, 
     return 0
 
 
-async def _unbind(args, settings: Settings, db: SessionFactory, clock: Clock, m: Member) -> int:
-    names = await binding.unbind(db, args.openid, clock.now(), m.id, kind="revoke")
+async def _unbind(args, services: Services, m: Member) -> int:
+    names = await binding.unbind(services.db, args.openid, services.clock.now(), m.id, kind="revoke")
     template = texts.CLI_UNBOUND if names else texts.CLI_NOT_BOUND
     print(template.format(openid=args.openid, name=m.name))
     return 0 if names else 1

@@ -1,5 +1,6 @@
-"""WeChat API errors as types callers can act on, one class per way of handling them
-(../shared/reference/wechat-api.md §9). `error_for(code, msg)` picks the class."""
+"""WeChat API errors as types callers can act on, one class per way of handling them (the codes: 全局返回码说明,
+https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html, and each
+API's own page). `error_for(code, msg)` picks the class."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ class WeChatError(Exception):
 
 class TransientError(WeChatError):
     """-1 (system busy), 45011 (minute quota) or a network failure: safe to retry an idempotent call."""
+
+
+class OutcomeUnknown(TransientError):
+    """A send that must not be repeated blindly got no usable answer (timeout, dropped connection, a
+    non-JSON reply or -1): it may or may not have happened. The caller must reconcile before retrying."""
 
 
 class TokenInvalid(WeChatError):

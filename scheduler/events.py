@@ -1,4 +1,4 @@
-"""WeChat's word on a submitted push: PUBLISHJOBFINISH and MASSSENDJOBFINISH (typed in bot/events.py)
+"""WeChat's word on a submitted push: PUBLISHJOBFINISH and MASSSENDJOBFINISH (typed in wechat/events.py)
 finish the push through the pipeline — done with the article URLs written back to the articles, or
 failed with the reason. Nothing is answered (these events come from the platform, not a follower).
 

@@ -1,17 +1,18 @@
 """`main.py news …`: import the website's news, list/search/show articles, mark them ready, and set
-their WeChat title and digest. Parsing and printing only: the rules are in store/content/articles.py."""
+their WeChat title and digest. Parsing and printing only: the rules are in store/content/articles.py
+and the import in store/content/importer.py."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import date
 
 import aiohttp
 
-from bot.clock import Clock, shown_time
-from bot.config import Settings
+from cli.run import with_services
+from core.clock import shown_time
+from core.services import Services
 from store.content import texts
 from store.content.articles import (
     article_with_images,
@@ -23,10 +24,9 @@ from store.content.articles import (
 )
 from store.content.extract import parse_date
 from store.content.importer import Importer
-from store.content.render import DIGEST_MAX, TITLE_MAX
 from store.content.search import search_hits
-from store.db import SessionFactory, make_engine, make_session_factory
 from store.models.content import Article
+from wechat.limits import DIGEST_CHARS, TITLE_CHARS
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -40,32 +40,32 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     imp.add_argument("--source", metavar="NAME", help=texts.IMPORT_SOURCE)
     imp.add_argument("--pages", type=int, metavar="N", help=texts.IMPORT_PAGES)
     imp.add_argument("--since", type=_date, metavar="DATE", help=texts.IMPORT_SINCE)
-    imp.set_defaults(func=_run(_import))
+    imp.set_defaults(func=with_services(_import))
 
     ls = nsub.add_parser("list", parents=[common], help=texts.LIST_HELP)
     ls.add_argument("--status", type=_status, metavar="STATUS", help=texts.LIST_STATUS)
     ls.add_argument("--limit", type=int, default=30, metavar="N", help=texts.LIST_LIMIT)
-    ls.set_defaults(func=_run(_list))
+    ls.set_defaults(func=with_services(_list))
 
     se = nsub.add_parser("search", parents=[common], help=texts.SEARCH_HELP)
     se.add_argument("query", metavar="QUERY", help=texts.SEARCH_QUERY)
     se.add_argument("--limit", type=int, default=20, metavar="N", help=texts.SEARCH_LIMIT)
-    se.set_defaults(func=_run(_search))
+    se.set_defaults(func=with_services(_search))
 
     ready = nsub.add_parser("ready", parents=[common], help=texts.READY_HELP)
     ready.add_argument("ids", type=int, nargs="+", metavar="ID", help=texts.ARTICLE_IDS)
-    ready.set_defaults(func=_run(_ready))
+    ready.set_defaults(func=with_services(_ready))
 
     ed = nsub.add_parser("edit", parents=[common], help=texts.EDIT_HELP)
     ed.add_argument("id", type=int, metavar="ID", help=texts.ARTICLE_ID)
-    ed.add_argument("--wechat-title", metavar="TITLE", help=texts.EDIT_TITLE.format(max=TITLE_MAX))
-    ed.add_argument("--digest", metavar="TEXT", help=texts.EDIT_DIGEST.format(max=DIGEST_MAX))
+    ed.add_argument("--wechat-title", metavar="TITLE", help=texts.EDIT_TITLE.format(max=TITLE_CHARS))
+    ed.add_argument("--digest", metavar="TEXT", help=texts.EDIT_DIGEST.format(max=DIGEST_CHARS))
     ed.add_argument("--tags", metavar="TAGS", help=texts.EDIT_TAGS)
-    ed.set_defaults(func=_run(_edit))
+    ed.set_defaults(func=with_services(_edit))
 
     show = nsub.add_parser("show", parents=[common], help=texts.SHOW_HELP)
     show.add_argument("id", type=int, metavar="ID", help=texts.ARTICLE_ID)
-    show.set_defaults(func=_run(_show))
+    show.set_defaults(func=with_services(_show))
 
 
 def _date(text: str) -> date:
@@ -84,34 +84,20 @@ def _status(text: str) -> str:
     raise argparse.ArgumentTypeError(texts.NOT_A_STATUS.format(text=text, choices=choices))
 
 
-def _run(command):
-    def func(args, settings: Settings) -> int:
-        async def main() -> int:
-            engine = make_engine(settings.database_url)
-            try:
-                return await command(args, settings, make_session_factory(engine))
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(main())
-
-    return func
-
-
 def _line(a: Article) -> str:
-    flag = texts.TITLE_FLAG.format(max=TITLE_MAX, id=a.id) if needs_wechat_title(a) else ""
+    flag = texts.TITLE_FLAG.format(max=TITLE_CHARS, id=a.id) if needs_wechat_title(a) else ""
     return texts.LINE.format(id=a.id, date=a.published_at.isoformat() if a.published_at else texts.NO_DATE,
                              status=texts.STATUS.get(a.status, a.status), title=a.wechat_title or a.title, flag=flag)
 
 
-async def _import(args, settings: Settings, db: SessionFactory) -> int:
+async def _import(args, services: Services) -> int:
     async with aiohttp.ClientSession() as http:
         # A progress bar only for a person watching: in a pipe or a log it would be escape codes.
-        importer = Importer(settings, db, Clock(), http, progress=sys.stderr.isatty())
+        importer = Importer(services.settings, services.db, services.clock, http, progress=sys.stderr.isatty())
         try:
             report = await importer.run(args.target, source=args.source, pages=args.pages, since=args.since)
         except ValueError as e:  # an unknown --source
-            known = "、".join(s.name for s in settings.sources) or texts.NO_SOURCES
+            known = "、".join(s.name for s in services.settings.sources) or texts.NO_SOURCES
             message = texts.UNKNOWN_SOURCE.format(name=args.source, known=known) if args.source else e
             print(texts.error(message))
             return 2
@@ -120,8 +106,8 @@ async def _import(args, settings: Settings, db: SessionFactory) -> int:
     return 0 if done or not report.failed else 1
 
 
-async def _list(args, settings: Settings, db: SessionFactory) -> int:
-    articles = await latest_articles(db, args.status, args.limit)
+async def _list(args, services: Services) -> int:
+    articles = await latest_articles(services.db, args.status, args.limit)
     for a in articles:
         print(_line(a))
     if not articles:
@@ -129,8 +115,8 @@ async def _list(args, settings: Settings, db: SessionFactory) -> int:
     return 0
 
 
-async def _search(args, settings: Settings, db: SessionFactory) -> int:
-    async with db() as session:
+async def _search(args, services: Services) -> int:
+    async with services.db() as session:
         hits = await search_hits(session, args.query, args.limit)
     for h in hits:
         print(_line(h.article) + ("" if h.in_title else texts.IN_BODY))
@@ -139,9 +125,9 @@ async def _search(args, settings: Settings, db: SessionFactory) -> int:
     return 0
 
 
-async def _ready(args, settings: Settings, db: SessionFactory) -> int:
+async def _ready(args, services: Services) -> int:
     failed = 0
-    for o in await mark_ready(db, args.ids):
+    for o in await mark_ready(services.db, args.ids):
         if o.outcome == "ready":
             print(texts.READY.format(id=o.article_id))
         elif o.outcome == "already":
@@ -149,17 +135,17 @@ async def _ready(args, settings: Settings, db: SessionFactory) -> int:
         else:
             failed += 1
             print(texts.NO_ARTICLE.format(id=o.article_id) if o.outcome == "missing" else
-                  texts.TITLE_TOO_LONG.format(id=o.article_id, length=o.title_length, max=TITLE_MAX))  # fmt: skip
+                  texts.TITLE_TOO_LONG.format(id=o.article_id, length=o.title_length, max=TITLE_CHARS))  # fmt: skip
     return 1 if failed else 0
 
 
-async def _edit(args, settings: Settings, db: SessionFactory) -> int:
+async def _edit(args, services: Services) -> int:
     problems = too_long(args.wechat_title, args.digest)
     for p in problems:
         print(texts.error(texts.FIELD_TOO_LONG.format(field=texts.FIELD_NAMES[p.field], length=p.length, max=p.limit)))
     if problems:
         return 2
-    a = await edit_article(db, args.id, Clock().now(), args.wechat_title, args.digest, args.tags)
+    a = await edit_article(services.db, args.id, services.clock.now(), args.wechat_title, args.digest, args.tags)
     if a is None:
         print(texts.error(texts.NO_SUCH_ARTICLE.format(id=args.id)))
         return 1
@@ -167,8 +153,8 @@ async def _edit(args, settings: Settings, db: SessionFactory) -> int:
     return 0
 
 
-async def _show(args, settings: Settings, db: SessionFactory) -> int:
-    found = await article_with_images(db, args.id)
+async def _show(args, services: Services) -> int:
+    found = await article_with_images(services.db, args.id)
     if found is None:
         print(texts.error(texts.NO_SUCH_ARTICLE.format(id=args.id)))
         return 1
@@ -178,7 +164,7 @@ async def _show(args, settings: Settings, db: SessionFactory) -> int:
         "source": a.source_name, "author": a.author, "url": a.source_url,
         "status": texts.STATUS.get(a.status, a.status), "tags": "、".join(a.tags or []), "digest": a.digest,
         "wechat_digest": a.wechat_digest or "", "wechat_url": a.wechat_url or "",
-        "updated": shown_time(a.updated_at, settings.scheduler.timezone, "%Y-%m-%d %H:%M:%S"),
+        "updated": shown_time(a.updated_at, services.settings.scheduler.timezone, "%Y-%m-%d %H:%M:%S"),
     }  # fmt: skip
     for key, value in values.items():
         print(f"{texts.SHOW_FIELDS[key]}：{value}")

@@ -7,7 +7,7 @@ import argparse
 import asyncio
 import signal
 
-from bot.config import Settings
+from core.config import Settings
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:

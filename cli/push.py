@@ -14,7 +14,8 @@ import asyncio
 import logging
 import sys
 
-from bot.config import Settings
+from cli.run import with_services
+from core.config import Settings
 from scheduler import compose, editing, planning, report, texts
 
 
@@ -87,21 +88,19 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 
 def _run(coro_fn):
-    def command(args, settings: Settings) -> int:
-        from bot.app import open_services
+    async def run(args, services) -> int:
+        try:
+            return await coro_fn(args, services) or 0
+        except (editing.EditError, planning.PlanningError) as e:
+            print(texts.CLI_ERROR.format(e=e), file=sys.stderr)
+            return 1
 
+    func = with_services(run)
+
+    def command(args, settings: Settings) -> int:
         # What the command did is printed in words; the modules' progress lines are for `serve`'s log.
         logging.getLogger().setLevel(logging.WARNING)
-
-        async def main() -> int:
-            async with open_services(settings) as services:
-                try:
-                    return await coro_fn(args, services) or 0
-                except (editing.EditError, planning.PlanningError) as e:
-                    print(texts.CLI_ERROR.format(e=e), file=sys.stderr)
-                    return 1
-
-        return asyncio.run(main())
+        return func(args, settings)
 
     return command
 

@@ -15,7 +15,7 @@ from PIL import ImageDraw
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.context import Services
+from core.services import Services
 from store.content.importer import store_image
 from store.models.content import Image, ImageUpload
 
@@ -74,8 +74,7 @@ def default_cover_png() -> bytes:
 class UploadCache:
     def __init__(self, services: Services) -> None:
         self.services = services
-        w = services.settings.wechat
-        self.account = f"{w.api_base_url}#{w.appid}"
+        self.account = services.settings.wechat.account_key
         self.media_dir = services.settings.path(services.settings.content.media_dir)
 
     async def cached(self, sha256: str, kinds: tuple[str, ...]) -> ImageUpload | None:

@@ -1,5 +1,5 @@
 """The few reply types a handler may return. Rendering to XML (and the platform's limits) is
-`bot/render.py`'s job; handlers only say what to answer."""
+wechat/render.py's job; handlers only say what to answer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ class Text:
 
 
 @dataclass(frozen=True)
-class Article:
+class NewsItem:
+    """One article of a news reply (a card: title, digest, link, picture)."""
+
     title: str
     description: str = ""
     url: str = ""
@@ -21,7 +23,7 @@ class Article:
 
 @dataclass(frozen=True)
 class News:
-    articles: tuple[Article, ...]
+    articles: tuple[NewsItem, ...]
 
     def __init__(self, articles) -> None:  # accept any iterable, store a tuple
         object.__setattr__(self, "articles", tuple(articles))

@@ -1,0 +1,57 @@
+"""Refreshing what a process keeps in memory from the database (the editors' keyword rules, the member
+index) without holding a follower's message up: the hot path calls `await refresh()` before it reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class Refresh:
+    """`await refresh()` before routing: runs `load()` at most every `every` seconds (the injected
+    clock) in a task of its own, and the message that started it waits for it at most `wait`
+    seconds (real time); others do not wait for it. Meanwhile, or when it fails, what the router
+    has answers. A failing load is logged when it starts failing and
+    when it works again, not at every message."""
+
+    def __init__(self, name: str, load: Callable[[], Awaitable[object]], clock: Any, every: float,
+                 wait: float = 0.2) -> None:
+        self.name = name
+        self.load = load
+        self.clock = clock
+        self.every = every
+        self.wait = wait
+        self._next = float("-inf")
+        self._task: asyncio.Task | None = None
+        self._failing = False
+
+    async def __call__(self) -> None:
+        task = self._task
+        if task is not None:
+            if task.done():
+                self._task = None
+            return  # started for an earlier message and not done: do not make this one wait too
+        if self.clock.monotonic() < self._next:
+            return
+        self._next = self.clock.monotonic() + self.every
+        task = self._task = asyncio.ensure_future(self._run())
+        await asyncio.wait({task}, timeout=self.wait)
+        if task.done():
+            self._task = None
+
+    async def _run(self) -> None:
+        try:
+            await self.load()
+        except Exception as e:
+            if not self._failing:
+                log.warning("%s: could not refresh (%s); answering with what was loaded before", self.name, e)
+            self._failing = True
+            return
+        if self._failing:
+            log.warning("%s: refreshed again", self.name)
+        self._failing = False
