@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from store.keywords import KeywordTable
-
     from bot.followers import FollowerStore
     from bot.messagelog import LogWriter
     from core.clock import Clock
     from core.config import Settings
     from core.shared import SharedState
     from store.db import SessionFactory
+    from store.keywords import KeywordTable
     from store.members.index import MemberLookup
     from wechat.api import WeChatAPI
 
