@@ -5,13 +5,14 @@ then events and other message types, then the fallback. A follower's pending ste
 choice, 「更多」) is tried before all of them, and only for input that answers it."""
 
 from bot.router import Router
-from handlers import events, fallback, help, keywords, members, news, pushes
+from handlers import events, fallback, help, keywords, member_stats, members, news, pushes
 
 # Helpers: import your module's `router` and put it at its place in this list.
 ROUTERS: list[Router] = [
     help.router,
     news.router,
     members.router,
+    member_stats.router,
     keywords.router,
     pushes.router,
     events.router,

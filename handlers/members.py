@@ -17,6 +17,7 @@ from sqlalchemy import select
 from bot.context import Context
 from bot.replies import Reply, Text
 from bot.router import Captured, Refresh, Router, text_of
+from handlers import member_stats
 from store.members import binding, texts
 from store.members.index import Entry, MemberLookup, lookup_for
 from store.members.status import HistoryItem, local_today, visible_facts
@@ -79,8 +80,9 @@ router = MembersRouter("members")
 # --- replies -----------------------------------------------------------------------------------------
 
 
-async def _facts_reply(ctx: Context, entries: list[Entry]) -> str:
-    """Each unit as this follower may see it: the private part only for units they are bound to."""
+async def _facts_reply(ctx: Context, entries: list[Entry], extra: dict[int, list[str]] | None = None) -> str:
+    """Each unit as this follower may see it: the private part only for units they are bound to;
+    `extra` adds lines to a unit (我的状态: its standing)."""
     today = local_today(ctx.clock.now(), ctx.settings.scheduler.timezone)
     async with ctx.db() as session:
         bound = await binding.bound_member_ids(session, ctx.openid)
@@ -107,7 +109,8 @@ async def _facts_reply(ctx: Context, entries: list[Entry]) -> str:
                     )
                     for h in rows
                 ]
-            shown.append(texts.member_facts(visible_facts(member, bound, today, history)))
+            lines = [texts.member_facts(visible_facts(member, bound, today, history)), *(extra or {}).get(entry.id, ())]
+            shown.append("\n".join(lines))
     return "\n\n".join(shown)
 
 
@@ -137,7 +140,7 @@ async def my_status(message: Any, ctx: Context) -> Reply:
         return Text(texts.NOT_BOUND)
     index = await lookup_for(ctx.services).current()
     entries = [index.entries[i] for i in sorted(bound) if i in index.entries]
-    return Text(await _facts_reply(ctx, entries) or texts.NOT_BOUND)
+    return Text(await _facts_reply(ctx, entries, await member_stats.standing(ctx, entries)) or texts.NOT_BOUND)
 
 
 @router.exact("会员帮助", "会员查询")
