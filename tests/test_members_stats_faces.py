@@ -63,6 +63,9 @@ def test_cli_json(cli, registry):
     assert data["headline_text"].startswith("在符合参评条件的3家单位会员中")
     assert data["months"] == 24 and data["total"]["units"] == 4
     assert [k["label"] for k in data["by_kind"]] == ["社会团体", "基金会"]
+    # Beside an xlsx, stdout is still one JSON document.
+    status, out, err = cli("members", "stats", "--json", "--xlsx", str(cli.tmp / "f.xlsx"))
+    assert status == 0 and json.loads(out)["total"]["units"] == 4 and "已写入" in err
 
 
 def test_cli_xlsx_opens_with_chinese_headers(cli, registry, tmp_path):

@@ -51,12 +51,6 @@ class Tally:
     ungraded: int = 0  # never evaluated
     expiring: int = 0  # a valid grade whose last day is within the months asked
 
-    def add(self, other: Tally) -> None:
-        for name in ("units", "eligible", "graded", "expired", "ungraded", "expiring"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        for g, n in other.grades.items():
-            self.grades[g] += n
-
 
 @dataclass
 class RegionTally(Tally):
@@ -163,53 +157,70 @@ async def registry_figures(
     return figures
 
 
+COUNTS = ("units", "eligible", "graded", *GRADES, "expired", "ungraded", "expiring")  # a Tally's numbers
+_AT = {name: i for i, name in enumerate(COUNTS)}
+
+
+def _counts_of(grade: str | None, grade_year: int | None, klass: str, on: date, soon: set[int]) -> tuple[int, ...]:
+    """Which of COUNTS a unit of this grade, year and eligibility class adds one to."""
+    eligible = klass in eligibility.ELIGIBLE
+    out = [_AT["units"]] + ([_AT["eligible"]] if eligible else [])
+    if grade is not None and grade_is_valid(grade_year, on):
+        out.append(_AT[grade])
+        out += [_AT["graded"]] if eligible else []
+        out += [_AT["expiring"]] if grade_year in soon else []
+    else:
+        out.append(_AT["expired"] if grade_year is not None else _AT["ungraded"])
+    return tuple(out)
+
+
+def _as_tally(label: str, numbers: list[int], cls: type[Tally] = Tally) -> Tally:
+    grades = dict(zip(GRADES, numbers[_AT[GRADES[0]] : _AT[GRADES[-1]] + 1], strict=True))
+    return cls(label, **{c: numbers[_AT[c]] for c in COUNTS if c not in grades}, grades=grades)
+
+
 def _tally(on: date, months: int, roles: Sequence[str], cube: list) -> dict[str, Any]:
-    """Add up the grouped rows (kind, role, region, grade, grade year, eligibility class, units)."""
+    """Add up the grouped rows (kind, role, region, grade, grade year, eligibility class, units).
+    Plain lists of numbers while adding: a large registry has tens of thousands of groups."""
     soon = set(expiring_years(on, months))
-    total = Tally("")
+    shapes: dict[tuple, tuple[int, ...]] = {}
     classes = dict.fromkeys(eligibility.CLASSES, 0)
-    kinds: dict[str, Tally] = {}
-    roles_: dict[str, Tally] = {}
-    cities: dict[str, RegionTally] = {}
-    counties: dict[tuple[str, str], Tally] = {}
+    by: tuple[dict[str, list[int]], ...] = ({}, {}, {})  # kind, role, region (as written)
+    width = len(COUNTS)
     heads = {"5A": 0, "4A": 0}
     for kind, role, region, grade, grade_year, klass, n in cube:
-        one = Tally("", units=n)
-        eligible = klass in eligibility.ELIGIBLE
-        valid = grade is not None and grade_is_valid(grade_year, on)
-        one.eligible = n if eligible else 0
-        if valid:
-            one.grades[grade] = n
-            one.graded = n if eligible else 0
-            one.expiring = n if grade_year in soon else 0
-            if eligible and grade in heads:
-                heads[grade] += n
-        elif grade_year is not None:
-            one.expired = n
-        else:
-            one.ungraded = n
+        shape = shapes.get((grade, grade_year, klass))
+        if shape is None:
+            shape = shapes[(grade, grade_year, klass)] = _counts_of(grade, grade_year, klass, on, soon)
         classes[klass] += n
-        place = _region(region or "")
-        for tally in (
-            total,
-            kinds.setdefault(kind, Tally(kind)),
-            roles_.setdefault(role, Tally(role)),
-            cities.setdefault(place.city, RegionTally(place.city)),
-            counties.setdefault((place.city, place.county), Tally(place.county)),
-        ):
-            tally.add(one)
-    for (city, _), tally in sorted(counties.items(), key=lambda kv: (-kv[1].units, kv[0])):
-        cities[city].counties.append(tally)
+        if grade in heads and _AT["graded"] in shape:
+            heads[grade] += n
+        for numbers, key in zip(by, (kind, role, region or ""), strict=True):
+            vector = numbers.get(key) or numbers.setdefault(key, [0] * width)
+            for i in shape:
+                vector[i] += n
+    total = [sum(v[i] for v in by[0].values()) for i in range(width)]
+    cities: dict[str, list[int]] = {}
+    counties: dict[tuple[str, str], list[int]] = {}
+    for region, numbers in by[2].items():
+        place = _region(region)
+        for vector in (cities.setdefault(place.city, [0] * width), counties.setdefault((place.city, place.county), [0] * width)):
+            for i, x in enumerate(numbers):
+                vector[i] += x
+    by_region = {city: _as_tally(city, numbers, RegionTally) for city, numbers in cities.items()}
+    for (city, county), numbers in sorted(counties.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        by_region[city].counties.append(_as_tally(county, numbers))
+    graded = total[_AT["graded"]]
     return {
         "on": on,
         "months": months,
-        "total": total,
+        "total": _as_tally("", total),
         "eligibility": classes,
-        "by_kind": _ordered(kinds, KINDS),
-        "by_role": _ordered(roles_, roles),
-        "by_region": sorted(cities.values(), key=lambda t: (t.label == NO_REGION, -t.units, t.label)),
+        "by_kind": _ordered({k: _as_tally(k, v) for k, v in by[0].items()}, KINDS),
+        "by_role": _ordered({r: _as_tally(r, v) for r, v in by[1].items()}, roles),
+        "by_region": sorted(by_region.values(), key=lambda t: (t.label == NO_REGION, -t.units, t.label)),
         "headline": Headline(
-            total.eligible, total.graded, heads["5A"], heads["4A"], percent(heads["5A"] + heads["4A"], total.graded)
+            total[_AT["eligible"]], graded, heads["5A"], heads["4A"], percent(heads["5A"] + heads["4A"], graded)
         ),
     }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -75,8 +76,8 @@ async def run(args, settings: Settings, clock: Clock) -> int:
         print(json.dumps(stats_tables.as_json(figures), ensure_ascii=False, indent=2))
     else:
         print(report(figures, args.by, args.top))
-    if args.xlsx:
-        print(texts.CLI_WROTE.format(file=args.xlsx))
+    if args.xlsx:  # beside JSON, on stderr: stdout stays one JSON document
+        print(texts.CLI_WROTE.format(file=args.xlsx), file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
