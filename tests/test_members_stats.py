@@ -165,13 +165,14 @@ async def test_a_past_day_is_the_registry_as_it_stood_then(members_env):
     """History turns the registry back: grades, roles, regions and 参评资格 as they were, units added
     later absent, a unit that left since still counted."""
     env, unit = members_env, Units()
-    a = unit("浙江省甲协会", grade="4A", grade_year=2021, region="杭州市")
+    a = unit("浙江省甲协会", grade="4A", grade_year=2021, region="杭州市", registered=None)
     b = unit("浙江省乙协会", grade="5A", grade_year=2022, role="理事单位", eligible=False)
     c = unit("浙江省丙协会", grade="3A", grade_year=2021)
     await _load(env, [a, b, c])
     env.clock.advance(40 * 86400)  # 2026-02-14
     await _load(env, [
-        MemberRow(**{**a.__dict__, "grade": "5A", "grade_year": 2025, "region": "宁波市", "evaluations": 2}),
+        MemberRow(**{**a.__dict__, "grade": "5A", "grade_year": 2025, "region": "宁波市", "evaluations": 2,
+                     "registered_on": date(2010, 1, 1)}),
         MemberRow(**{**b.__dict__, "role": "副会长单位", "eligible": True}),
         unit("浙江省丁协会", grade="4A", grade_year=2025),
     ], "import second.xlsx")  # fmt: skip
@@ -185,6 +186,7 @@ async def test_a_past_day_is_the_registry_as_it_stood_then(members_env):
     assert [(t.label, t.units) for t in before.by_role] == [("理事单位", 1), ("会员单位", 2)]
     assert [t.label for t in before.by_region] == ["杭州市"]
     assert (before.headline.eligible, before.headline.graded) == (2, 2)  # 乙 said 否 then
+    assert (before.eligibility[eligibility.EVALUATED], before.eligibility[eligibility.STATED_NO]) == (1, 1)
     assert [r.name for r in before.ranking] == ["浙江省乙协会", "浙江省甲协会", "浙江省丙协会"]
 
     now = await _figures(env, date(2026, 2, 14))
@@ -192,6 +194,7 @@ async def test_a_past_day_is_the_registry_as_it_stood_then(members_env):
     assert now.total.grades == {"5A": 2, "4A": 1, "3A": 0, "2A": 0, "1A": 0}
     assert [(t.label, t.units) for t in now.by_role] == [("副会长单位", 1), ("会员单位", 2)]
     assert (now.headline.eligible, now.headline.graded) == (3, 3)
+    assert (now.eligibility[eligibility.EVALUATED], now.eligibility[eligibility.REGISTERED]) == (0, 2)
     assert [r.name for r in now.ranking] == ["浙江省甲协会", "浙江省乙协会", "浙江省丁协会"]
     assert now.ranking[0].evaluations == 2
 
