@@ -59,7 +59,11 @@ CITIES = {
     "台州市": "椒江区 黄岩区 路桥区 三门县 天台县 仙居县 温岭市 临海市 玉环市",
     "丽水市": "莲都区 青田县 缙云县 遂昌县 松阳县 云和县 庆元县 景宁畲族自治县 龙泉市",
 }
-REGIONS = ["浙江省"] + [c for c in CITIES] + [c + county for c, counties in CITIES.items() for county in counties.split()]
+REGIONS = (
+    ["浙江省"]
+    + [c for c in CITIES]
+    + [c + county for c, counties in CITIES.items() for county in counties.split()]
+)
 GRADES = [("5A", 15), ("4A", 30), ("3A", 35), ("2A", 15), ("1A", 5)]
 LOADED = datetime(2025, 6, 1, 2, 0, tzinfo=UTC)
 CHANGED = datetime(2025, 12, 1, 2, 0, tzinfo=UTC)
@@ -103,7 +107,10 @@ async def load(url: str, units: int) -> None:
     started = time.perf_counter()
     async with engine.begin() as conn:
         for i in range(0, len(rows), 2000):
-            chunk = [{**r, "retired": False, "created_at": LOADED, "updated_at": LOADED} for r in rows[i : i + 2000]]
+            chunk = [
+                {**r, "retired": False, "created_at": LOADED, "updated_at": LOADED}
+                for r in rows[i : i + 2000]
+            ]
             await conn.execute(insert(Member), chunk)
     loaded = time.perf_counter() - started
     # A later import changes 5 % of the units: new grades, roles, regions, a 参评资格.
@@ -157,9 +164,13 @@ async def measure(name: str, url: str, units: int, runs: int) -> None:
           f"headline: {stats_texts.headline(past.headline)}")  # fmt: skip
     await figures(TODAY)  # warm the database's own caches once, as a running server has them
     print(f"  today, computed afresh:          {quantiles(await timed(runs, lambda: figures(TODAY)))}")
-    print(f"  a past day, afresh from history: {quantiles(await timed(runs, lambda: figures(BEFORE_CHANGES)))}")
+    print(
+        f"  a past day, afresh from history: {quantiles(await timed(runs, lambda: figures(BEFORE_CHANGES)))}"
+    )
     cache = FiguresCache()
-    print(f"  served (per-process cache):      {quantiles(await timed(runs * 10, lambda: figures(TODAY, top=0, cache=cache)))}")
+    print(
+        f"  served (per-process cache):      {quantiles(await timed(runs * 10, lambda: figures(TODAY, top=0, cache=cache)))}"
+    )
     rng = random.Random(5)
     ids = [r.member_id for r in (await figures(TODAY, top=None)).ranking]
 
@@ -188,10 +199,14 @@ async def with_pg_database(url: str, fn) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--units", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--pg", metavar="URL", help="also on PostgreSQL (a scratch database is created there)")
+    parser.add_argument(
+        "--pg", metavar="URL", help="also on PostgreSQL (a scratch database is created there)"
+    )
     args = parser.parse_args()
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -109,8 +109,8 @@ async def _facts_reply(ctx: Context, entries: list[Entry], extra: dict[int, list
                     )
                     for h in rows
                 ]
-            lines = [texts.member_facts(visible_facts(member, bound, today, history)), *(extra or {}).get(entry.id, ())]
-            shown.append("\n".join(lines))
+            facts = texts.member_facts(visible_facts(member, bound, today, history))
+            shown.append("\n".join([facts, *(extra or {}).get(entry.id, ())]))
     return "\n\n".join(shown)
 
 
@@ -140,7 +140,8 @@ async def my_status(message: Any, ctx: Context) -> Reply:
         return Text(texts.NOT_BOUND)
     index = await lookup_for(ctx.services).current()
     entries = [index.entries[i] for i in sorted(bound) if i in index.entries]
-    return Text(await _facts_reply(ctx, entries, await member_stats.standing(ctx, entries)) or texts.NOT_BOUND)
+    standing = await member_stats.standing(ctx, entries)
+    return Text(await _facts_reply(ctx, entries, standing) or texts.NOT_BOUND)
 
 
 @router.exact("会员帮助", "会员查询")

@@ -17,7 +17,9 @@ from tests.fixtures.members import HEADER, code, row
 EXTRA = ["登记日期", "参评资格", "参评次数"]
 
 
-def extended(name: str, unit_code: str, registered: str = "", eligible: str = "", evaluations: str = "", **kw):
+def extended(
+    name: str, unit_code: str, registered: str = "", eligible: str = "", evaluations: str = "", **kw
+):
     return [*row(name, unit_code, **kw), registered, eligible, evaluations]
 
 
@@ -37,7 +39,12 @@ async def test_the_new_columns_are_read(members_env):
     assert report.ok, report.summary()
     units = await _by_code(members_env)
     a, b, c = units[code(1)], units[code(2)], units[code(3)]
-    assert (a.registered_on, a.eligible, a.evaluations, a.region) == (date(2010, 5, 4), True, 3, "杭州市西湖区")
+    assert (a.registered_on, a.eligible, a.evaluations, a.region) == (
+        date(2010, 5, 4),
+        True,
+        3,
+        "杭州市西湖区",
+    )
     assert (b.registered_on, b.eligible, b.evaluations) == (date(2012, 3, 1), False, 0)
     assert (c.registered_on, c.eligible, c.evaluations, c.region) == (None, None, None, "浙江")
 
@@ -49,7 +56,9 @@ async def test_bad_values_are_row_errors_with_their_line(members_env):
         extended("浙江省乙协会", code(2), evaluations="三次"),  # line 3
         extended("浙江省丙协会", code(3), region="杭州西湖"),  # line 4
         extended("浙江省丁协会", code(4), registered="2030-01-01"),  # line 5
-        extended("浙江省戊协会", code(5), registered="2022-01-01", grade_year="2021", joined="2022-05-01"),  # line 6
+        extended(
+            "浙江省戊协会", code(5), registered="2022-01-01", grade_year="2021", joined="2022-05-01"
+        ),  # line 6
         extended("浙江省己协会", code(6), registered="2019-01-01", joined="2018-03-01"),  # line 7
         extended("浙江省庚协会", code(7), evaluations="0"),  # line 8: 4A of 2021 yet never evaluated
         extended("浙江省辛协会", code(8), registered="2010-02-30"),  # line 9
@@ -70,14 +79,19 @@ async def test_bad_values_are_row_errors_with_their_line(members_env):
 
 
 async def test_a_file_without_the_new_columns_keeps_what_the_registry_holds(members_env):
-    await members_env.import_rows([[*HEADER, *EXTRA], extended("浙江省甲协会", code(1), "2010-05-04", "否", "2")])
+    await members_env.import_rows(
+        [[*HEADER, *EXTRA], extended("浙江省甲协会", code(1), "2010-05-04", "否", "2")]
+    )
     # An older file, without those columns, changes the role only.
     report = await members_env.import_rows([HEADER, row("浙江省甲协会", code(1), "理事单位")], "old.csv")
     assert [c.fields for c in report.updated] == [{"role": ("会员单位", "理事单位")}]
     a = (await _by_code(members_env))[code(1)]
     assert (a.registered_on, a.eligible, a.evaluations) == (date(2010, 5, 4), False, 2)
     # A file with the column and an empty cell says the file does not state it: cleared.
-    await members_env.import_rows([[*HEADER, *EXTRA], extended("浙江省甲协会", code(1), "2010-05-04", "", "2", role="理事单位")], "new.csv")
+    await members_env.import_rows(
+        [[*HEADER, *EXTRA], extended("浙江省甲协会", code(1), "2010-05-04", "", "2", role="理事单位")],
+        "new.csv",
+    )
     assert (await _by_code(members_env))[code(1)].eligible is None
 
 

@@ -122,7 +122,13 @@ async def test_no_graded_unit_and_an_empty_registry(members_env):
 
 
 def test_the_percentage_is_rounded_half_up():
-    assert [percent(322, 360), percent(1, 8), percent(5, 8), percent(2, 3), percent(1, 3)] == [89, 13, 63, 67, 33]
+    assert [percent(322, 360), percent(1, 8), percent(5, 8), percent(2, 3), percent(1, 3)] == [
+        89,
+        13,
+        63,
+        67,
+        33,
+    ]
     assert percent(0, 0) is None and percent(0, 5) == 0 and percent(5, 5) == 100
 
 
@@ -229,7 +235,11 @@ async def test_eligibility_from_the_file_or_two_full_years_since_registration(me
     }
     assert f.total.eligible == 3
     # Registered on 29 February 2024: two full years on 1 March 2026, not on 28 February.
-    assert eligibility.registered_by(date(2026, 2, 28)) < date(2024, 2, 29) <= eligibility.registered_by(date(2026, 3, 1))
+    assert (
+        eligibility.registered_by(date(2026, 2, 28))
+        < date(2024, 2, 29)
+        <= eligibility.registered_by(date(2026, 3, 1))
+    )
     assert eligibility.registered_by(date(2028, 2, 29)) == date(2026, 2, 28)
     later = await _figures(members_env, date(2026, 1, 5))
     assert later.total.eligible == 3
@@ -253,8 +263,12 @@ async def test_the_ranking_grade_then_evaluations_then_latest_year_then_name(mem
     unit = Units()
     rows = [
         unit("浙江省乙协会", grade="4A", grade_year=2022, evaluations=2),
-        unit("浙江省甲协会", grade="4A", grade_year=2022, evaluations=2),  # tie: 乙 (U+4E59) before 甲 (U+7532)
-        unit("Zhejiang Alpha Association", grade="4A", grade_year=2022, evaluations=2),  # Latin before Chinese
+        unit(
+            "浙江省甲协会", grade="4A", grade_year=2022, evaluations=2
+        ),  # tie: 乙 (U+4E59) before 甲 (U+7532)
+        unit(
+            "Zhejiang Alpha Association", grade="4A", grade_year=2022, evaluations=2
+        ),  # Latin before Chinese
         unit("浙江省丙协会", grade="4A", grade_year=2024, evaluations=2),  # more recent: ahead of 甲/乙
         unit("浙江省丁协会", grade="4A", grade_year=2021, evaluations=3),  # more evaluations: ahead of all 4A
         unit("浙江省戊协会", grade="5A", grade_year=2021, evaluations=1),  # the grade comes first

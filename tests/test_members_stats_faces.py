@@ -52,7 +52,12 @@ def test_cli_prints_the_headline_tables_expiring_grades_and_the_ranking(cli, reg
     assert "按地区（市、区县）：" in out and "西湖区" in out
     assert f"{THIS_YEAR}-12-31  3A（{THIS_YEAR - 5} 年评定）  浙江省丁协会" in out  # expires this year
     ranking = out[out.index("会内排名") :].splitlines()[1:]
-    assert [line.split()[-1] for line in ranking] == ["浙江省甲协会", "浙江省乙协会", "浙江省丁协会", "浙江省丙协会"]
+    assert [line.split()[-1] for line in ranking] == [
+        "浙江省甲协会",
+        "浙江省乙协会",
+        "浙江省丁协会",
+        "浙江省丙协会",
+    ]
 
 
 def test_cli_json(cli, registry):

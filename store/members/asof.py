@@ -95,7 +95,9 @@ async def units_as_of(session: AsyncSession, day: date, timezone: str) -> Subque
         .subquery("pivot")
     )
     values = [
-        case((pivot.c[f"has_{c}"] == 1, _typed(pivot.c[f"old_{c}"], c, dialect)), else_=getattr(Member, c)).label(c)
+        case(
+            (pivot.c[f"has_{c}"] == 1, _typed(pivot.c[f"old_{c}"], c, dialect)), else_=getattr(Member, c)
+        ).label(c)
         for c in COLUMNS
     ]
     then = (

@@ -37,14 +37,18 @@ def _keys(units: Subquery, day: date, dialect: str) -> tuple[ColumnElement, ...]
     """(grade rank, evaluations, latest year, name): the ranking's keys, compared in that order."""
     u = units.c
     valid = and_(u.grade.is_not(None), u.grade_year >= first_valid_grade_year(day))
-    rank = case(*((and_(valid, u.grade == g), literal(len(GRADES) - n)) for n, g in enumerate(GRADES)), else_=0)
+    rank = case(
+        *((and_(valid, u.grade == g), literal(len(GRADES) - n)) for n, g in enumerate(GRADES)), else_=0
+    )
     evaluations = func.coalesce(u.evaluations, case((u.grade_year.is_not(None), 1), else_=0))
     latest = func.coalesce(u.grade_year, 0)
     name = u.name.collate("C") if dialect == "postgresql" else u.name
     return rank, evaluations, latest, name
 
 
-def _ahead(keys: Sequence[ColumnElement], mine: Sequence[Any], descending: Sequence[bool]) -> ColumnElement[bool]:
+def _ahead(
+    keys: Sequence[ColumnElement], mine: Sequence[Any], descending: Sequence[bool]
+) -> ColumnElement[bool]:
     """Rows that sort before `mine`, lexicographically over `keys`."""
     key, value, down = keys[0], mine[0], descending[0]
     before = key > value if down else key < value

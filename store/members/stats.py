@@ -20,7 +20,6 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -110,7 +109,6 @@ def expiring_years(day: date, months: int) -> list[int]:
     return [y for y in range(first_valid_grade_year(day), day.year + 1) if grade_expires_on(y) <= until]
 
 
-@lru_cache(maxsize=4096)
 def _region(text: str) -> regions.Region:
     try:
         return regions.parse(text) or regions.Region(NO_REGION)
@@ -145,8 +143,9 @@ async def registry_figures(
         klass = eligibility.eligibility_class(units, on)
         u = units.c
         cube = await session.execute(
-            select(u.kind, u.role, u.region, u.grade, u.grade_year, klass, func.count())
-            .group_by(u.kind, u.role, u.region, u.grade, u.grade_year, klass)
+            select(u.kind, u.role, u.region, u.grade, u.grade_year, klass, func.count()).group_by(
+                u.kind, u.role, u.region, u.grade, u.grade_year, klass
+            )
         )
         figures = _tally(on, months, roles, cube.all())
         ranked = await ranking.top(session, units, on, top) if top != 0 else []
@@ -161,7 +160,9 @@ COUNTS = ("units", "eligible", "graded", *GRADES, "expired", "ungraded", "expiri
 _AT = {name: i for i, name in enumerate(COUNTS)}
 
 
-def _counts_of(grade: str | None, grade_year: int | None, klass: str, on: date, soon: set[int]) -> tuple[int, ...]:
+def _counts_of(
+    grade: str | None, grade_year: int | None, klass: str, on: date, soon: set[int]
+) -> tuple[int, ...]:
     """Which of COUNTS a unit of this grade, year and eligibility class adds one to."""
     eligible = klass in eligibility.ELIGIBLE
     out = [_AT["units"]] + ([_AT["eligible"]] if eligible else [])
@@ -204,7 +205,10 @@ def _tally(on: date, months: int, roles: Sequence[str], cube: list) -> dict[str,
     counties: dict[tuple[str, str], list[int]] = {}
     for region, numbers in by[2].items():
         place = _region(region)
-        for vector in (cities.setdefault(place.city, [0] * width), counties.setdefault((place.city, place.county), [0] * width)):
+        for vector in (
+            cities.setdefault(place.city, [0] * width),
+            counties.setdefault((place.city, place.county), [0] * width),
+        ):
             for i, x in enumerate(numbers):
                 vector[i] += x
     by_region = {city: _as_tally(city, numbers, RegionTally) for city, numbers in cities.items()}
@@ -220,7 +224,11 @@ def _tally(on: date, months: int, roles: Sequence[str], cube: list) -> dict[str,
         "by_role": _ordered({r: _as_tally(r, v) for r, v in by[1].items()}, roles),
         "by_region": sorted(by_region.values(), key=lambda t: (t.label == NO_REGION, -t.units, t.label)),
         "headline": Headline(
-            total[_AT["eligible"]], graded, heads["5A"], heads["4A"], percent(heads["5A"] + heads["4A"], graded)
+            total[_AT["eligible"]],
+            graded,
+            heads["5A"],
+            heads["4A"],
+            percent(heads["5A"] + heads["4A"], graded),
         ),
     }
 
@@ -236,7 +244,9 @@ async def _expiring_units(session, units, on: date, months: int) -> list[Expirin
     return [Expiring(i, name, grade, year, grade_expires_on(year)) for i, name, grade, year in rows]
 
 
-async def place_in_ranking(db: SessionFactory, member_id: int, on: date, timezone: str) -> tuple[int, int] | None:
+async def place_in_ranking(
+    db: SessionFactory, member_id: int, on: date, timezone: str
+) -> tuple[int, int] | None:
     """(the unit's place in the ranking at the end of `on`, units ranked); None when it was not a
     member unit then."""
     async with db() as session:

@@ -22,7 +22,9 @@ from store.members.texts import CLI_FILE_ERROR, file_problem
 
 
 def register(msub, common: argparse.ArgumentParser) -> None:
-    p = msub.add_parser("stats", parents=[common], help=texts.CLI_STATS_HELP, description=texts.CLI_STATS_HELP)
+    p = msub.add_parser(
+        "stats", parents=[common], help=texts.CLI_STATS_HELP, description=texts.CLI_STATS_HELP
+    )
     p.add_argument("--on", metavar="DATE", help=texts.CLI_ON)
     p.add_argument("--by", choices=stats_tables.BY, default="kind", help=texts.CLI_BY)
     p.add_argument("--months", type=int, default=DEFAULT_MONTHS, metavar="N", help=texts.CLI_MONTHS)
@@ -101,9 +103,15 @@ def report(f: RegistryFigures, by: str, top: int) -> str:
         texts.headline(f.headline),
         texts.CLI_TOTALS.format(units=t.units, eligible=t.eligible, graded=t.graded),
         texts.CLI_ELIGIBILITY,
-        *(texts.CLI_ELIGIBILITY_LINE.format(label=texts.ELIGIBILITY[k], n=n) for k, n in f.eligibility.items() if n),
+        *(
+            texts.CLI_ELIGIBILITY_LINE.format(label=texts.ELIGIBILITY[k], n=n)
+            for k, n in f.eligibility.items()
+            if n
+        ),
         texts.CLI_GRADES.format(
-            grades="、".join(f"{g} {n} 家" for g, n in t.grades.items()), expired=t.expired, ungraded=t.ungraded
+            grades="、".join(f"{g} {n} 家" for g, n in t.grades.items()),
+            expired=t.expired,
+            ungraded=t.ungraded,
         ),
         "",
         texts.CLI_BY_TITLE[by] + "：",

@@ -87,7 +87,9 @@ def follower_reply(f: RegistryFigures) -> str:
 def standing(place: tuple[int, int] | None, expires: date | None, today: date) -> list[str]:
     lines = []
     if place is not None:
-        lines.append(f"会内排名：第 {place[0]} 位（共 {place[1]} 家；依次按评估等级、参评次数、最近评估年度排序）")
+        lines.append(
+            f"会内排名：第 {place[0]} 位（共 {place[1]} 家；依次按评估等级、参评次数、最近评估年度排序）"
+        )
     if expires is not None:
         if expires < today:
             lines.append(f"评估等级已于{day(expires)}到期")
