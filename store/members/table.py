@@ -2,7 +2,9 @@
 (header spellings seen in members' spreadsheets), and every row normalised and validated, with the
 reason in Chinese when it is not. Blocking: run it in a thread. Roles are the federation's
 (`[members] roles`); a credit code or a name that appears under two identities in one file rejects
-those rows, since the file does not say which is right. Writing is store/members/importer.py."""
+those rows, since the file does not say which is right. The columns the registry's figures use
+(登记日期, 参评资格, 参评次数, the region: store/members/checks.py) are optional, and a file without
+one of the first three leaves what the registry holds for it. Writing is store/members/importer.py."""
 
 from __future__ import annotations
 
