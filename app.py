@@ -32,12 +32,13 @@ from core.clock import Clock
 from core.config import Settings
 from core.services import Services
 from core.shared import SharedState
-from handlers import events, fallback, help, keywords, members, news
+from handlers import events, fallback, help, keywords, member_stats, members, news
 from scheduler import events as push_events
 from scheduler.service import start_scheduler
 from store.db import make_engine, make_session_factory
 from store.keywords import KeywordTable
 from store.members.index import MemberLookup
+from store.members.stats import FiguresCache
 from store.shared import open_shared_state
 from wechat.api import WeChatAPI
 
@@ -52,6 +53,7 @@ ROUTERS: list[Router] = [
     help.router,
     news.router,
     members.router,
+    member_stats.router,
     keywords.router,
     push_events.router,
     events.router,
@@ -92,6 +94,7 @@ async def open_services(
             followers=followers,
             messagelog=LogWriter(db, clock, settings.log, followers),
             members=MemberLookup(db, clock, roles=settings.members.roles),
+            figures=FiguresCache(),
             keywords=KeywordTable(db, clock),
         )  # fmt: skip
         await stack.enter_async_context(services.messagelog.running())

@@ -9,6 +9,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from cli import member_stats
 from cli.run import with_services
 from core.clock import local_time, shown_time, zone_label
 from core.config import Settings
@@ -16,7 +17,7 @@ from core.services import Services
 from store.members import binding, texts
 from store.members.find import find_unit, member_by_id
 from store.members.importer import import_file, retire
-from store.members.registry import export_table, history_of, list_units, write_table
+from store.members.registry import cell_text, export_table, history_of, list_units, write_table
 from store.members.status import local_today
 from store.members.table import FIELDS, HEADERS, ImportFileError
 from store.models.members import Member
@@ -45,6 +46,8 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     exp = msub.add_parser("export", parents=[common], help=texts.CLI_EXPORT_HELP)
     exp.add_argument("file", type=Path, metavar="FILE", help=texts.CLI_EXPORT_FILE)
     exp.set_defaults(func=_run(_export))
+
+    member_stats.register(msub, common)
 
     for name, help_, func in (
         ("show", texts.CLI_SHOW_HELP, _show),
@@ -152,8 +155,7 @@ def _day(at, settings: Settings) -> str:
 async def _show(args, services: Services, m: Member) -> int:
     history = await history_of(services.db, m.id)
     for f in FIELDS:
-        value = getattr(m, f)
-        print(f"{texts.FIELD_NAMES[f]}：{'' if value is None else value}")
+        print(f"{texts.FIELD_NAMES[f]}：{cell_text(getattr(m, f))}")
     retired = texts.CLI_RETIRED_YES.format(date=_day(m.retired_at, services.settings)) if m.retired else texts.CLI_RETIRED_NO
     print(f"{texts.FIELD_NAMES['retired']}：{retired}")
     if history:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from store.db import SessionFactory
     from store.keywords import KeywordTable
     from store.members.index import MemberLookup
+    from store.members.stats import FiguresCache
     from wechat.api import WeChatAPI
 
 
@@ -29,3 +30,4 @@ class Services:
     messagelog: LogWriter  # the message log and its writer, which also writes the follower records
     members: MemberLookup  # the member units' lookup index (store/members/index.py)
     keywords: KeywordTable  # the editors' keyword rules as this process last read them (store/keywords.py)
+    figures: FiguresCache  # the registry's figures last computed (store/members/stats.py)

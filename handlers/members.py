@@ -14,6 +14,7 @@ from typing import Any
 from bot.context import Context
 from bot.router import Captured, Router, text_of
 from core.services import Services
+from handlers import member_stats
 from store.members import binding, texts
 from store.members.index import Entry
 from store.members.registry import recent_history
@@ -60,8 +61,9 @@ def bare_name(message: Any, services: Services) -> Captured | None:
 # --- replies -----------------------------------------------------------------------------------------
 
 
-async def _facts_reply(ctx: Context, entries: list[Entry]) -> str:
-    """Each unit as this follower may see it: the private part only for units they are bound to."""
+async def _facts_reply(ctx: Context, entries: list[Entry], extra: dict[int, list[str]] | None = None) -> str:
+    """Each unit as this follower may see it: the private part only for units they are bound to;
+    `extra` adds lines to a unit (我的状态: its standing)."""
     today = local_today(ctx.clock.now(), ctx.settings.scheduler.timezone)
     async with ctx.db() as session:
         bound = await binding.bound_member_ids(session, ctx.openid)
@@ -83,7 +85,8 @@ async def _facts_reply(ctx: Context, entries: list[Entry]) -> str:
                     )
                     for h in rows
                 ]
-            shown.append(texts.member_facts(visible_facts(member, bound, today, history)))
+            facts = texts.member_facts(visible_facts(member, bound, today, history))
+            shown.append("\n".join([facts, *(extra or {}).get(entry.id, ())]))
     return "\n\n".join(shown)
 
 
@@ -113,7 +116,8 @@ async def my_status(message: Any, ctx: Context) -> Reply:
         return Text(texts.NOT_BOUND)
     index = await ctx.services.members.current()
     entries = [index.entries[i] for i in sorted(bound) if i in index.entries]
-    return Text(await _facts_reply(ctx, entries) or texts.NOT_BOUND)
+    standing = await member_stats.standing(ctx, entries)
+    return Text(await _facts_reply(ctx, entries, standing) or texts.NOT_BOUND)
 
 
 @router.exact("会员帮助", "会员查询")

@@ -174,6 +174,44 @@ UNITS = [
         "2023-10-10",
     ),
 ]
+# For the registry's figures: name → (registered on, evaluations taken, 参评资格 as the file states it;
+# None where the demo file, like many real ones, leaves it to the two-years rule).
+STANDING = {
+    "浙江省婚姻家庭协会": ("2014-12-26", 2, None),
+    "杭州市婚姻家庭协会": ("2009-05-12", 2, None),
+    "宁波市婚姻家庭协会": ("2017-11-03", 0, None),
+    "浙江省慈善联合总会": ("1995-06-20", 3, None),
+    "浙江省银行业协会": ("2001-03-15", 3, None),
+    "浙江省青少年发展基金会": ("1992-10-08", 2, None),
+    "浙江省老年体育协会": ("1987-04-30", 2, None),
+    "浙江省社会工作者协会": ("2008-07-18", 3, None),
+    "浙江省长江文化研究会": ("2018-12-05", 0, None),
+    "杭州市西湖区阳光社会工作服务中心": ("2016-04-11", 1, None),
+    "杭州市上城区邻里互助服务中心": ("2020-09-23", 0, None),
+    "杭州市志愿者协会": ("2003-12-01", 2, None),
+    "杭州市慈善总会": ("1996-01-18", 3, None),
+    "杭州市滨江区科技创新促进会": ("2021-10-15", 0, None),
+    "宁波市老年人体育协会": ("1999-08-09", 1, None),
+    "宁波市鄞州区春晖助学基金会": ("2012-06-28", 2, None),
+    "宁波市海曙区乐龄养老服务中心": ("2021-05-17", 0, False),  # 年检基本合格: not this round
+    "温州市民营企业协会": ("2005-02-22", 2, None),
+    "温州市鹿城区心桥心理咨询服务中心": ("2022-06-06", 0, None),
+    "温州市慈善总会": ("1994-11-11", 3, None),
+    "嘉兴市养老服务业协会": ("2013-03-19", 1, None),
+    "嘉兴市南湖区红船志愿服务中心": ("2018-05-04", 1, None),
+    "湖州市志愿者协会": ("2006-09-27", 2, None),
+    "湖州市吴兴区绿水青山环保服务中心": ("2020-12-30", 0, True),
+    "绍兴市越城区助老服务中心": ("2015-08-14", 1, None),
+    "绍兴市黄酒行业协会": ("2002-04-16", 3, None),
+    "金华市义乌市小商品行业协会": ("1998-10-20", 3, None),
+    "金华市儿童福利基金会": ("2011-07-01", 2, None),
+    "衢州市家庭教育研究会": ("2022-09-09", 0, None),
+    "舟山市海洋渔业协会": ("2007-01-25", 2, None),
+    "台州市民间救援协会": ("2016-03-08", 1, None),
+    "丽水市山区共富发展基金会": ("2022-03-01", 0, None),
+    "浙江省会计学会": ("1985-12-12", 3, None),
+    "浙江省长三角社会组织发展研究中心": ("2023-06-16", 0, None),
+}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗"
 GIVEN = ["芳", "伟", "敏", "静", "磊", "洋", "婷", "军", "丽", "强", "燕", "涛", "娟", "杰", "霞"]
 AREA_CODES = {
@@ -199,6 +237,7 @@ def demo_rows() -> list[MemberRow]:
         UNITS, start=1
     ):
         phone = f"{AREA_CODES[division[:4]]}-8{rng.randrange(1000000, 9999999)}"
+        registered, evaluations, eligible = STANDING[name]
         rows.append(
             MemberRow(
                 line=line,
@@ -213,6 +252,9 @@ def demo_rows() -> list[MemberRow]:
                 region=region,
                 contact_person=rng.choice(SURNAMES) + rng.choice(GIVEN),
                 contact_phone=phone,
+                registered_on=date.fromisoformat(registered),
+                eligible=eligible,
+                evaluations=evaluations,
             )
         )
     return rows

@@ -41,8 +41,15 @@ def export_table(members: list[Member]) -> list[list[str]]:
     """The header and one row per unit, as `members import` reads them."""
     rows = [[HEADERS[f][0] for f in FIELDS]]
     for m in members:
-        rows.append(["" if getattr(m, f) is None else str(getattr(m, f)) for f in FIELDS])
+        rows.append([cell_text(getattr(m, f)) for f in FIELDS])
     return rows
+
+
+def cell_text(value: object) -> str:
+    """A value as the export (and `members show`) writes it."""
+    if isinstance(value, bool):
+        return "是" if value else "否"  # 参评资格, as the import reads it
+    return "" if value is None else str(value)
 
 
 def write_table(path: Path, rows: list[list]) -> None:

@@ -1,7 +1,8 @@
 """What a member's status means, and who may see which of it.
 
-- An evaluation grade awarded in year Y is valid through Y+5 (awarded 2019 → valid through 2024);
-  re-evaluation is applied for in its last year, so the next window is Y+5 (or this year, if late).
+- An evaluation grade awarded in year Y is valid through 31 December of Y+5 (awarded 2019 → valid
+  through 2024-12-31, expired from 1 January 2025); re-evaluation is applied for in its last year,
+  so the next window is Y+5 (or this year, if late).
 - Dues paid through year Y are overdue from Y+1.
 - THE privacy rule (`visible_facts`): contact person and phone, dues, join date and history are shown
   only to a follower bound to that very member; everyone else gets the public facts.
@@ -22,8 +23,18 @@ def grade_valid_through(grade_year: int) -> int:
     return grade_year + GRADE_VALID_YEARS
 
 
+def grade_expires_on(grade_year: int) -> date:
+    """The last day the grade is valid."""
+    return date(grade_valid_through(grade_year), 12, 31)
+
+
+def first_valid_grade_year(today: date) -> int:
+    """The oldest award year whose grade is still valid on `today` (for queries over many units)."""
+    return today.year - GRADE_VALID_YEARS
+
+
 def grade_is_valid(grade_year: int | None, today: date) -> bool:
-    return grade_year is not None and today.year <= grade_valid_through(grade_year)
+    return grade_year is not None and grade_year >= first_valid_grade_year(today)
 
 
 def next_evaluation_year(grade_year: int | None, today: date) -> int:

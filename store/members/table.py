@@ -2,7 +2,9 @@
 (header spellings seen in members' spreadsheets), and every row normalised and validated, with the
 reason in Chinese when it is not. Blocking: run it in a thread. Roles are the federation's
 (`[members] roles`); a credit code or a name that appears under two identities in one file rejects
-those rows, since the file does not say which is right. Writing is store/members/importer.py."""
+those rows, since the file does not say which is right. The columns the registry's figures use
+(登记日期, 参评资格, 参评次数, the region: store/members/checks.py) are optional, and a file without
+one of the first three leaves what the registry holds for it. Writing is store/members/importer.py."""
 
 from __future__ import annotations
 
@@ -11,11 +13,11 @@ import io
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from store.members import credit_code, texts
+from store.members import checks, credit_code, texts
 from store.members.index import normalize
 
 FIELDS = (
@@ -30,7 +32,12 @@ FIELDS = (
     "region",
     "contact_person",
     "contact_phone",
+    "registered_on",
+    "eligible",
+    "evaluations",
 )
+# Columns a file may leave out without erasing what the registry holds (added with the figures).
+KEPT_WHEN_ABSENT = ("registered_on", "eligible", "evaluations")
 
 # Header spellings seen in members' spreadsheets → field. Headers are compared after removing
 # spaces, brackets and case, so "联系电话（手机）" needs only "联系电话手机".
@@ -46,6 +53,9 @@ HEADERS = {
     "region": ["所在地区", "地区", "所在地", "区域", "region", "area", "city"],
     "contact_person": ["联系人", "联系人姓名", "contact", "contactperson"],
     "contact_phone": ["联系电话", "电话", "联系方式", "手机", "联系人电话", "联系电话手机", "phone", "tel", "contactphone"],
+    "registered_on": ["登记日期", "成立登记日期", "登记时间", "成立日期", "成立时间", "登记成立日期", "registered", "registeredon", "registrationdate"],
+    "eligible": ["参评资格", "是否具备参评资格", "是否符合参评条件", "符合参评条件", "eligible", "eligibility"],
+    "evaluations": ["参评次数", "评估次数", "参加评估次数", "evaluations", "evaluationcount"],
 }
 _HEADER_FIELD = {h: f for f, names in HEADERS.items() for h in names}
 
@@ -94,9 +104,13 @@ class MemberRow:
     region: str
     contact_person: str
     contact_phone: str
+    registered_on: date | None = None
+    eligible: bool | None = None  # 参评资格 as stated; None: the file does not say
+    evaluations: int | None = None
+    absent: frozenset[str] = frozenset()  # KEPT_WHEN_ABSENT columns the file does not have
 
     def values(self) -> dict:
-        return {f: getattr(self, f) for f in FIELDS}
+        return {f: getattr(self, f) for f in FIELDS if f not in self.absent}
 
 
 @dataclass(frozen=True)
@@ -204,7 +218,7 @@ def _year(text: str, label: str, this_year: int, ahead: int) -> int | None:
     return year
 
 
-def _date(value: object, today: date) -> date | None:
+def _date(value: object, today: date, label: str = "入会时间") -> date | None:
     if isinstance(value, datetime):
         result = value.date()
     elif isinstance(value, date):
@@ -215,14 +229,14 @@ def _date(value: object, today: date) -> date | None:
             return None
         found = re.fullmatch(r"(\d{4})(?:[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?)?年?", text)
         if not found:
-            raise ValueError(texts.bad_date(text))
+            raise ValueError(texts.bad_date(text, label))
         y, m, d = (int(g) if g else 1 for g in found.groups())
         try:
             result = date(y, m, d)
         except ValueError:
-            raise ValueError(texts.bad_date(text)) from None
+            raise ValueError(texts.bad_date(text, label)) from None
     if not (FIRST_YEAR <= result.year and result <= today):
-        raise ValueError(texts.date_out_of_range(result))
+        raise ValueError(texts.date_out_of_range(result, label))
     return result
 
 
@@ -283,6 +297,10 @@ def check_row(line: int, raw: dict[str, object], today: date, roles: Sequence[st
         ("grade", lambda: _grade(cell["grade"])),
         ("grade_year", lambda: _year(cell["grade_year"], "评估年度", today.year, 0)),
         ("dues_paid_through", lambda: _year(cell["dues_paid_through"], "会费缴至", today.year, 10)),
+        ("registered_on", lambda: _date(raw.get("registered_on"), today, "登记日期")),
+        ("eligible", lambda: checks.flag(cell["eligible"])),
+        ("evaluations", lambda: checks.count(cell["evaluations"])),
+        ("region", lambda: checks.region(cell["region"])),
     ):
         try:
             values[f] = parse()
@@ -293,6 +311,7 @@ def check_row(line: int, raw: dict[str, object], today: date, roles: Sequence[st
             problems.append(texts.GRADE_WITHOUT_YEAR)
         if values["grade_year"] is not None and not values["grade"]:
             problems.append(texts.YEAR_WITHOUT_GRADE)
+        problems += checks.inconsistencies(values)
 
     phone = cell["contact_phone"]
     if phone and not re.fullmatch(r"[\d+\-() 、,，/转]{5,50}", phone):
@@ -305,7 +324,6 @@ def check_row(line: int, raw: dict[str, object], today: date, roles: Sequence[st
         credit_code=code,
         kind=kind,
         role=role,
-        region=cell["region"][:100],
         contact_person=cell["contact_person"][:50],
         contact_phone=phone,
         **values,
@@ -315,12 +333,13 @@ def check_row(line: int, raw: dict[str, object], today: date, roles: Sequence[st
 def parse_file(path: Path, today: date, roles: Sequence[str]) -> tuple[int, list[MemberRow], list[Rejected]]:
     """Read and check every row (sync: run it in a thread). Returns (rows read, good, rejected)."""
     columns, data = read_table(path)
+    absent = frozenset(f for f in KEPT_WHEN_ABSENT if f not in columns.values())
     checked: list[tuple[int, str, MemberRow | str]] = []  # (line, code as written, row or reason)
     for line, cells in data:
         raw = {f: cells[i] for i, f in columns.items() if i < len(cells)}
         code = credit_code.normalize(_cell(raw.get("credit_code")))
         try:
-            checked.append((line, code, check_row(line, raw, today, roles)))
+            checked.append((line, code, replace(check_row(line, raw, today, roles), absent=absent)))
         except ValueError as e:
             checked.append((line, code, str(e)))
     lines_of: dict[str, list[int]] = {}

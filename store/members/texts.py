@@ -68,7 +68,7 @@ def member_facts(facts: MemberFacts) -> str:
         lines.append(f"登记联系人：{contact}")
         for h in p.history:
             lines.append(
-                f"变更：{h.when:%Y-%m-%d} {FIELD_NAMES.get(h.field, h.field)} {h.old or '（空）'} → {h.new or '（空）'}"
+                f"变更：{h.when:%Y-%m-%d} {FIELD_NAMES.get(h.field, h.field)} {shown_value(h.field, h.old)} → {shown_value(h.field, h.new)}"
             )
     return "\n".join(lines)
 
@@ -128,6 +128,9 @@ NAME_TOO_LONG = "单位名称超过 200 字"
 MISSING_CODE = "缺少统一社会信用代码"
 GRADE_WITHOUT_YEAR = "有评估等级但缺少评估年度"
 YEAR_WITHOUT_GRADE = "有评估年度但缺少评估等级"
+JOINED_BEFORE_REGISTERED = "入会时间早于登记日期"
+GRADED_BEFORE_REGISTERED = "评估年度早于登记日期"
+GRADE_WITHOUT_EVALUATION = "有评估等级但参评次数为 0"
 
 FIELD_NAMES = {
     "name": "单位名称",
@@ -141,6 +144,9 @@ FIELD_NAMES = {
     "region": "所在地区",
     "contact_person": "联系人",
     "contact_phone": "联系电话",
+    "registered_on": "登记日期",
+    "eligible": "参评资格",
+    "evaluations": "参评次数",
     "retired": "已退会",
 }
 
@@ -188,12 +194,24 @@ def year_out_of_range(label: str, year: int) -> str:
     return f"{label} {year} 年不合理"
 
 
-def bad_date(raw: str) -> str:
-    return f"入会时间“{raw}”不是日期"
+def bad_date(raw: str, label: str = "入会时间") -> str:
+    return f"{label}“{raw}”不是日期"
 
 
-def date_out_of_range(d: date) -> str:
-    return f"入会时间 {d.isoformat()} 不合理"
+def date_out_of_range(d: date, label: str = "入会时间") -> str:
+    return f"{label} {d.isoformat()} 不合理"
+
+
+def bad_flag(raw: str) -> str:
+    return f"参评资格“{raw}”应为“是”或“否”（或留空）"
+
+
+def bad_count(raw: str) -> str:
+    return f"参评次数“{raw}”不是次数（应为 0 至 30 的整数）"
+
+
+def bad_region(raw: str) -> str:
+    return f"所在地区“{raw}”应为市名，可跟区（县）名，如“杭州市西湖区”；省级单位填省名，如“浙江省”"
 
 
 def bad_phone(raw: str) -> str:
@@ -332,6 +350,6 @@ def shown_value(field: str, value: str | None) -> str:
     """A value of the change history (stored as text) in words."""
     if value is None or value == "":
         return "（空）"
-    if field == "retired":
+    if field in ("retired", "eligible"):
         return "是" if value == "True" else "否"
     return value

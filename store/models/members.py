@@ -26,6 +26,12 @@ class Member(Base):
     region: Mapped[str] = mapped_column(String(100), default="")
     contact_person: Mapped[str] = mapped_column(String(50), default="")
     contact_phone: Mapped[str] = mapped_column(String(50), default="")
+    # Optional, for the registry's figures (store/members/stats.py): the date of registration with the
+    # civil-affairs office, 参评资格 as the file states it (None: the file does not say), and the
+    # number of evaluations taken.
+    registered_on: Mapped[date | None] = mapped_column(Date)
+    eligible: Mapped[bool | None] = mapped_column(Boolean)
+    evaluations: Mapped[int | None] = mapped_column(Integer)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
     retired_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -42,7 +48,7 @@ class MemberHistory(Base):
     field: Mapped[str] = mapped_column(String(40))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the registry as of a date
     source: Mapped[str] = mapped_column(String(300))  # e.g. "import members.xlsx", "retire"
 
 

@@ -1,0 +1,220 @@
+"""Reports benchmark: the registry's figures over 100,000 member units, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/reports.py [--units 100000] [--runs 20] [--pg postgresql+asyncpg://root@127.0.0.1:5432/test]
+
+Loads generated units (kinds, roles, regions of Zhejiang's cities and counties, grades of 2012–2025,
+registration dates, 参评资格 for some, evaluations taken), then re-imports 5 % of them changed
+through the real importer (so the history holds changes), and times `registry_figures`:
+
+- today, computed afresh (what the first request after an import or at midnight pays);
+- a day before the changes, computed afresh from the history (`--on` a past day);
+- served through the per-process cache (what followers' 统计 and the console pay otherwise);
+- a unit's place in the ranking (我的状态).
+
+Target: registry figures p95 ≤ 50 ms. The script prints the figures and the headline; PostgreSQL
+runs in a scratch database created (and dropped) on the server `--pg` names.
+(The reading report over 1,500 articles × 30 days comes with issue 17's datacube part.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert
+
+from store.db import make_engine, make_session_factory
+from store.members import credit_code, stats_texts
+from store.members.importer import ImportReport, upsert
+from store.members.stats import FiguresCache, place_in_ranking, registry_figures
+from store.members.table import MemberRow
+from store.migrate import upgrade
+from store.models.members import Member
+
+ZONE = "Asia/Shanghai"
+ROLES = ["会长单位", "常务副会长单位", "副会长单位", "理事单位", "会员单位"]
+ROLE_WEIGHTS = [1, 30, 300, 3000, 96669]
+KINDS = [("社会团体", 60), ("基金会", 10), ("社会服务机构", 30)]
+CITIES = {
+    "杭州市": "上城区 拱墅区 西湖区 滨江区 萧山区 余杭区 临平区 钱塘区 富阳区 临安区 桐庐县 淳安县 建德市",
+    "宁波市": "海曙区 江北区 北仑区 镇海区 鄞州区 奉化区 象山县 宁海县 余姚市 慈溪市",
+    "温州市": "鹿城区 龙湾区 瓯海区 洞头区 永嘉县 平阳县 苍南县 文成县 泰顺县 瑞安市 乐清市 龙港市",
+    "嘉兴市": "南湖区 秀洲区 嘉善县 海盐县 海宁市 平湖市 桐乡市",
+    "湖州市": "吴兴区 南浔区 德清县 长兴县 安吉县",
+    "绍兴市": "越城区 柯桥区 上虞区 新昌县 诸暨市 嵊州市",
+    "金华市": "婺城区 金东区 武义县 浦江县 磐安县 兰溪市 义乌市 东阳市 永康市",
+    "衢州市": "柯城区 衢江区 常山县 开化县 龙游县 江山市",
+    "舟山市": "定海区 普陀区 岱山县 嵊泗县",
+    "台州市": "椒江区 黄岩区 路桥区 三门县 天台县 仙居县 温岭市 临海市 玉环市",
+    "丽水市": "莲都区 青田县 缙云县 遂昌县 松阳县 云和县 庆元县 景宁畲族自治县 龙泉市",
+}
+REGIONS = (
+    ["浙江省"]
+    + [c for c in CITIES]
+    + [c + county for c, counties in CITIES.items() for county in counties.split()]
+)
+GRADES = [("5A", 15), ("4A", 30), ("3A", 35), ("2A", 15), ("1A", 5)]
+LOADED = datetime(2025, 6, 1, 2, 0, tzinfo=UTC)
+CHANGED = datetime(2025, 12, 1, 2, 0, tzinfo=UTC)
+TODAY = date(2026, 1, 5)
+BEFORE_CHANGES = date(2025, 9, 1)
+
+
+def unit(rng: random.Random, n: int) -> dict:
+    kind = rng.choices([k for k, _ in KINDS], [w for _, w in KINDS])[0]
+    evaluated = rng.random() < 0.65
+    grade_year = rng.randint(2012, 2025) if evaluated else None
+    registered = date(rng.randint(1990, 2025), rng.randint(1, 12), rng.randint(1, 28))
+    if grade_year is not None and grade_year < registered.year + 2:
+        registered = registered.replace(year=grade_year - 2)
+    return dict(
+        name=f"浙江省{n:06d}号{rng.choice(['协会', '学会', '研究会', '基金会', '服务中心'])}",
+        credit_code=credit_code.generate(rng, kind, "330100"),
+        kind=kind,
+        role=rng.choices(ROLES, ROLE_WEIGHTS)[0],
+        joined_on=None,
+        grade=rng.choices([g for g, _ in GRADES], [w for _, w in GRADES])[0] if evaluated else None,
+        grade_year=grade_year,
+        dues_paid_through=2025,
+        region=rng.choice(REGIONS),
+        contact_person="",
+        contact_phone="",
+        registered_on=registered,
+        eligible=rng.choice([True, False]) if rng.random() < 0.05 else None,
+        evaluations=rng.randint(1, 4) if evaluated else 0,
+    )
+
+
+async def load(url: str, units: int) -> None:
+    await upgrade(url)
+    engine = make_engine(url)
+    db = make_session_factory(engine)
+    rng = random.Random(17)
+    rows = [unit(rng, n) for n in range(units)]
+    codes = {r["credit_code"] for r in rows}
+    assert len(codes) == len(rows), "generated credit codes collide: change the seed"
+    started = time.perf_counter()
+    async with engine.begin() as conn:
+        for i in range(0, len(rows), 2000):
+            chunk = [
+                {**r, "retired": False, "created_at": LOADED, "updated_at": LOADED}
+                for r in rows[i : i + 2000]
+            ]
+            await conn.execute(insert(Member), chunk)
+    loaded = time.perf_counter() - started
+    # A later import changes 5 % of the units: new grades, roles, regions, a 参评资格.
+    changed = []
+    for line, r in enumerate(rng.sample(rows, units // 20), start=1):
+        r = {**r, "grade": "5A", "grade_year": 2025, "evaluations": (r["evaluations"] or 0) + 1}
+        if rng.random() < 0.3:
+            r["region"] = rng.choice(REGIONS)
+        if rng.random() < 0.1:
+            r["role"] = "副会长单位"
+        changed.append(MemberRow(line=line, **r))
+    started = time.perf_counter()
+    report = ImportReport("bench", rows=len(changed))
+    await upsert(db, changed, CHANGED, "import bench.xlsx", report)
+    print(f"  loaded {units:,} units in {loaded:.1f} s; re-imported {len(report.updated):,} changed through "
+          f"the importer in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    await engine.dispose()
+
+
+def quantiles(ms: list[float]) -> str:
+    ms = sorted(ms)
+    p95 = statistics.quantiles(ms, n=20, method="inclusive")[18] if len(ms) > 1 else ms[0]
+    return f"p50 {statistics.median(ms):7.1f} ms  p95 {p95:7.1f} ms  max {ms[-1]:7.1f} ms  ({len(ms)} runs)"
+
+
+async def timed(runs: int, call) -> list[float]:
+    out = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await call()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+async def measure(name: str, url: str, units: int, runs: int) -> None:
+    print(f"{name}:")
+    await load(url, units)
+    engine = make_engine(url)
+    db = make_session_factory(engine)
+
+    def figures(day: date, **kw):
+        return registry_figures(db, day, timezone=ZONE, roles=ROLES, **kw)
+
+    f = await figures(TODAY, list_expiring=True)
+    t = f.total
+    print(f"  {TODAY}: {t.units:,} units, {t.eligible:,} eligible, {t.graded:,} graded, "
+          f"{t.expiring:,} grades expiring within {f.months} months, {len(f.by_region)} cities")  # fmt: skip
+    print(f"  headline: {stats_texts.headline(f.headline)}")
+    past = await figures(BEFORE_CHANGES)
+    print(f"  {BEFORE_CHANGES} (from history): {past.total.units:,} units, {past.total.graded:,} graded; "
+          f"headline: {stats_texts.headline(past.headline)}")  # fmt: skip
+    await figures(TODAY)  # warm the database's own caches once, as a running server has them
+    print(f"  today, computed afresh:          {quantiles(await timed(runs, lambda: figures(TODAY)))}")
+    print(
+        f"  a past day, afresh from history: {quantiles(await timed(runs, lambda: figures(BEFORE_CHANGES)))}"
+    )
+    cache = FiguresCache()
+    print(
+        f"  served (per-process cache):      {quantiles(await timed(runs * 10, lambda: figures(TODAY, top=0, cache=cache)))}"
+    )
+    rng = random.Random(5)
+    ids = [r.member_id for r in (await figures(TODAY, top=None)).ranking]
+
+    async def place():
+        await place_in_ranking(db, rng.choice(ids), TODAY, ZONE)
+
+    print(f"  a unit's place in the ranking:   {quantiles(await timed(runs, place))}")
+    await engine.dispose()
+
+
+async def with_pg_database(url: str, fn) -> None:
+    import asyncpg
+
+    base, _, _ = url.rpartition("/")
+    admin = url.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"bench_reports_{uuid.uuid4().hex[:8]}"
+    con = await asyncpg.connect(admin)
+    await con.execute(f'CREATE DATABASE "{name}"')
+    await con.close()
+    try:
+        await fn(f"{base}/{name}")
+    finally:
+        con = await asyncpg.connect(admin)
+        await con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await con.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--units", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--pg", metavar="URL", help="also on PostgreSQL (a scratch database is created there)"
+    )
+    args = parser.parse_args()
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    with tempfile.TemporaryDirectory() as tmp:
+        await measure("SQLite", f"sqlite+aiosqlite:///{tmp}/reports.db", args.units, args.runs)
+    if args.pg:
+        await with_pg_database(args.pg, lambda url: measure("PostgreSQL", url, args.units, args.runs))
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,277 @@
+"""The registry's figures on a given day: `registry_figures` is the one function the CLI (`main.py
+members stats`), the follower reply (统计) and the console call.
+
+On day D (the registry as it stood at the end of D, store/members/asof.py), over the member units then:
+units by kind, role, region (city, then county) and grade; who is eligible for evaluation
+(store/members/eligibility.py); how many eligible units hold a valid grade (a grade awarded in year Y
+is valid through 31 December of Y+5: store/members/status.py, the rule 我的状态 shows); the share of
+5A and 4A among them (the headline, in the federation's own sentence: stats_texts.headline); grades
+expiring within N months of D (their last valid day falls between D and D + N months); and the
+federation's ranking (store/members/ranking.py).
+
+The figures change only when the registry does (its version, store/members/index.py) or the day
+does, so a `FiguresCache` keeps what it computed for each (version, day, options).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from store.db import SessionFactory
+from store.members import eligibility, ranking, regions
+from store.members.asof import units_as_of
+from store.members.index import registry_version
+from store.members.ranking import Ranked
+from store.members.status import first_valid_grade_year, grade_expires_on, grade_is_valid
+from store.members.table import GRADES, KINDS
+
+DEFAULT_MONTHS = 12
+DEFAULT_TOP = 10
+NO_REGION = ""  # the label of units with no region on file (stats_texts names it)
+
+
+@dataclass
+class Tally:
+    """The figures of one group of units (all of them, one kind, one role, one city or county)."""
+
+    label: str
+    units: int = 0
+    eligible: int = 0
+    graded: int = 0  # eligible and holding a valid grade
+    grades: dict[str, int] = field(default_factory=lambda: dict.fromkeys(GRADES, 0))  # valid grades
+    expired: int = 0  # evaluated, but the grade is no longer valid
+    ungraded: int = 0  # never evaluated
+    expiring: int = 0  # a valid grade whose last day is within the months asked
+
+
+@dataclass
+class RegionTally(Tally):
+    counties: list[Tally] = field(default_factory=list)  # "" = the city's (or province's) own level
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The numbers of the federation's sentence: of `eligible` units, `graded` hold a grade, of which
+    `grade_5a` 5A and `grade_4a` 4A, `percent` of the graded (None when none is graded)."""
+
+    eligible: int
+    graded: int
+    grade_5a: int
+    grade_4a: int
+    percent: int | None
+
+
+@dataclass(frozen=True)
+class Expiring:
+    member_id: int
+    name: str
+    grade: str
+    grade_year: int
+    expires_on: date
+
+
+@dataclass(frozen=True)
+class RegistryFigures:
+    on: date
+    months: int
+    total: Tally
+    eligibility: dict[str, int]  # eligibility class (store/members/eligibility.py) → units
+    by_kind: list[Tally]
+    by_role: list[Tally]
+    by_region: list[RegionTally]
+    headline: Headline
+    ranking: list[Ranked]
+    expiring_units: list[Expiring] | None  # listed only when asked
+
+
+def percent(part: int, whole: int) -> int | None:
+    """A share as a whole percent, rounded half up (322 of 360 = 89.44… → 89; 1 of 8 = 12.5 → 13)."""
+    return (200 * part + whole) // (2 * whole) if whole else None
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it is shorter: 31 Jan + 1 → 28/29 Feb)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def expiring_years(day: date, months: int) -> list[int]:
+    """The award years whose grade is valid on `day` and ends within `months` months of it."""
+    until = add_months(day, months)
+    return [y for y in range(first_valid_grade_year(day), day.year + 1) if grade_expires_on(y) <= until]
+
+
+def _region(text: str) -> regions.Region:
+    try:
+        return regions.parse(text) or regions.Region(NO_REGION)
+    except ValueError:  # stored before the importer checked regions: shown as written
+        return regions.Region(text)
+
+
+def _ordered(tallies: dict[str, Tally], order: Sequence[str]) -> list[Tally]:
+    rank = {label: n for n, label in enumerate(order)}
+    return sorted(tallies.values(), key=lambda t: (rank.get(t.label, len(rank)), t.label))
+
+
+async def registry_figures(
+    db: SessionFactory,
+    on: date,
+    *,
+    timezone: str,
+    roles: Sequence[str] = (),
+    months: int = DEFAULT_MONTHS,
+    top: int | None = DEFAULT_TOP,
+    list_expiring: bool = False,
+    cache: FiguresCache | None = None,
+) -> RegistryFigures:
+    """The registry's figures at the end of `on` (a day in `timezone`, the federation's); see the
+    module docstring. `roles` orders the roles (`[members] roles`); `top` is how much of the
+    ranking to list (None: all); `list_expiring` lists the units whose grade expires."""
+    async with db() as session:
+        key = (await registry_version(session), on, timezone, tuple(roles), months, top, list_expiring)
+        if cache is not None and (hit := cache.get(key)) is not None:
+            return hit
+        units = await units_as_of(session, on, timezone)
+        klass = eligibility.eligibility_class(units, on)
+        u = units.c
+        cube = await session.execute(
+            select(u.kind, u.role, u.region, u.grade, u.grade_year, klass, func.count()).group_by(
+                u.kind, u.role, u.region, u.grade, u.grade_year, klass
+            )
+        )
+        figures = _tally(on, months, roles, cube.all())
+        ranked = await ranking.top(session, units, on, top) if top != 0 else []
+        listed = await _expiring_units(session, units, on, months) if list_expiring else None
+    figures = RegistryFigures(**{**figures, "ranking": ranked, "expiring_units": listed})
+    if cache is not None:
+        cache.put(key, figures)
+    return figures
+
+
+COUNTS = ("units", "eligible", "graded", *GRADES, "expired", "ungraded", "expiring")  # a Tally's numbers
+_AT = {name: i for i, name in enumerate(COUNTS)}
+
+
+def _counts_of(
+    grade: str | None, grade_year: int | None, klass: str, on: date, soon: set[int]
+) -> tuple[int, ...]:
+    """Which of COUNTS a unit of this grade, year and eligibility class adds one to."""
+    eligible = klass in eligibility.ELIGIBLE
+    out = [_AT["units"]] + ([_AT["eligible"]] if eligible else [])
+    if grade is not None and grade_is_valid(grade_year, on):
+        out.append(_AT[grade])
+        out += [_AT["graded"]] if eligible else []
+        out += [_AT["expiring"]] if grade_year in soon else []
+    else:
+        out.append(_AT["expired"] if grade_year is not None else _AT["ungraded"])
+    return tuple(out)
+
+
+def _as_tally(label: str, numbers: list[int], cls: type[Tally] = Tally) -> Tally:
+    grades = dict(zip(GRADES, numbers[_AT[GRADES[0]] : _AT[GRADES[-1]] + 1], strict=True))
+    return cls(label, **{c: numbers[_AT[c]] for c in COUNTS if c not in grades}, grades=grades)
+
+
+def _tally(on: date, months: int, roles: Sequence[str], cube: list) -> dict[str, Any]:
+    """Add up the grouped rows (kind, role, region, grade, grade year, eligibility class, units).
+    Plain lists of numbers while adding: a large registry has tens of thousands of groups."""
+    soon = set(expiring_years(on, months))
+    shapes: dict[tuple, tuple[int, ...]] = {}
+    classes = dict.fromkeys(eligibility.CLASSES, 0)
+    by: tuple[dict[str, list[int]], ...] = ({}, {}, {})  # kind, role, region (as written)
+    width = len(COUNTS)
+    heads = {"5A": 0, "4A": 0}
+    for kind, role, region, grade, grade_year, klass, n in cube:
+        shape = shapes.get((grade, grade_year, klass))
+        if shape is None:
+            shape = shapes[(grade, grade_year, klass)] = _counts_of(grade, grade_year, klass, on, soon)
+        classes[klass] += n
+        if grade in heads and _AT["graded"] in shape:
+            heads[grade] += n
+        for numbers, key in zip(by, (kind, role, region or ""), strict=True):
+            vector = numbers.get(key) or numbers.setdefault(key, [0] * width)
+            for i in shape:
+                vector[i] += n
+    total = [sum(v[i] for v in by[0].values()) for i in range(width)]
+    cities: dict[str, list[int]] = {}
+    counties: dict[tuple[str, str], list[int]] = {}
+    for region, numbers in by[2].items():
+        place = _region(region)
+        for vector in (
+            cities.setdefault(place.city, [0] * width),
+            counties.setdefault((place.city, place.county), [0] * width),
+        ):
+            for i, x in enumerate(numbers):
+                vector[i] += x
+    by_region = {city: _as_tally(city, numbers, RegionTally) for city, numbers in cities.items()}
+    for (city, county), numbers in sorted(counties.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        by_region[city].counties.append(_as_tally(county, numbers))
+    graded = total[_AT["graded"]]
+    return {
+        "on": on,
+        "months": months,
+        "total": _as_tally("", total),
+        "eligibility": classes,
+        "by_kind": _ordered({k: _as_tally(k, v) for k, v in by[0].items()}, KINDS),
+        "by_role": _ordered({r: _as_tally(r, v) for r, v in by[1].items()}, roles),
+        "by_region": sorted(by_region.values(), key=lambda t: (t.label == NO_REGION, -t.units, t.label)),
+        "headline": Headline(
+            total[_AT["eligible"]],
+            graded,
+            heads["5A"],
+            heads["4A"],
+            percent(heads["5A"] + heads["4A"], graded),
+        ),
+    }
+
+
+async def _expiring_units(session, units, on: date, months: int) -> list[Expiring]:
+    u = units.c
+    years = expiring_years(on, months)
+    rows = await session.execute(
+        select(u.id, u.name, u.grade, u.grade_year)
+        .where(u.grade.is_not(None), u.grade_year.in_(years))
+        .order_by(u.grade_year, u.name, u.id)
+    )
+    return [Expiring(i, name, grade, year, grade_expires_on(year)) for i, name, grade, year in rows]
+
+
+async def place_in_ranking(
+    db: SessionFactory, member_id: int, on: date, timezone: str
+) -> tuple[int, int] | None:
+    """(the unit's place in the ranking at the end of `on`, units ranked); None when it was not a
+    member unit then."""
+    async with db() as session:
+        units = await units_as_of(session, on, timezone)
+        place = await ranking.place_of(session, units, on, member_id)
+        if place is None:
+            return None
+        return place, await session.scalar(select(func.count()).select_from(units)) or 0
+
+
+class FiguresCache:
+    """The last figures computed, by registry version, day and options (one per process)."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, RegistryFigures] = OrderedDict()
+
+    def get(self, key: tuple) -> RegistryFigures | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple, figures: RegistryFigures) -> None:
+        self._items[key] = figures
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
