@@ -66,7 +66,7 @@ class Serve:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    async def wait_for_log(self, text: str, timeout: float = 15.0) -> None:
+    async def wait_for_log(self, text: str, timeout: float = 40.0) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while text not in self.log():
