@@ -5,6 +5,7 @@ eligibility from 参评资格 and from the registration date; expiring grades; t
 from __future__ import annotations
 
 import random
+import unicodedata
 from datetime import date
 
 import pytest
@@ -17,7 +18,7 @@ from store.members.table import MemberRow
 
 ROLES = ["会长单位", "常务副会长单位", "副会长单位", "理事单位", "会员单位"]
 TODAY = date(2026, 1, 5)  # FakeClock's day in Asia/Shanghai
-# The federation's news page, word for word (its commas are ASCII ones).
+# The federation's news page, word for word as we hold it (NFKC-normalised: its commas came out ASCII).
 SEED_SENTENCE = (
     "在符合参评条件的435家单位会员中,有360家获得评估等级。"
     "其中,5A级社会组织207家、4A级社会组织115家,约占总会内等级社会组织总数的89%。"
@@ -83,7 +84,9 @@ async def test_a_registry_like_the_federations_prints_its_sentence_exactly(membe
     await _load(members_env, seed_registry())
     figures = await _figures(members_env)
 
-    assert stats_texts.headline(figures.headline) == SEED_SENTENCE
+    sentence = stats_texts.headline(figures.headline)
+    assert unicodedata.normalize("NFKC", sentence) == SEED_SENTENCE
+    assert sentence.count("，") == 3 and "," not in sentence  # a phone shows Chinese commas
     assert (figures.headline.eligible, figures.headline.graded) == (435, 360)
     assert (figures.total.units, figures.total.expired, figures.total.ungraded) == (450, 40, 50)
     assert figures.eligibility == {
@@ -106,19 +109,19 @@ async def test_another_registry_prints_its_own_numbers(members_env):
     figures = await _figures(members_env)
     # 5 of 8 graded = 62.5 %: rounded half up.
     assert stats_texts.headline(figures.headline) == (
-        "在符合参评条件的9家单位会员中,有8家获得评估等级。"
-        "其中,5A级社会组织3家、4A级社会组织2家,约占总会内等级社会组织总数的63%。"
+        "在符合参评条件的9家单位会员中，有8家获得评估等级。"
+        "其中，5A级社会组织3家、4A级社会组织2家，约占总会内等级社会组织总数的63%。"
     )
 
 
 async def test_no_graded_unit_and_an_empty_registry(members_env):
     assert stats_texts.headline((await _figures(members_env)).headline) == (
-        "在符合参评条件的0家单位会员中,暂无单位获得评估等级。"
+        "在符合参评条件的0家单位会员中，暂无单位获得评估等级。"
     )
     unit = Units()
     await _load(members_env, [unit(), unit(grade="4A", grade_year=2018)])
     figures = await _figures(members_env)
-    assert stats_texts.headline(figures.headline) == "在符合参评条件的2家单位会员中,暂无单位获得评估等级。"
+    assert stats_texts.headline(figures.headline) == "在符合参评条件的2家单位会员中，暂无单位获得评估等级。"
 
 
 def test_the_percentage_is_rounded_half_up():

@@ -45,8 +45,8 @@ def test_cli_prints_the_headline_tables_expiring_grades_and_the_ranking(cli, reg
     assert lines[0].startswith("单位会员统计（截至") and lines[0].endswith("结束时）")
     # 丙 said 否; 甲, 乙 and 丁 hold valid grades (丁's 3A is in its last year); 5A + 4A = 2 of 3.
     assert lines[1] == (
-        "在符合参评条件的3家单位会员中,有3家获得评估等级。"
-        "其中,5A级社会组织1家、4A级社会组织1家,约占总会内等级社会组织总数的67%。"
+        "在符合参评条件的3家单位会员中，有3家获得评估等级。"
+        "其中，5A级社会组织1家、4A级社会组织1家，约占总会内等级社会组织总数的67%。"
     )
     assert "单位会员 4 家；符合参评条件 3 家，其中获评有效等级 3 家" in out
     assert "按地区（市、区县）：" in out and "西湖区" in out
@@ -121,7 +121,7 @@ async def test_followers_get_the_public_figures(env):
         assert reply == stats_texts.follower_reply(figures)
     assert reply.splitlines()[:2] == [
         "【总会单位会员统计】截至2026年1月5日",
-        "在符合参评条件的33家单位会员中,有13家获得评估等级。其中,5A级社会组织4家、4A级社会组织7家,约占总会内等级社会组织总数的85%。",
+        "在符合参评条件的33家单位会员中，有13家获得评估等级。其中，5A级社会组织4家、4A级社会组织7家，约占总会内等级社会组织总数的85%。",
     ]
     assert "单位会员共 34 家：社会团体 22 家、基金会 4 家、社会服务机构 8 家。" in reply
     # Counts only: no unit is named, nothing private appears.

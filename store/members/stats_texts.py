@@ -11,13 +11,15 @@ from store.members import eligibility
 if TYPE_CHECKING:
     from store.members.stats import Headline, RegistryFigures, Tally
 
-# The federation's own sentence, word for word and sign for sign as its news page prints it (the
-# page's commas are the ASCII ones). The percentage is rounded half up (stats.percent).
+# The federation's own sentence, word for word as its news page prints it. The copy we hold of that
+# page is NFKC-normalised (its commas came out ASCII); a reader's phone shows Chinese text with
+# full-width commas, so ours are full-width and the tests compare the NFKC forms. The percentage is
+# rounded half up (stats.percent).
 HEADLINE = (
-    "在符合参评条件的{eligible}家单位会员中,有{graded}家获得评估等级。"
-    "其中,5A级社会组织{grade_5a}家、4A级社会组织{grade_4a}家,约占总会内等级社会组织总数的{percent}%。"
+    "在符合参评条件的{eligible}家单位会员中，有{graded}家获得评估等级。"
+    "其中，5A级社会组织{grade_5a}家、4A级社会组织{grade_4a}家，约占总会内等级社会组织总数的{percent}%。"
 )
-HEADLINE_NONE_GRADED = "在符合参评条件的{eligible}家单位会员中,暂无单位获得评估等级。"
+HEADLINE_NONE_GRADED = "在符合参评条件的{eligible}家单位会员中，暂无单位获得评估等级。"
 
 
 def headline(h: Headline) -> str:
@@ -54,7 +56,7 @@ def county_label(label: str) -> str:
 
 # --- the follower reply (统计 / 会员统计): public figures only ----------------------------------------
 
-HELP_STATS = "统计：查看总会单位会员的数量、评估等级等统计数字"
+HELP_STATS = "统计（或 会员统计）— 查看总会单位会员的数量、评估等级等统计数字"
 REGIONS_SHOWN = 6
 
 
