@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from scheduler import editing, states, texts
+from store.models.content import Article
 from store.models.pushes import Notification, Push, PushEvent
 from tests.scheduler_support import bot_env
 
@@ -88,3 +89,42 @@ async def test_a_writer_that_read_an_older_state_revision_or_lease_is_stale(sand
         final = await env.push(push.id)
         assert (final.state, final.media_id, final.claimed_by) == ("drafted", "M_NEW", "w1")
         assert (await events_of(env, push.id))[-1] == f"{texts.STATE['preparing']} → {texts.STATE['drafted']}"
+
+
+async def test_a_push_that_will_not_go_out_frees_its_articles_as_they_were(sandbox, make_settings):
+    """cancelled or failed: queued articles are ready again, or published if they were (a WeChat URL);
+    an article another push holds is left alone. A timeline line without a change (`record`)."""
+    async with bot_env(sandbox, make_settings, webhook=False) as env:
+        fresh, sent_before, other = await env.articles(3, images=0)
+        async with env.services.db.begin() as s:
+            (await s.get(Article, sent_before)).wechat_url = "https://mp.weixin.qq.com/s/old"
+        at = env.services.clock.now() + timedelta(days=1)
+        push = await editing.create(env.services, editing.PushSpec([fresh, sent_before], at=at))
+        keep = await editing.create(env.services, editing.PushSpec([other], at=at + timedelta(hours=1)))
+        assert await statuses(env, fresh, sent_before, other) == ["queued", "queued", "queued"]
+        await states.record(env.services, push, "微信答复：ok", {"errcode": 0})
+        async with env.services.db() as s:
+            line = (await s.scalars(select(PushEvent).where(PushEvent.push_id == push.id)
+                                    .order_by(PushEvent.id.desc()))).first()
+        assert (line.kind, line.state, line.detail, line.data) == ("wechat", "planned", "微信答复：ok", {"errcode": 0})
+        await states.write(env.services, push, "preparing")
+        assert await statuses(env, fresh, sent_before, other) == ["queued", "queued", "queued"]
+        await states.write(env.services, push, "failed", detail="失败")
+        assert await statuses(env, fresh, sent_before, other) == ["ready", "published", "queued"]
+        assert (await env.push(keep.id)).state == "planned"
+        # A change without a state change writes no timeline line unless it says one.
+        before = await events_of(env, keep.id)
+        await states.write(env.services, keep, None, preview=True)
+        assert await events_of(env, keep.id) == before
+        t0 = env.services.clock.now()
+        await states.write(env.services, keep, None, event_kind="editor", detail="备注", preview=False)
+        async with env.services.db() as s:
+            last = (await s.scalars(select(PushEvent).where(PushEvent.push_id == keep.id)
+                                    .order_by(PushEvent.id.desc()))).first()
+        assert (last.kind, last.detail, last.state) == ("editor", "备注", "planned")
+        assert t0 <= (await env.push(keep.id)).updated_at <= env.services.clock.now()
+
+
+async def statuses(env, *ids: int) -> list[str]:
+    async with env.services.db() as s:
+        return [(await s.get(Article, i)).status for i in ids]
