@@ -239,3 +239,21 @@ def test_sanitize_keeps_allowed_attributes_and_styles_only():
         '<p style="color:red;font-size:14px">一</p><td colspan="2" rowspan="3" style="text-align:center">二</td>'
         '<span>三</span><h2 style="color:#333">四</h2>'
     )
+
+
+async def test_article_images_are_its_body_images_and_its_cover_only(services):
+    a = await add_article(services, '<p>一</p><img src="https://s.example/1.png"><img src="https://s.example/2.png">',
+                          {"https://s.example/1.png": make_png(11), "https://s.example/2.png": make_png(12)})
+    other = await add_article(services, '<p>二</p><img src="https://s.example/3.png">',
+                              {"https://s.example/3.png": make_png(13)}, url="https://www.example.org/news/2.html")
+    async with services.db() as session:
+        body = {i.sha256 for i in await article_images(session, a)}
+        theirs = {i.sha256 for i in await article_images(session, other)}
+        assert len(body) == 2 and len(theirs) == 1 and not body & theirs
+        # A cover that is not in the body comes along too.
+        row = await session.get(Article, a.id)
+        cover_id = (await article_images(session, other))[0].id
+        row.cover_image_id = cover_id
+        await session.commit()
+        with_cover = {i.sha256 for i in await article_images(session, row)}
+    assert with_cover == body | theirs

@@ -146,14 +146,16 @@ async def test_too_long_content_is_refused_or_cut_when_allowed():
     up = Uploader()
     with pytest.raises(r.ArticleTooLong) as e:
         await r.render_article(article(body), [], up)
-    assert "20,000" in str(e.value) and str(e.value).startswith("文章 7 的正文 HTML 有 ")
+    n = sum(len(f"<p>第{i}段" + "字" * 990 + "</p>") for i in range(30))
+    assert str(e.value) == r.TEXT_CONTENT_TOO_LONG.format(id=7, chars=n, bytes=n + 2 * 992 * 30)  # 992 Chinese characters a paragraph
     cut = await r.render_article(article(body), [], up, allow_cut=True)
     assert cut.content.endswith(f"<p>{r.TEXT_CUT_NOTE}</p>") and "第0段" in cut.content and "第29段" not in cut.content
     with pytest.raises(r.ArticleTooLong):  # nowhere to point 阅读原文: no cut
         await r.render_article(article(body, source_url="file:///x"), [], up, allow_cut=True)
     one_block = "<p>" + "字" * 25_000 + "</p>"
-    with pytest.raises(r.ArticleTooLong):  # not even the first block fits
+    with pytest.raises(r.ArticleTooLong) as e:  # not even the first block fits
         await r.render_article(article(one_block), [], up, allow_cut=True)
+    assert str(e.value) == r.TEXT_CONTENT_TOO_LONG.format(id=7, chars=25_007, bytes=75_007)
 
 
 async def test_content_that_grows_past_the_limit_with_real_urls_is_cut_or_refused():
@@ -169,3 +171,39 @@ async def test_content_that_grows_past_the_limit_with_real_urls_is_cut_or_refuse
     cut = await r.render_article(article(body), imgs, LongUrls(), allow_cut=True)
     assert len(cut.content) < CONTENT_CHARS and cut.content.endswith(f"<p>{r.TEXT_CUT_NOTE}</p>")
     assert cut.content.startswith("<p>字")
+
+
+def test_fits_below_the_character_limit_only():
+    assert r._fits("a" * (CONTENT_CHARS - 1)) and not r._fits("a" * CONTENT_CHARS)
+
+
+def test_cut_to_fit_at_the_edge():
+    note = f"<p>{r.TEXT_CUT_NOTE}</p>"
+    first = "<p>" + "a" * 9_000 + "</p>"
+    # Everything with the note exactly at the limit: one block too many, the last goes.
+    last = "<p>" + "b" * (CONTENT_CHARS - len(first) - len(note) - 7) + "</p>"
+    assert len(first) + len(last) + len(note) == CONTENT_CHARS
+    assert r.cut_to_fit(first + last) == first + note
+    shorter = last[:-5] + "</p>"  # one character under: all kept
+    assert r.cut_to_fit(first + shorter) == first + shorter + note
+
+
+async def test_the_size_is_estimated_with_upload_urls_before_any_upload():
+    """Each image placeholder counts as a `src` of 120 characters: an article that fits only without
+    them is refused before anything is uploaded; one exactly under the limit goes through."""
+    imgs = [image(n) for n in range(1, 11)]
+    tags = "".join(f'<img data-sha256="{i.sha256}">' for i in imgs)
+    placeholder = len(f'<img alt="" data-sha256="{"1" * 64}" style="max-width:100%;height:auto"/>')
+    estimate = len(f'<img alt="" src="{"x" * 120}" style="max-width:100%;height:auto"/>')
+    text = CONTENT_CHARS - 1 - 10 * estimate - len("<p></p>")
+    body = "<p>" + "字" * text + "</p>" + tags
+    up = Uploader()
+    out = await r.render_article(article(body), imgs, up)  # estimate 19,999: fits
+    assert len(up.bodies) == 10 and out.content.count("<img") == 10
+    over = "<p>" + "字" * (text + 1) + "</p>" + tags
+    assert len("<p>" + "字" * (text + 1) + "</p>") + 10 * placeholder < CONTENT_CHARS  # fits without the estimate
+    up = Uploader()
+    with pytest.raises(r.ArticleTooLong) as e:
+        await r.render_article(article(over), imgs, up)
+    assert up.bodies == []
+    assert str(e.value) == r.TEXT_CONTENT_TOO_LONG.format(id=7, chars=CONTENT_CHARS, bytes=CONTENT_CHARS + 2 * (text + 1))
