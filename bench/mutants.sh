@@ -62,6 +62,6 @@ TOML
 done
 
 echo
-echo "| module | mutants | killed | survived | other | killed % |"
-echo "|---|---|---|---|---|---|"
+echo "| module | mutants | killed | timeout | survived | other | caught % |"
+echo "|---|---|---|---|---|---|---|"
 for row in "${summary[@]}"; do echo "$row"; done

@@ -1,5 +1,6 @@
-"""One module's mutmut 3 run, summed up (for bench/mutants.sh): mutants, killed, survived, other
-(no test reached it, timeout, …) on stdout as a table row; each survivor with file:line, the line
+"""One module's mutmut 3 run, summed up (for bench/mutants.sh): mutants, killed, timed out (a
+mutant that makes a test hang: caught too), survived, other (no test reached it, not run) on stdout
+as a table row; each survivor with file:line, the line
 as the mutant has it, on stderr and in <scratch>/survivors.txt.
 
     python bench/mutants_report.py SCRATCH_DIR NAME FILE...
@@ -15,8 +16,9 @@ import json
 import sys
 from pathlib import Path
 
-KILLED = {1, 3, -9, -11, 152}  # a failing test (1), an interrupted one (3), killed by a signal or timeout
-NAMES = {0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout", None: "not checked"}
+KILLED = {1, 3, -9, -11}  # a failing test (1), an interrupted one (3), a crash
+TIMEOUT = {-24, 36, 152}  # mutmut's time limit (SIGXCPU): the mutant made a test hang, which a run notices
+NAMES = {0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", None: "not checked"}
 
 
 def mutant_line(source: list[str], mutated: list[str], spans: dict, key: str) -> tuple[int, str]:
@@ -44,7 +46,7 @@ def mutant_line(source: list[str], mutated: list[str], spans: dict, key: str) ->
 
 def main(scratch: str, name: str, files: list[str]) -> int:
     root = Path(scratch)
-    counts = {"mutants": 0, "killed": 0, "survived": 0, "other": 0}
+    counts = {"mutants": 0, "killed": 0, "timeout": 0, "survived": 0, "other": 0}
     other: dict[str, int] = {}
     survivors: list[str] = []
     for file in files:
@@ -61,6 +63,9 @@ def main(scratch: str, name: str, files: list[str]) -> int:
             if code in KILLED:
                 counts["killed"] += 1
                 continue
+            if code in TIMEOUT:
+                counts["timeout"] += 1
+                continue
             if code == 0:
                 counts["survived"] += 1
                 short = key.split(".")[-1]
@@ -74,9 +79,11 @@ def main(scratch: str, name: str, files: list[str]) -> int:
     print(f"-- {name}: {counts['survived']} survivors" + (f"; other: {other}" if other else ""), file=sys.stderr)
     for s in survivors:
         print("   " + s, file=sys.stderr)
-    checked = counts["killed"] + counts["survived"]
-    pct = f"{100 * counts['killed'] / checked:.0f} %" if checked else "–"
-    print(f"| {name} | {counts['mutants']} | {counts['killed']} | {counts['survived']} | {counts['other']} | {pct} |")
+    caught = counts["killed"] + counts["timeout"]
+    checked = caught + counts["survived"]
+    pct = f"{100 * caught / checked:.0f} %" if checked else "–"
+    print(f"| {name} | {counts['mutants']} | {counts['killed']} | {counts['timeout']} | {counts['survived']} "
+          f"| {counts['other']} | {pct} |")
     return 0
 
 
