@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from datetime import date
 
 import pytest
@@ -11,7 +12,8 @@ from PIL import Image as PILImage
 from sqlalchemy import select
 
 from app import open_services
-from scheduler.uploads import UPLOADIMG_MAX, UploadCache, fit_image
+from scheduler.uploads import UPLOADIMG_MAX, UploadCache, default_cover_png, fit_image
+from store.content import render as render_module
 from store.content.extract import Extracted
 from store.content.importer import Importer
 from store.content.render import (
@@ -194,8 +196,15 @@ async def test_very_long_article(services, sandbox):
 async def test_article_without_image_gets_default_cover(services, sandbox):
     article = await add_article(services, "<p>只有文字的通知。</p>", {})
     r = await render(services, article)
-    assert r.thumb_media_id and "<img" not in r.content
-    await services.api.draft_add([r.as_draft()])
+    assert r.content == "<p>只有文字的通知。</p>"
+    # The cover is the plain default one, uploaded as a permanent image material.
+    material = sandbox.platform.state["materials"][r.thumb_media_id]
+    assert material["type"] == "image" and material["size"] == len(default_cover_png())
+    media_id = await services.api.draft_add([r.as_draft()])
+    draft = sandbox.platform.state["drafts"][media_id]["news_item"][0]
+    assert draft["thumb_media_id"] == r.thumb_media_id and draft["content"] == r.content
+    assert (await render(services, article)).thumb_media_id == r.thumb_media_id  # uploaded once
+    assert len(sandbox.calls("material/add_material")) == 1
 
 
 def test_sanitize_keeps_structure():
@@ -204,3 +213,47 @@ def test_sanitize_keeps_structure():
     )
     assert html.startswith("<section><h1>小标题</h1><ul><li>一</li></ul>") and shas == ["ab"]
     assert html.count("<img") == 1  # an image we did not store cannot be uploaded: dropped
+
+
+def test_sanitize_keeps_only_the_allowed_tags():
+    """Tags outside the whitelist (and not dropped with their content) lose the tag, keep the text."""
+    html, _ = sanitize(
+        "<nav><p>导航</p></nav><marquee>滚动</marquee><label>标签</label><dl><dt>术语</dt><dd>释义</dd></dl>"
+        '<details><summary>摘要</summary>细节</details><abbr title="x">缩写</abbr><o:p>办公</o:p>'
+        '<font color="red">字体</font><center>居中</center><p>段落<mark>高亮</mark></p>'
+    )
+    assert html == (
+        "<p>导航</p>滚动标签术语释义摘要细节缩写办公<span>字体</span><section>居中</section><p>段落高亮</p>"
+    )
+    tags = set(re.findall(r"</?([a-zA-Z][\w:-]*)", html))
+    assert tags <= render_module._ALLOWED
+
+
+def test_sanitize_keeps_allowed_attributes_and_styles_only():
+    html, _ = sanitize(
+        '<p style="color:red;position:fixed;font-size:14px;background:url(x)" class="c" id="i">一</p>'
+        '<td colspan="2" rowspan="3" width="9" style="text-align:center">二</td>'
+        '<span style="width:expression(alert(1))">三</span><h2 title="t" style="COLOR: #333">四</h2>'
+    )
+    assert html == (
+        '<p style="color:red;font-size:14px">一</p><td colspan="2" rowspan="3" style="text-align:center">二</td>'
+        '<span>三</span><h2 style="color:#333">四</h2>'
+    )
+
+
+async def test_article_images_are_its_body_images_and_its_cover_only(services):
+    a = await add_article(services, '<p>一</p><img src="https://s.example/1.png"><img src="https://s.example/2.png">',
+                          {"https://s.example/1.png": make_png(11), "https://s.example/2.png": make_png(12)})
+    other = await add_article(services, '<p>二</p><img src="https://s.example/3.png">',
+                              {"https://s.example/3.png": make_png(13)}, url="https://www.example.org/news/2.html")
+    async with services.db() as session:
+        body = {i.sha256 for i in await article_images(session, a)}
+        theirs = {i.sha256 for i in await article_images(session, other)}
+        assert len(body) == 2 and len(theirs) == 1 and not body & theirs
+        # A cover that is not in the body comes along too.
+        row = await session.get(Article, a.id)
+        cover_id = (await article_images(session, other))[0].id
+        row.cover_image_id = cover_id
+        await session.commit()
+        with_cover = {i.sha256 for i in await article_images(session, row)}
+    assert with_cover == body | theirs

@@ -70,13 +70,19 @@ class TestBuild:
     def test_limits_at_the_edge_pass(self):
         # 5 Chinese characters = 15 bytes ≤ 16; 20 = 60 bytes; key 128 bytes; url 1024 bytes.
         url = "https://e.org/" + "a" * (1024 - len("https://e.org/"))
-        build_menu(
+        out = build_menu(
             menu(
                 {"name": "一二三四五", "key": "k" * 128},
                 {"name": "x", "sub_button": [{"name": "字" * 20, "type": "view", "url": url}] * 5},
                 {"name": "y", "key": "Y"},
             )
         )
+        # Nothing at the limit is refused, cut or dropped: each button goes out as written.
+        assert out == {"button": [
+            {"type": "click", "name": "一二三四五", "key": "k" * 128},
+            {"name": "x", "sub_button": [{"type": "view", "name": "字" * 20, "url": url}] * 5},
+            {"type": "click", "name": "y", "key": "Y"},
+        ]}
 
 
 class TestLimits:
@@ -155,7 +161,11 @@ class TestLimits:
                 {"name": "b", "sub_button": [{"name": "s", "type": "view"}]},
             )
         )
-        assert len(got) == 3
+        assert got == [
+            "第 1 个菜单“一二三四五六”：名称有 18 字节，最多 16 字节（约 5 个汉字）",
+            "第 1 个菜单“一二三四五六”：click 类型的菜单需要 key",
+            "第 2.1 个菜单“s”：view 类型的菜单需要 url",
+        ]
 
     def test_cli_dry_run_reports_error_without_calling(self, tmp_path, capsys):
         cfg = tmp_path / "config.toml"
@@ -196,7 +206,14 @@ class TestSync:
 
         settings = sandbox.settings_for(make_settings, menu=DEMO_MENU)
         await sync_menu(settings, build_menu(settings.menu))
-        assert sandbox.platform.state["menu"] == build_menu(settings.menu)
+        # What the platform holds, written out: not the product's own output compared with itself.
+        assert sandbox.platform.state["menu"] == {"button": [
+            {"type": "click", "name": "最新动态", "key": "NEWS_LATEST"},
+            {"name": "会员服务", "sub_button": [
+                {"type": "click", "name": "我的状态", "key": "MEMBER_STATUS"},
+                {"type": "view", "name": "官网", "url": "https://example.org/"},
+            ]},
+        ]}
         assert len(sandbox.calls("menu/create")) == 1
 
     async def test_cli_sync(self, sandbox, tmp_path, capsys):

@@ -100,9 +100,15 @@ async def test_broadcast_falls_back_to_uploadnews(sandbox, make_settings):
         push = await create(env, await env.articles(1), kind="broadcast", preview=True)
         push = await env.drive(push.id, ("done",))
         assert len(sandbox.calls("media/uploadnews")) == 1
-        assert push.news_media_id
-        assert len(sandbox.platform.state["mass"]) == 1
-        assert len(sandbox.platform.state["previews"]) == 1
+        # The preview and the broadcast both carry the uploadnews media, not the draft's.
+        (mass,) = sandbox.platform.state["mass"].values()
+        (preview,) = sandbox.platform.state["previews"]
+        assert push.news_media_id and push.news_media_id != push.media_id
+        assert mass["media_id"] == push.news_media_id and mass["is_to_all"] and mass["status"] == "sent"
+        assert preview["payload"]["media_id"] == push.news_media_id and preview["openid"] == EDITOR
+        async with env.services.db() as s:
+            title = (await s.scalars(select(Article))).one().title
+        assert [a["title"] for a in mass["news_item"]] == [title] == [a["title"] for a in preview["news_item"]]
 
 
 async def test_preview_then_approval_required(sandbox, make_settings):
@@ -291,13 +297,26 @@ async def test_polling_finishes_when_the_event_is_lost(sandbox, make_settings):
 
 async def test_broadcast_protection_confirm_and_timeout(sandbox, make_settings):
     sandbox.platform.configure(broadcast_protection=True)
+    sandbox.platform.set_follower("o_follower_1")
     async with bot_env(sandbox, make_settings, scheduler={"auto_approve": True, "broadcast_protection": True}) as env:
-        push = await create(env, await env.articles(1), kind="broadcast")
+        first, second = await env.articles(2)
+        # Not confirmed: after 30 minutes WeChat drops it, and the push fails saying why.
+        push = await create(env, [first], kind="broadcast")
         push = await env.drive(push.id, ("confirming",))
         sandbox.platform.advance_clock(31 * 60)
         sandbox.platform.tick()
         push = await env.drive(push.id, ("failed",))
         assert "30 分钟" in push.error_reason
+        assert sandbox.platform.state["mass"][push.msg_id]["status"] == "failed"
+        # Confirmed by the administrator within the 30 minutes (the failed one freed the day's
+        # broadcast): it goes out and the push is done.
+        confirmed = await create(env, [second], kind="broadcast")
+        confirmed = await env.drive(confirmed.id, ("confirming",))
+        sandbox.platform.confirm_mass(int(confirmed.msg_id))
+        await sandbox.settle()
+        confirmed = await env.drive(confirmed.id, ("done",))
+        assert sandbox.platform.state["mass"][confirmed.msg_id]["status"] == "sent"
+        assert confirmed.error_reason is None and confirmed.msg_id != push.msg_id
 
 
 async def test_unverified_account_refuses(sandbox, make_settings):

@@ -7,8 +7,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from scheduler import editing, states
+from scheduler import editing, states, texts
+from store.models.content import Article
+from store.models.pushes import Notification, Push, PushEvent
 from tests.scheduler_support import bot_env
 
 
@@ -33,3 +36,95 @@ async def test_the_writer_refuses_a_transition_the_table_does_not_allow(sandbox,
         stale.state = "planned"  # as another writer read it before the change
         with pytest.raises(states.Stale):
             await states.write(env.services, stale, "cancelled")
+
+
+async def events_of(env, push_id: int) -> list[str]:
+    async with env.services.db() as s:
+        rows = await s.scalars(select(PushEvent).where(PushEvent.push_id == push_id).order_by(PushEvent.id))
+        return [e.detail for e in rows]
+
+
+async def notice_texts(env, push_id: int) -> list[str]:
+    async with env.services.db() as s:
+        return list(await s.scalars(select(Notification.text).where(Notification.push_id == push_id)))
+
+
+async def test_a_writer_that_read_an_older_state_revision_or_lease_is_stale(sandbox, make_settings):
+    """The conditional UPDATE: a writer whose copy of the push is out of date changes nothing (no
+    state, no timeline line, no notice), whichever of state, revision, lease or extra condition moved."""
+    async with bot_env(sandbox, make_settings, webhook=False) as env:
+        ids = await env.articles(1, images=0)
+        push = await editing.create(env.services, editing.PushSpec(ids, at=env.services.clock.now() + timedelta(days=1)))
+        pipeline_copy = await env.push(push.id)  # the pipeline read it: planned
+        await states.write(env.services, push, "preparing")  # another writer moved it on
+        before = await events_of(env, push.id)
+        notices_before = await notice_texts(env, push.id)
+        # planned → cancelled is allowed by the table: only the state condition refuses it.
+        with pytest.raises(states.Stale):
+            await states.write(env.services, pipeline_copy, "cancelled", detail="过时的取消",
+                               notice=("failed", "不应发出"))
+        now = await env.push(push.id)
+        assert (now.state, now.finished_at) == ("preparing", None)
+        assert await events_of(env, push.id) == before and "过时的取消" not in before
+        assert await notice_texts(env, push.id) == notices_before and "不应发出" not in notices_before
+
+        # Same state, older revision (an editor's edit came between the read and the write).
+        old_revision = await env.push(push.id)
+        await states.write(env.services, push, None, detail="编辑", revision=push.revision + 1)
+        with pytest.raises(states.Stale):
+            await states.write(env.services, old_revision, "drafted", media_id="M_OLD")
+        assert ((await env.push(push.id)).state, (await env.push(push.id)).media_id) == ("preparing", None)
+
+        # Same state and revision, but the lease is another worker's.
+        await states.write(env.services, push, None, detail="租约", claimed_by="w1")
+        with pytest.raises(states.Stale):
+            await states.write(env.services, await env.push(push.id), "drafted", worker="w2")
+        # An extra condition that no longer holds.
+        with pytest.raises(states.Stale):
+            await states.write(env.services, await env.push(push.id), "drafted", worker="w1",
+                               where=(Push.media_id == "M_OTHER",))
+        assert (await env.push(push.id)).state == "preparing"
+        # Up to date: it goes through, and says so in the timeline.
+        await states.write(env.services, await env.push(push.id), "drafted", worker="w1", media_id="M_NEW")
+        final = await env.push(push.id)
+        assert (final.state, final.media_id, final.claimed_by) == ("drafted", "M_NEW", "w1")
+        assert (await events_of(env, push.id))[-1] == f"{texts.STATE['preparing']} → {texts.STATE['drafted']}"
+
+
+async def test_a_push_that_will_not_go_out_frees_its_articles_as_they_were(sandbox, make_settings):
+    """cancelled or failed: queued articles are ready again, or published if they were (a WeChat URL);
+    an article another push holds is left alone. A timeline line without a change (`record`)."""
+    async with bot_env(sandbox, make_settings, webhook=False) as env:
+        fresh, sent_before, other = await env.articles(3, images=0)
+        async with env.services.db.begin() as s:
+            (await s.get(Article, sent_before)).wechat_url = "https://mp.weixin.qq.com/s/old"
+        at = env.services.clock.now() + timedelta(days=1)
+        push = await editing.create(env.services, editing.PushSpec([fresh, sent_before], at=at))
+        keep = await editing.create(env.services, editing.PushSpec([other], at=at + timedelta(hours=1)))
+        assert await statuses(env, fresh, sent_before, other) == ["queued", "queued", "queued"]
+        await states.record(env.services, push, "微信答复：ok", {"errcode": 0})
+        async with env.services.db() as s:
+            line = (await s.scalars(select(PushEvent).where(PushEvent.push_id == push.id)
+                                    .order_by(PushEvent.id.desc()))).first()
+        assert (line.kind, line.state, line.detail, line.data) == ("wechat", "planned", "微信答复：ok", {"errcode": 0})
+        await states.write(env.services, push, "preparing")
+        assert await statuses(env, fresh, sent_before, other) == ["queued", "queued", "queued"]
+        await states.write(env.services, push, "failed", detail="失败")
+        assert await statuses(env, fresh, sent_before, other) == ["ready", "published", "queued"]
+        assert (await env.push(keep.id)).state == "planned"
+        # A change without a state change writes no timeline line unless it says one.
+        before = await events_of(env, keep.id)
+        await states.write(env.services, keep, None, preview=True)
+        assert await events_of(env, keep.id) == before
+        t0 = env.services.clock.now()
+        await states.write(env.services, keep, None, event_kind="editor", detail="备注", preview=False)
+        async with env.services.db() as s:
+            last = (await s.scalars(select(PushEvent).where(PushEvent.push_id == keep.id)
+                                    .order_by(PushEvent.id.desc()))).first()
+        assert (last.kind, last.detail, last.state) == ("editor", "备注", "planned")
+        assert t0 <= (await env.push(keep.id)).updated_at <= env.services.clock.now()
+
+
+async def statuses(env, *ids: int) -> list[str]:
+    async with env.services.db() as s:
+        return [(await s.get(Article, i)).status for i in ids]

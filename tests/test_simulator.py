@@ -9,7 +9,10 @@ import io
 
 import pytest
 
+from app import ROUTERS
+from bot import outbox
 from bot.router import Router
+from handlers.help import help_text
 from sandbox.say import say
 from tests.fixtures.sandbox import make_draft
 from wechat.replies import Text
@@ -46,7 +49,7 @@ async def test_follow_send_text_and_see_replies(chat_world, mode):
     assert followed["ok"] and followed["attempts"] == 1
     assert followed["items"][0] == {**followed["items"][0], "side": "system", "type": "notice"}
     [welcome] = account_items(followed)
-    assert welcome["type"] == "text" and welcome["text"]  # the configured welcome, whatever it says
+    assert welcome["type"] == "text" and welcome["text"] == world.services.settings.replies.welcome
     assert world.sandbox.platform.state["followers"]["o_sim_alice"]["subscribed"] is True
 
     sent = await send(world, "o_sim_alice", "联系方式")
@@ -110,9 +113,9 @@ async def test_customer_service_and_broadcasts_arrive_but_not_freepublish(chat_w
     _, chat = await world.api("GET", "chat", params={"openid": "o_sim_bob"})
     seen = chat["items"][-1]["seq"]
 
-    answer = await sandbox.api("message/custom/send", {"touser": "o_sim_bob", "msgtype": "text",
-                                                       "text": {"content": "稍后的客服消息"}})
-    assert answer["errcode"] == 0
+    # The bot sends it, through its outbox and API client, as it does a late answer or a notice.
+    assert await outbox.deliver(world.services, "o_sim_bob", Text("稍后的客服消息")) == "sent"
+    assert [c["errcode"] for c in sandbox.calls("message/custom/send")] == [0]
     media_id = await make_draft(sandbox, 2)
     published = await sandbox.api("freepublish/submit", {"media_id": media_id})
     assert published["errcode"] == 0
@@ -121,9 +124,8 @@ async def test_customer_service_and_broadcasts_arrive_but_not_freepublish(chat_w
     assert [(i["type"], i.get("text"), i["tag"]) for i in chat["items"]] == [("text", "稍后的客服消息", "客服消息")]
 
     broadcast = await make_draft(sandbox, 1, title="群发的文章")
-    answer = await sandbox.api("message/mass/sendall", {"filter": {"is_to_all": True}, "msgtype": "mpnews",
-                                                       "mpnews": {"media_id": broadcast}})
-    assert answer["errcode"] == 0, answer
+    sent = await world.services.api.mass_sendall(broadcast, clientmsgid="sim-1")  # the bot's client
+    assert sent["msg_id"] and not sent["duplicate"]
     await sandbox.settle()
     _, chat = await world.api("GET", "chat", params={"openid": "o_sim_bob", "after": chat["items"][-1]["seq"]})
     [item] = chat["items"]
@@ -138,12 +140,15 @@ async def test_menu_shown_and_click_delivered(chat_world):
     _, chat = await world.api("GET", "chat", params={"openid": "o_sim_carol"})
     assert chat["menu"] is None  # nothing synced: the page says so
     menu = {"button": [{"type": "click", "name": "帮助", "key": "HELP"}]}
-    assert (await world.sandbox.api("menu/create", menu))["errcode"] == 0
+    await world.services.api.menu_create(menu)  # synced by the bot, as `menu sync` does
     _, chat = await world.api("GET", "chat", params={"openid": "o_sim_carol"})
     assert chat["menu"] == menu
     status, clicked = await world.api("POST", "event", json={"openid": "o_sim_carol", "event": "click", "key": "HELP"})
     assert status == 200 and clicked["ok"]
     assert clicked["items"][0]["text"] == "点击了菜单“帮助”"  # the button's name, as the phone shows it
+    # The click reached the bot, which answered it with its help text.
+    [answer] = account_items(clicked)
+    assert answer["type"] == "text" and answer["text"] == help_text(ROUTERS)
     assert world.sandbox.platform.state["followers"]["o_sim_carol"]["event_window"] is not None
 
 

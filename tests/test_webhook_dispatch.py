@@ -249,14 +249,22 @@ async def test_message_log_records_in_and_out_and_forget(env):
 async def test_writer_flushes_on_its_own_and_on_shutdown(make_settings, migrated):
     async with make_services(make_settings, migrated, log={"flush_seconds": 0.05}) as services:
         async with webhook_client(services) as hook:
-            await hook.send(text_xml("o_w", "帮助"))
+            first = await hook.send(text_xml("o_w", "帮助"))
             for _ in range(100):
                 if not services.messagelog.pending:
                     break
                 await asyncio.sleep(0.02)
             assert not services.messagelog.pending
-            await hook.send(text_xml("o_w", "帮助"))
-        async with services.db() as s:
-            rows = (await s.execute(select(MessageLog))).scalars().all()
-        assert len(rows) == 4
+            async with services.db() as s:  # written by the writer on its own, nobody flushed
+                assert len((await s.execute(select(MessageLog))).scalars().all()) == 2
+            second = await hook.send(text_xml("o_w", "联系我们"))
+        async with services.db() as s:  # the rest written when the services closed
+            rows = (await s.execute(select(MessageLog).order_by(MessageLog.id))).scalars().all()
+            follower = await s.get(Follower, "o_w")
+        assert first["Content"].startswith(texts.HELP_HEADER)
+        assert [(r.openid, r.direction, r.channel, r.msg_type, r.content) for r in rows] == [
+            ("o_w", "in", "webhook", "text", "帮助"), ("o_w", "out", "passive", "text", first["Content"]),
+            ("o_w", "in", "webhook", "text", "联系我们"), ("o_w", "out", "passive", "text", second["Content"]),
+        ]
+        assert follower is not None and follower.last_seen >= follower.first_seen
         assert services.followers._dirty == set()

@@ -16,7 +16,7 @@ from core.clock import Clock
 from store.migrate import upgrade
 from store.shared import MemoryState
 from tests.webhook_helpers import text_xml, webhook_client
-from tests.webhook_support import make_services
+from tests.webhook_support import SharedMemory, make_services
 from wechat.replies import Text
 
 
@@ -121,6 +121,39 @@ async def _two_instances(services_a, services_b, gate):
         replies.append(await a.send(xml))
     assert gate.runs == 1
     assert [r["Content"] for r in replies] == ["答复1：双"] * 4
+
+
+async def test_two_instances_sharing_state_in_process_dedupe_each_others_retries(make_settings, migrated):
+    """Without PostgreSQL or Redis: two app instances on one SQLite file and one shared store in
+    memory, so a plain local run guards dedupe across instances too."""
+    gate = Gate()
+    shared = SharedMemory()
+    async with make_services(make_settings, migrated, shared=shared) as a, \
+            make_services(make_settings, migrated, shared=shared) as b:
+        await _two_instances(a, b, gate)
+    # One claim for the message, in the store both instances share, holding the one answer.
+    [claim] = [value for key, (value, _) in shared.store._data.items() if key.startswith("dedupe:m:")]
+    assert claim.startswith(DONE) and "答复1：双" in claim
+
+
+async def test_retry_on_other_instance_past_the_budget_in_process(make_settings, migrated, sandbox):
+    """The first instance is past the reply budget: the other answers `success` too, without running
+    the handler, and the one answer goes as a customer-service message (no server needed)."""
+    gate = Gate()
+    shared = SharedMemory()
+    sandbox.platform.follower_action("o_late", "message")
+    common = {"server": {"reply_budget_seconds": 0.2}, "wechat": {"api_base_url": sandbox.url}}
+    async with make_services(make_settings, migrated, shared=shared, **common) as a, \
+            make_services(make_settings, migrated, shared=shared, **common) as b:
+        async with webhook_client(a, [gate.router]) as ha, webhook_client(b, [gate.router]) as hb:
+            xml = text_xml("o_late", "慢")
+            assert await ha.send(xml) == "success"
+            assert await hb.send(xml) == "success"
+            gate.open.set()
+            await drain(ha)
+            await drain(hb)
+    assert gate.runs == 1
+    assert [m["payload"]["content"] for m in sandbox.platform.state["cs_messages"]] == ["答复1：慢"]
 
 
 async def test_two_instances_on_postgresql_dedupe_each_others_retries(make_settings, pg_url):

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from app import open_services
 from core.clock import Clock
+from core.shared import SharedState
 from store.shared import MemoryState
 
 
@@ -26,3 +27,29 @@ async def make_services(make_settings, db_url: str, clock: Clock | None = None, 
     finally:
         if shared is not None:
             await shared.close()
+
+
+class SharedMemory(SharedState):
+    """One in-memory store that two app instances in one test share, as two processes share Redis or
+    PostgreSQL: unlike a MemoryState (which means "one process", so bot/dedupe.py keeps its claims in
+    its own map), every instance's claims, answers and records go through it. For tests that must
+    guard cross-instance behaviour without a server (a plain `make test`)."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        super().__init__(clock)
+        self.store = MemoryState(self.clock)
+
+    async def get(self, key: str) -> str | None:
+        return await self.store.get(key)
+
+    async def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        await self.store.set(key, value, ttl)
+
+    async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+        return await self.store.add(key, value, ttl)
+
+    async def delete(self, key: str, expect: str | None = None) -> bool:
+        return await self.store.delete(key, expect)
+
+    async def incr(self, key: str, ttl: float) -> int:
+        return await self.store.incr(key, ttl)
