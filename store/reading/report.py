@@ -92,15 +92,14 @@ async def _year(session, year: int) -> YearFigures:
 
 async def _top(session, first: date, last: date, limit: int) -> list[TopArticle]:
     reads, shares, favs = _sums()
-    per_article = (select(ArticleDay.msgid, reads.label("reads"), shares.label("shares"), favs.label("favs"))
-                   .group_by(ArticleDay.msgid).subquery())
+    a = ReadArticle
     rows = await session.execute(
-        select(ReadArticle.msgid, ReadArticle.title, ReadArticle.sent_on, per_article.c.reads,
-               per_article.c.shares, per_article.c.favs, ReadArticle.push_id, ReadArticle.article_id)
-        .join(per_article, per_article.c.msgid == ReadArticle.msgid)
-        .where(ReadArticle.sent_on.between(first, last))
-        .order_by(per_article.c.reads.desc(), ReadArticle.sent_on, ReadArticle.msgid).limit(limit))
-    return [TopArticle(m, t, d, int(r), int(s), int(f), p, a) for m, t, d, r, s, f, p, a in rows]
+        select(a.msgid, a.title, a.sent_on, reads, shares, favs, a.push_id, a.article_id)
+        .join(ArticleDay, ArticleDay.msgid == a.msgid)
+        .where(a.sent_on.between(first, last))
+        .group_by(a.msgid, a.title, a.sent_on, a.push_id, a.article_id)
+        .order_by(reads.desc(), a.sent_on, a.msgid).limit(limit))
+    return [TopArticle(m, t, d, int(r), int(s), int(f), p, i) for m, t, d, r, s, f, p, i in rows]
 
 
 async def reading_report(db: SessionFactory, year: int, *, since: int | None = None,
