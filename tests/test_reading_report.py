@@ -124,3 +124,16 @@ async def test_a_push_s_articles_are_linked_to_their_figures(migrated):
                                                                    ("2247_2", ids[2][1], 70)]
     assert [(a.msgid, a.article_id, a.reads) for a in await push_figures(db, ids[1])] == [
         ("3001_1", ids[2][2], 0)]
+
+
+async def test_followers_over_time_for_a_chart(migrated):
+    from store.reading.report import FollowerPoint, follower_series
+
+    db = make_session_factory(make_engine(migrated))
+    async with db.begin() as s:
+        await records.upsert(s, FollowerDay, [{"ref_date": date(2026, 1, d), "cumulate_user": 100 + d} for d in (1, 2)])
+        await records.upsert(s, FollowerSource, [
+            {"ref_date": date(2026, 1, 2), "user_source": 0, "new_user": 2, "cancel_user": 1},
+            {"ref_date": date(2026, 1, 2), "user_source": 30, "new_user": 3, "cancel_user": 0}])
+    assert await follower_series(db, date(2026, 1, 1), date(2026, 1, 31)) == [
+        FollowerPoint(date(2026, 1, 1), 101, 0, 0), FollowerPoint(date(2026, 1, 2), 102, 5, 1)]

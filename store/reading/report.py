@@ -128,3 +128,22 @@ async def push_figures(db: SessionFactory, push_id: int) -> list[TopArticle]:
                       ReadArticle.article_id, ReadArticle.idx)
             .order_by(ReadArticle.idx))
         return [TopArticle(m, t, d, int(r), int(s), int(f), p, a) for m, t, d, r, s, f, p, a in rows]
+
+
+@dataclass(frozen=True)
+class FollowerPoint:
+    day: date
+    followers: int | None  # at the end of the day (None: not fetched)
+    new_followers: int
+    cancelled: int
+
+
+async def follower_series(db: SessionFactory, first: date, last: date) -> list[FollowerPoint]:
+    """Followers day by day (for a chart of followers over time): the days with any figure stored."""
+    async with db() as session:
+        totals = dict((await session.execute(select(FollowerDay.ref_date, FollowerDay.cumulate_user)
+                                             .where(FollowerDay.ref_date.between(first, last)))).all())
+        moves = {d: (int(n), int(c)) for d, n, c in (await session.execute(
+            select(FollowerSource.ref_date, func.sum(FollowerSource.new_user), func.sum(FollowerSource.cancel_user))
+            .where(FollowerSource.ref_date.between(first, last)).group_by(FollowerSource.ref_date))).all()}
+    return [FollowerPoint(d, totals.get(d), *moves.get(d, (0, 0))) for d in sorted(set(totals) | set(moves))]
