@@ -156,6 +156,14 @@ async def registry_figures(
     return figures
 
 
+async def public_figures(
+    db: SessionFactory, on: date, *, timezone: str, roles: Sequence[str], cache: FiguresCache
+) -> RegistryFigures:
+    """The figures followers see (统计): no ranking, which names units. `members import` computes them
+    right after an import, so that no follower's request pays for computing them afresh."""
+    return await registry_figures(db, on, timezone=timezone, roles=roles, top=0, cache=cache)
+
+
 COUNTS = ("units", "eligible", "graded", *GRADES, "expired", "ungraded", "expiring")  # a Tally's numbers
 _AT = {name: i for i, name in enumerate(COUNTS)}
 HEADS = ("5A", "4A")  # the headline's grades, counted among the graded
