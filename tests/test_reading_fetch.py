@@ -25,12 +25,13 @@ DAY = 86400.0
 TABLES = (ArticleDay, ArticleTotal, Fetched, FollowerDay, ReadArticle, ReadHour)
 
 
-async def setup(sandbox_factory, make_settings, tmp_path, start=START, backfill=30):
+async def setup(sandbox_factory, make_settings, tmp_path, start=START, backfill=30, db_url=None):
     """The local platform and the product's services on one clock; three follows, an unfollow, a
     mass send of two articles and a silent publish of one, at `start`."""
     clock = FakeClock(start)
     sb = await sandbox_factory(clock=clock)
-    settings = sb.settings_for(make_settings, scheduler={"reading_backfill_days": backfill})
+    settings = sb.settings_for(make_settings, scheduler={"reading_backfill_days": backfill},
+                               **({"database": {"url": db_url}} if db_url else {}))
     await upgrade(settings.database_url)
     for openid in ("o1", "o2", "o3"):
         sb.platform.follower_action(openid, "subscribe")
@@ -58,8 +59,8 @@ def datacube_calls(sb) -> list[tuple[str, date, date]]:
 
 
 async def test_a_gap_of_missed_days_is_fetched_within_spans_and_a_second_run_stores_nothing(
-        sandbox_factory, make_settings, tmp_path):
-    clock, sb, settings, mass_id, pub_id = await setup(sandbox_factory, make_settings, tmp_path)
+        sandbox_factory, make_settings, tmp_path, db_url):
+    clock, sb, settings, mass_id, pub_id = await setup(sandbox_factory, make_settings, tmp_path, db_url=db_url)
     async with open_services(settings, clock=clock) as services:
         clock.advance(DAY)  # 2026-03-03 10:00: 2 March is ready
         first = await reading.fetch(services)
