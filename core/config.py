@@ -228,6 +228,11 @@ class SchedulerSettings(_Section):
     # The account has API 群发保护 on: a broadcast to all waits (state "confirming") for an
     # administrator's confirmation, and fails when none comes within 30 minutes.
     broadcast_protection: bool = False
+    # The reading figures (数据统计, scheduler/reading.py): when to look for yesterday's (WeChat has them
+    # from 08:00 Beijing time; a run with nothing missing makes no call) and how many days back a run
+    # fills what is missing.
+    reading_cron: str = "35 8-23 * * *"
+    reading_backfill_days: int = Field(default=30, ge=1, le=400)
     # Test hook for the crash tests: pipeline checkpoints ("before:draft_add", "after:submit"…)
     # at which the process logs "pipeline paused at …" and stops working. Never set in production.
     pause_at: list[str] = []

@@ -12,7 +12,7 @@ from bot.context import Context
 from bot.router import Router
 from store.members import stats_texts
 from store.members.index import Entry
-from store.members.stats import place_in_ranking, registry_figures
+from store.members.stats import place_in_ranking, public_figures
 from store.members.status import grade_expires_on, local_today
 from wechat.replies import Reply, Text
 
@@ -22,12 +22,8 @@ router = Router("member_stats")
 @router.exact("统计", "会员统计", help=stats_texts.HELP_STATS)
 async def registry_stats(message: Any, ctx: Context) -> Reply:
     zone = ctx.settings.scheduler.timezone
-    figures = await registry_figures(
-        ctx.db,
-        local_today(ctx.clock.now(), zone),
-        timezone=zone,
-        roles=ctx.settings.members.roles,
-        top=0,  # the ranking names units: not part of the public reply
+    figures = await public_figures(
+        ctx.db, local_today(ctx.clock.now(), zone), timezone=zone, roles=ctx.settings.members.roles,
         cache=ctx.services.figures,
     )
     return Text(stats_texts.follower_reply(figures))

@@ -1,9 +1,9 @@
 """The scheduler of a `serve` process: APScheduler is the clock, the pushes table is the truth.
 
 APScheduler (AsyncIOScheduler with its in-memory job store, which is never shared between processes
-and never pickles, so the jobs are the runner's bound methods) runs three recurring jobs, each with
+and never pickles, so the jobs are the runner's bound methods) runs four recurring jobs, each with
 an explicit id: a tick every `tick_seconds` that claims due pushes and advances them, auto-drafting
-on `compose_cron`, and the daily message-log purge. Nothing about a push lives in APScheduler: on
+on `compose_cron`, the daily message-log purge and the reading figures (scheduler/reading.py). Nothing about a push lives in APScheduler: on
 start-up the first tick finds whatever is due or was missed in the table.
 
 Claims make several processes safe on one PostgreSQL database: the tick selects due rows with
@@ -28,7 +28,7 @@ from sqlalchemy import or_, select, update
 
 from bot import messagelog
 from core.services import Services
-from scheduler import compose, editing, notify, planning
+from scheduler import compose, editing, notify, planning, reading
 from scheduler.pipeline import Pipeline
 from store.db import is_postgresql
 from store.models.pushes import Push
@@ -125,6 +125,14 @@ class Runner:
         removed = await messagelog.purge_old(self.services)
         log.info("message log: %s rows past retention removed", removed)
 
+    async def reading(self) -> None:
+        async with self.working():
+            report = await reading.fetch(self.services)
+        if report.calls or report.errors:
+            log.info("reading figures %s..%s: %s calls, rows %s, refused %s, not ready %s, errors %s",
+                     report.first, report.last, report.calls, report.rows, report.refused, report.not_ready,
+                     report.errors)
+
     # --- the jobs: each marked running, so that stopping waits for it -------------------------------
 
     async def tick_job(self) -> None:
@@ -162,6 +170,9 @@ async def start_scheduler(services: Services) -> SchedulerHandle:
         services.settings)), id="compose", misfire_grace_time=3600, **defaults)
     scheduler.add_job(runner.purge, CronTrigger(hour=4, minute=17, timezone=planning.zone(services.settings)),
                       id="purge", misfire_grace_time=6 * 3600, **defaults)
+    # 数据统计 is ready from 08:00 Beijing time, whatever zone the federation plans in.
+    scheduler.add_job(runner.reading, CronTrigger.from_crontab(settings.reading_cron, timezone="Asia/Shanghai"),
+                      id="reading", misfire_grace_time=3600, **defaults)
     scheduler.start()
     log.info("scheduler %s started (tick %ss, compose %r)", runner.worker, settings.tick_seconds,
              settings.compose_cron)

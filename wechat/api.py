@@ -182,7 +182,8 @@ class WeChatAPI:
         params: dict[str, Any] | None,
         upload: tuple[bytes, str] | None,
     ) -> dict:
-        url = f"{self.base_url}/cgi-bin/{endpoint}"
+        # The statistics live beside cgi-bin (https://api.weixin.qq.com/datacube/<name>).
+        url = f"{self.base_url}/{endpoint}" if endpoint.startswith("datacube/") else f"{self.base_url}/cgi-bin/{endpoint}"
         query = {**({"access_token": token} if token else {}), **(params or {})}
         kwargs: dict[str, Any] = {
             "params": query,
@@ -340,6 +341,12 @@ class WeChatAPI:
     async def mass_delete(self, msg_id: int | str, article_idx: int = 0) -> None:
         """Withdraw a broadcast (article_idx is 1-based; 0 = every article)."""
         await self._call("message/mass/delete", payload={"msg_id": msg_id, "article_idx": article_idx})
+
+    # --- 数据统计 (wechat/datacube.py reads the answers) ----------------------------------------------
+
+    async def datacube(self, name: str, begin: str, end: str) -> dict:
+        """POST datacube/<name> with the days (YYYY-MM-DD) → {"list": [...], "is_delay"?}. A read: retried."""
+        return await self._call(f"datacube/{name}", payload={"begin_date": begin, "end_date": end})
 
     # --- tags, menu, followers ------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ implementation, and the two check each other.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 # --- 被动回复用户消息 (passive replies),
 # https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
@@ -48,3 +48,18 @@ MENU_TOP_NAME_BYTES = 16
 MENU_SUB_NAME_BYTES = 60  # older docs said 40; the current page says 60. We allow 60: WeChat is the judge.
 MENU_KEY_BYTES = 128
 MENU_URL_BYTES = 1024
+
+# --- 数据统计 (datacube), the guide https://developers.weixin.qq.com/doc/offiaccount/Analytics/User_Analysis_Data_Interface.html,
+# https://developers.weixin.qq.com/doc/offiaccount/Analytics/Graphic_Analysis_Data_Interface.html and the 发表内容
+# pages (https://developers.weixin.qq.com/doc/subscription/api/wedata/news/api_getarticleread and siblings).
+# The most days one query may span (end − begin < span).
+DATACUBE_SPANS = {
+    "getusersummary": 7, "getusercumulate": 7, "getarticlesummary": 1, "getarticletotal": 1,
+    "getuserread": 3, "getuserreadhour": 1, "getusershare": 7, "getusersharehour": 1,
+    "getarticleread": 1, "getarticleshare": 1, "getbizsummary": 30, "getarticletotaldetail": 1,
+}  # fmt: skip
+DATACUBE_READY_HOUR = 8  # "建议每日8点后查询前一天数据": yesterday's figures exist from 08:00 Beijing time
+DATACUBE_LEGACY_START = date(2014, 12, 1)
+DATACUBE_NEW_START = date(2025, 11, 1)  # 发表内容: "数据存储起始时间为2025-11-01"
+DATACUBE_NEW_ARTICLE_DAYS = 30  # getarticletotaldetail covers the 30 days after publishing
+DATACUBE_LEGACY_ARTICLE_DAYS = 7  # getarticletotal: the 7 days after sending

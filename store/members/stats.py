@@ -10,7 +10,8 @@ expiring within N months of D (their last valid day falls between D and D + N mo
 federation's ranking (store/members/ranking.py).
 
 The figures change only when the registry does (its version, store/members/index.py) or the day
-does, so a `FiguresCache` keeps what it computed for each (version, day, options).
+does, so with a `FiguresCache` (the services' one) they are computed once per (version, day,
+options) for all processes (store/members/snapshots.py) and kept in memory after.
 """
 
 from __future__ import annotations
@@ -19,17 +20,17 @@ import calendar
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
 
 from store.db import SessionFactory
-from store.members import eligibility, ranking, regions
+from store.members import eligibility, ranking, regions, snapshots
 from store.members.asof import units_as_of
 from store.members.index import registry_version
 from store.members.ranking import Ranked
-from store.members.status import first_valid_grade_year, grade_expires_on, grade_is_valid
+from store.members.status import first_valid_grade_year, grade_expires_on
 from store.members.table import GRADES, KINDS
 
 DEFAULT_MONTHS = 12
@@ -139,40 +140,60 @@ async def registry_figures(
         key = (await registry_version(session), on, timezone, tuple(roles), months, top, list_expiring)
         if cache is not None and (hit := cache.get(key)) is not None:
             return hit
+        if cache is not None and (stored := await snapshots.load(session, snapshots.key_of(key[0], key))):
+            cache.put(key, stored)
+            return stored
         units = await units_as_of(session, on, timezone)
-        klass = eligibility.eligibility_class(units, on)
-        u = units.c
-        cube = await session.execute(
-            select(u.kind, u.role, u.region, u.grade, u.grade_year, klass, func.count()).group_by(
-                u.kind, u.role, u.region, u.grade, u.grade_year, klass
-            )
-        )
-        figures = _tally(on, months, roles, cube.all())
+        rows = await session.execute(_cube(units, on, months))
+        figures = _tally(on, months, roles, rows.all())
         ranked = await ranking.top(session, units, on, top) if top != 0 else []
         listed = await _expiring_units(session, units, on, months) if list_expiring else None
     figures = RegistryFigures(**{**figures, "ranking": ranked, "expiring_units": listed})
     if cache is not None:
+        async with db.begin() as session:
+            await snapshots.save(session, snapshots.key_of(key[0], key), key[0], figures, datetime.now(UTC))
         cache.put(key, figures)
     return figures
 
 
+async def public_figures(
+    db: SessionFactory, on: date, *, timezone: str, roles: Sequence[str], cache: FiguresCache
+) -> RegistryFigures:
+    """The figures followers see (统计): no ranking, which names units. `members import` computes them
+    right after an import, so that no follower's request pays for computing them afresh."""
+    return await registry_figures(db, on, timezone=timezone, roles=roles, top=0, cache=cache)
+
+
 COUNTS = ("units", "eligible", "graded", *GRADES, "expired", "ungraded", "expiring")  # a Tally's numbers
 _AT = {name: i for i, name in enumerate(COUNTS)}
+HEADS = ("5A", "4A")  # the headline's grades, counted among the graded
 
 
-def _counts_of(
-    grade: str | None, grade_year: int | None, klass: str, on: date, soon: set[int]
-) -> tuple[int, ...]:
-    """Which of COUNTS a unit of this grade, year and eligibility class adds one to."""
-    eligible = klass in eligibility.ELIGIBLE
-    out = [_AT["units"]] + ([_AT["eligible"]] if eligible else [])
-    if grade is not None and grade_is_valid(grade_year, on):
-        out.append(_AT[grade])
-        out += [_AT["graded"]] if eligible else []
-        out += [_AT["expiring"]] if grade_year in soon else []
-    else:
-        out.append(_AT["expired"] if grade_year is not None else _AT["ungraded"])
-    return tuple(out)
+def _cube(units, on: date, months: int):
+    """The units grouped by (kind, role, region), each group with COUNTS, then the graded of HEADS, then
+    the units of each eligibility class: one pass of SQL sums (a large registry has few such groups)."""
+    u = units.c
+    klass = eligibility.eligibility_class(units, on)
+    eligible = klass.in_(sorted(eligibility.ELIGIBLE))
+    valid = and_(u.grade.is_not(None), u.grade_year >= first_valid_grade_year(on))
+
+    def count(*when) -> ColumnElement:
+        return func.coalesce(func.sum(case((and_(*when), 1), else_=0)), 0)
+
+    soon = expiring_years(on, months)
+    sums = {
+        "units": func.count(), "eligible": count(eligible), "graded": count(valid, eligible),
+        **{g: count(valid, u.grade == g) for g in GRADES},
+        "expired": func.coalesce(func.sum(case((valid, 0), (u.grade_year.is_not(None), 1), else_=0)), 0),
+        "ungraded": func.coalesce(func.sum(case((valid, 0), (u.grade_year.is_(None), 1), else_=0)), 0),
+        "expiring": count(valid, u.grade_year.in_(soon)) if soon else literal(0),
+    }  # fmt: skip
+    region = func.coalesce(u.region, "")
+    return select(
+        u.kind, u.role, region, *(sums[c] for c in COUNTS),
+        *(count(valid, eligible, u.grade == g) for g in HEADS),
+        *(count(klass == c) for c in eligibility.CLASSES),
+    ).group_by(u.kind, u.role, region)
 
 
 def _as_tally(label: str, numbers: list[int], cls: type[Tally] = Tally) -> Tally:
@@ -180,37 +201,32 @@ def _as_tally(label: str, numbers: list[int], cls: type[Tally] = Tally) -> Tally
     return cls(label, **{c: numbers[_AT[c]] for c in COUNTS if c not in grades}, grades=grades)
 
 
+def _add(into: list[int], numbers) -> None:
+    for i, x in enumerate(numbers):
+        into[i] += x
+
+
 def _tally(on: date, months: int, roles: Sequence[str], cube: list) -> dict[str, Any]:
-    """Add up the grouped rows (kind, role, region, grade, grade year, eligibility class, units).
-    Plain lists of numbers while adding: a large registry has tens of thousands of groups."""
-    soon = set(expiring_years(on, months))
-    shapes: dict[tuple, tuple[int, ...]] = {}
+    """Add up the grouped rows (kind, role, region, COUNTS…, HEADS…, classes…: _cube)."""
+    width = len(COUNTS)
     classes = dict.fromkeys(eligibility.CLASSES, 0)
     by: tuple[dict[str, list[int]], ...] = ({}, {}, {})  # kind, role, region (as written)
-    width = len(COUNTS)
-    heads = {"5A": 0, "4A": 0}
-    for kind, role, region, grade, grade_year, klass, n in cube:
-        shape = shapes.get((grade, grade_year, klass))
-        if shape is None:
-            shape = shapes[(grade, grade_year, klass)] = _counts_of(grade, grade_year, klass, on, soon)
-        classes[klass] += n
-        if grade in heads and _AT["graded"] in shape:
-            heads[grade] += n
-        for numbers, key in zip(by, (kind, role, region or ""), strict=True):
-            vector = numbers.get(key) or numbers.setdefault(key, [0] * width)
-            for i in shape:
-                vector[i] += n
+    heads = dict.fromkeys(HEADS, 0)
+    for kind, role, region, *numbers in cube:
+        counts = numbers[:width]
+        for h, n in zip(HEADS, numbers[width : width + len(HEADS)], strict=True):
+            heads[h] += n
+        for c, n in zip(eligibility.CLASSES, numbers[width + len(HEADS) :], strict=True):
+            classes[c] += n
+        for groups, key in zip(by, (kind, role, region or ""), strict=True):
+            _add(groups.get(key) or groups.setdefault(key, [0] * width), counts)
     total = [sum(v[i] for v in by[0].values()) for i in range(width)]
     cities: dict[str, list[int]] = {}
     counties: dict[tuple[str, str], list[int]] = {}
     for region, numbers in by[2].items():
         place = _region(region)
-        for vector in (
-            cities.setdefault(place.city, [0] * width),
-            counties.setdefault((place.city, place.county), [0] * width),
-        ):
-            for i, x in enumerate(numbers):
-                vector[i] += x
+        _add(cities.setdefault(place.city, [0] * width), numbers)
+        _add(counties.setdefault((place.city, place.county), [0] * width), numbers)
     by_region = {city: _as_tally(city, numbers, RegionTally) for city, numbers in cities.items()}
     for (city, county), numbers in sorted(counties.items(), key=lambda kv: (-kv[1][0], kv[0])):
         by_region[city].counties.append(_as_tally(county, numbers))

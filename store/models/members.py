@@ -99,3 +99,15 @@ class MemberRegistry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FigureSnapshot(Base):
+    """The registry's figures for one (registry version, day, options), computed once and read by every
+    process (store/members/snapshots.py); rows of older versions are dropped when a newer one is written."""
+
+    __tablename__ = "member_figure_snapshots"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, index=True)
+    figures: Mapped[str] = mapped_column(Text)  # JSON
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
