@@ -30,6 +30,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from core import metrics
 from core.clock import Clock
 from core.shared import NOT_READ, SharedState
 from store.shared import MemoryState
@@ -111,6 +112,7 @@ class Dedupe:
             self._note_locally(signed, now)
         seen = self._seen.get(key)
         if seen is not None:
+            metrics.DEDUPE_HITS.labels("memory").inc()
             if signed is not None and self.shared is not None:
                 await self._note_shared(signed)
             if isinstance(seen[0], str):
@@ -197,6 +199,7 @@ class Dedupe:
                 return answer
             value = await self._wait_other(skey, deadline)
             if value is not None:
+                metrics.DEDUPE_HITS.labels("shared").inc()
                 return value
             if self.clock.monotonic() >= deadline:
                 return SUCCESS

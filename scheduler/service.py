@@ -27,6 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import or_, select, update
 
 from bot import messagelog
+from core import metrics
 from core.services import Services
 from scheduler import compose, editing, notify, planning
 from scheduler.pipeline import Pipeline
@@ -106,11 +107,20 @@ class Runner:
             async with sem:
                 await self.run_one(pid)
 
+        await self.beat()
         while ids := await self.claim(sched.concurrency * 4):
             total += len(ids)
             await asyncio.gather(*(one(pid) for pid in ids))
+            await self.beat()
         self.notices_sent = await notify.flush(self.services)
         return total
+
+    async def beat(self) -> None:
+        """Note in the shared state that a scheduler is ticking (/readyz and /metrics read it)."""
+        try:
+            await self.services.shared.set(metrics.HEARTBEAT_KEY, str(self.services.clock.time()))
+        except Exception as e:  # the shared store is down: the pushes go on regardless
+            log.warning("scheduler heartbeat not noted: %s", e)
 
     async def compose(self) -> None:
         try:
