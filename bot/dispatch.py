@@ -27,7 +27,7 @@ from bot import followers, outbox, texts
 from bot.context import Context
 from bot.conversation import Conversation, NoConversation
 from bot.router import Captured, Router, find_step, route, text_of
-from core import metrics
+from core import logs, metrics
 from core.services import Services
 from core.shared import NOT_READ
 from wechat import limits, protocol, render
@@ -140,8 +140,9 @@ class Dispatcher:
                 return self._render(message, Text(texts.ERROR), key, started)
             fallback = Text(texts.ERROR) if trouble or self.log.in_trouble() else None
             metrics.DEADLINE_FALLBACKS.labels("error_text" if fallback else "success").inc()
-            log.info("handler for %s is past the budget; answering %s, reply follows", key,
-                     "the error text (database not answering)" if fallback else "success")
+            log.info("handler past the budget; answering %s, reply follows",
+                     "the error text (database not answering)" if fallback else "success",
+                     extra=logs.about(openid=openid, msg_key=key))
             task.add_done_callback(lambda t: self._late(t, openid, held, follower, fallback))
             await self._sync(follower, deadline)
             if fallback is None:
@@ -194,7 +195,7 @@ class Dispatcher:
         except Exception:
             metrics.HANDLER_ERRORS.labels(getattr(handler, "__name__", str(handler))).inc()
             log.exception("handler %s failed on %s from %s", getattr(handler, "__name__", handler),
-                          message.type, message.source)
+                          message.type, logs.hashed(message.source), extra=logs.about(openid=message.source))
             return Text(texts.ERROR)
 
     async def compose(
@@ -235,21 +236,21 @@ class Dispatcher:
             await asyncio.wait_for(asyncio.shield(syncing), left)
         except TimeoutError:
             syncing.add_done_callback(lambda t: t.cancelled() or t.exception())
-            log.warning("the state of %s is not written yet; the next batch retries", follower.openid)
+            log.warning("the state of %s is not written yet; the next batch retries", logs.hashed(follower.openid))
         except Exception:
-            log.exception("could not write the state of %s now; the next batch retries", follower.openid)
+            log.exception("could not write the state of %s now; the next batch retries", logs.hashed(follower.openid))
 
     def _late(self, task: asyncio.Task, openid: str, held: list[Reply], follower: Any,
               answered: Reply | None) -> None:
         """A handler finished after the budget: its reply (after any held ones) via the outbox.
         `answered`: what the follower got meanwhile (the error text), if not `success`."""
         if task.cancelled():  # shutdown: what was held for the follower is held again
-            log.warning("handler for %s cancelled after the budget (shutdown)", openid)
+            log.warning("handler for %s cancelled after the budget (shutdown)", logs.hashed(openid))
             if follower is not None and held:
                 outbox.hold_in_memory(self.services, follower, held)
             return
         if task.exception() is not None:
-            log.error("handler for %s failed after the budget", openid, exc_info=task.exception())
+            log.error("handler for %s failed after the budget", logs.hashed(openid), exc_info=task.exception())
             reply = None if answered is not None else Text(texts.ERROR)  # say something, once
         else:
             reply = task.result()

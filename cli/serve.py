@@ -43,10 +43,13 @@ def _serve(args, settings: Settings) -> int:
 
 
 def _db_upgrade(args, settings: Settings) -> int:
+    from sqlalchemy.engine import make_url
+
     from store.migrate import upgrade_sync
 
     upgrade_sync(settings.database_url)
-    print(texts.DB_AT_HEAD.format(url=settings.database_url))
+    # A PostgreSQL URL may carry a password: never printed.
+    print(texts.DB_AT_HEAD.format(url=make_url(settings.database_url).render_as_string(hide_password=True)))
     return 0
 
 

@@ -11,9 +11,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from core import metrics
+from core import logs, metrics
 from core.config import Settings
 from core.services import Services
 
@@ -30,22 +29,8 @@ def heartbeat_stale_after(settings: Settings) -> float:
     return max(60.0, 6 * settings.scheduler.tick_seconds, 4 * settings.wechat.timeout_seconds)
 
 
-def secrets_of(settings: Settings) -> list[str]:
-    """What must never appear in an answer or a log line."""
-    w = settings.wechat
-    found = [w.secret, w.token, w.encoding_aes_key]
-    for url in (settings.database.url, settings.redis.url):
-        if url:
-            password = make_url(url).password if "://" in url else None
-            if password:
-                found.append(str(password))
-    return [s for s in found if s and len(s) >= 3]
-
-
 def scrub(message: str, settings: Settings) -> str:
-    for secret in secrets_of(settings):
-        message = message.replace(secret, "…")
-    return message
+    return logs.scrub(message, logs.secrets_of(settings))
 
 
 async def _database(services: Services) -> None:

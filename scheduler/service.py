@@ -27,7 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import or_, select, update
 
 from bot import messagelog
-from core import metrics
+from core import logs, metrics
 from core.services import Services
 from scheduler import compose, editing, notify, planning
 from scheduler.pipeline import Pipeline
@@ -93,7 +93,7 @@ class Runner:
         try:
             await self.pipeline.advance(push_id)
         except Exception:  # one push's bug must not stop the others; it is retried after its lease
-            log.exception("push %s: step failed", push_id)
+            log.exception("push %s: step failed", push_id, extra=logs.about(push_id=push_id))
         finally:
             await self.release(push_id)
 
@@ -129,7 +129,8 @@ class Runner:
             log.warning("auto-drafting: %s", e)
             return
         if push is not None:
-            log.info("auto-drafting: push %s with %s articles", push.id, len(push.articles))
+            log.info("auto-drafting: push %s with %s articles", push.id, len(push.articles),
+                     extra=logs.about(push_id=push.id))
 
     async def purge(self) -> None:
         removed = await messagelog.purge_old(self.services)
