@@ -276,8 +276,32 @@ def _published_titles(sandbox) -> list[str]:
     return [a["news_item"][0]["title"] for a in sandbox.platform.state["articles"].values() if a["news_item"]]
 
 
+COUNTERS = {"fallbacks": "wxbot_deadline_fallbacks_total", "dedupe_hits": "wxbot_dedupe_hits_total",
+            "log_write_failures": "wxbot_messagelog_write_failures_total", "replies": "wxbot_replies_total"}
+
+
+async def counters(port: int) -> dict[str, float]:
+    """The fleet's counters, from its /metrics (any process answers for all)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as r:
+            text = await r.text()
+    except aiohttp.ClientError:
+        return {}
+    found = dict.fromkeys(COUNTERS, 0.0)
+    names = {v: k for k, v in COUNTERS.items()}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name in names:
+                found[names[s.name]] += s.value
+    return found
+
+
 async def scenario(name: str, fault, opts: Options, wechat: WeChat, services, sandbox, article_ids) -> Figures:
     start_index = len(wechat.sent)
+    metrics_port = services.settings.server.metrics_port
+    before = await counters(metrics_port)
     at = services.clock.now() + timedelta(seconds=opts.before)
     push_ids = await _pushes_due(services, article_ids, at)
     load = asyncio.create_task(wechat.load(opts.before + opts.seconds, opts.rate))
@@ -296,6 +320,8 @@ async def scenario(name: str, fault, opts: Options, wechat: WeChat, services, sa
                                   .where(PushArticle.push_id.in_(push_ids)))).all()
     published = _published_titles(sandbox)
     twice = sum(published.count(t) > 1 for t in titles)
+    after = await counters(metrics_port)
+    counted = {k: after[k] - before.get(k, 0.0) for k in after}
     return Figures(
         scenario=name, messages=len(sent), unanswered=len(unanswered),
         fallback=sum(m.kind == "fallback" for m in sent), retried=sum(m.attempts > 1 for m in sent),
@@ -303,7 +329,7 @@ async def scenario(name: str, fault, opts: Options, wechat: WeChat, services, sa
         recover_seconds=round(max([0.0, *disturbed]), 1), pushes=len(push_ids),
         pushes_lost=sum(states.get(p) != "done" for p in push_ids), pushes_twice=twice, note=note or "",
         extra={"kinds": {k: sum(m.kind == k for m in sent) for k in ("reply", "fallback", "success", "none")},
-               "push_states": sorted(states.values())},
+               "push_states": sorted(states.values()), "metrics": counted},
     )
 
 
@@ -314,7 +340,8 @@ def _config(root: Path, port: int, db_url: str, redis_url: str, sandbox_url: str
     return {
         "wechat": {"appid": "wxfaultbench0001", "secret": "bench-secret", "token": TOKEN, "account_id": ACCOUNT,
                    "api_base_url": sandbox_url},
-        "server": {"port": port},
+        # /metrics on a port of its own, every process's counts added up (multiprocess mode).
+        "server": {"port": port, "metrics_port": port + 5, "metrics_dir": str(root / f"metrics-{port}")},
         "database": {"url": db_url},
         "redis": {"url": redis_url},
         "sandbox": {"state_path": str(root / "sandbox.json"), "port": 9},
@@ -459,9 +486,10 @@ async def run(opts: Options) -> list[Figures]:
 
 def table(figures: list[Figures]) -> str:
     head = ("scenario", "msgs", "unanswered", "fallback", "retried", "twice", "recover s", "pushes", "lost",
-            "sent twice")
+            "sent twice", "log writes failed")
     rows = [head] + [(f.scenario, f.messages, f.unanswered, f.fallback, f.retried, f.handled_twice,
-                      f.recover_seconds, f.pushes, f.pushes_lost, f.pushes_twice) for f in figures]
+                      f.recover_seconds, f.pushes, f.pushes_lost, f.pushes_twice,
+                      int(f.extra.get("metrics", {}).get("log_write_failures", 0))) for f in figures]
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(head))]
     lines = ["  ".join(str(v).rjust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join(lines + [f"{f.scenario}: {f.note}" for f in figures if f.note])

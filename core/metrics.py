@@ -6,8 +6,8 @@ when /metrics is scraped (ops/scrape.py), not counted here.
 Several processes: prometheus-client's multiprocess mode. With `[server] metrics_dir` set, every
 process of the deployment (each `serve`, and every `main.py` command) writes its counts to files in
 that folder, and whichever process answers /metrics adds them all up: one scrape target for the
-whole machine. The folder is emptied when the deployment starts, never while it runs (counts of a
-process that died are kept, as counters should be). Without it, each process counts in memory and
+whole machine. The folder is one the machine empties at boot, never while the processes run (the
+files of a process that died or restarted stay, and their counts in the sums, as counters should). Without it, each process counts in memory and
 is a scrape target of its own.
 
 Call sites read the metric through the module (`metrics.REPLIES`), never `from core.metrics import
