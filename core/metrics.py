@@ -7,8 +7,8 @@ Several processes: prometheus-client's multiprocess mode. With `[server] metrics
 process of the deployment (each `serve`, and every `main.py` command) writes its counts to files in
 that folder, and whichever process answers /metrics adds them all up: one scrape target for the
 whole machine. The folder is one the machine empties at boot, never while the processes run (the
-files of a process that died or restarted stay, and their counts in the sums, as counters should). Without it, each process counts in memory and
-is a scrape target of its own.
+files of a process that died or restarted stay, and their counts in the sums, as counters should).
+Without it, each process counts in memory and is a scrape target of its own.
 
 Call sites read the metric through the module (`metrics.REPLIES`), never `from core.metrics import
 REPLIES`: `use_directory()` defines the metrics anew on the multiprocess values.
