@@ -83,8 +83,8 @@ def _utc(record: logging.LogRecord) -> str:
 
 
 class TextFormatter(_Scrubbing):
-    """`2026-05-01 08:00:00.123 UTC INFO name: message [msg_id=… user=… push_id=…]`; a traceback
-    follows on the lines after, as Python prints it."""
+    """`2026-05-01 08:00:00.123 UTC INFO name: message [msg_id=… user=… push_id=…]`, one line an
+    event: a newline in the message, and a traceback's, is written as ⏎."""
 
     def render(self, record: logging.LogRecord) -> str:
         line = f"{_utc(record)} UTC {record.levelname} {record.name}: {record.getMessage()}"
@@ -93,7 +93,9 @@ class TextFormatter(_Scrubbing):
             line += f" [{context}]"
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
-        return line + ("\n" + record.exc_text if record.exc_text else "")
+        if record.exc_text:
+            line += " ⏎ " + record.exc_text
+        return line.replace("\r\n", "\n").replace("\n", " ⏎ ")
 
 
 class JsonFormatter(_Scrubbing):

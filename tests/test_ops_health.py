@@ -33,9 +33,9 @@ async def test_ready_when_everything_answers(make_settings, migrated, sandbox):
             assert status == 200 and body["ready"] is True
             assert set(body["checks"]) == {"database", "scheduler", "token"}  # no [redis] url: no check
             assert all(c["ok"] and "error" not in c for c in body["checks"].values())
-            assert elapsed < 0.2  # milliseconds (a loaded machine allowed for)
+            assert elapsed < 0.5  # milliseconds here; a loaded machine allowed for
             status, body, elapsed = await get("/healthz")
-            assert (status, body) == (200, {"alive": True}) and elapsed < 0.2
+            assert (status, body) == (200, {"alive": True}) and elapsed < 0.5
         finally:
             await site.cleanup()
 

@@ -188,3 +188,34 @@ def test_the_formatters_take_out_what_slipped_through(make_settings):
     assert (parsed["level"], parsed["push_id"], parsed["msg_id"], parsed["ts"][-1]) == ("WARNING", 7, "123", "Z")
     assert logs.about(openid="o_abc", msg_key="m:42", push_id=3) == {"user": logs.hashed("o_abc"), "msg_id": "42",
                                                                       "push_id": 3}
+
+
+def test_a_database_password_shows_nowhere(pg_url, tmp_path, capsys, caplog):
+    """PostgreSQL with a password in the URL (the test server trusts loopback, so any password will
+    do): the commands, pg_dump and pg_restore, and a database that does not answer."""
+    import traceback
+
+    password = "Pw-h16-Zq9xT"
+    url = pg_url.replace("://root@", f"://root:{password}@")
+    assert password in url
+    down = url.replace("127.0.0.1:5432", "127.0.0.1:19599")
+    caplog.set_level(logging.INFO)
+    seen: list[str] = []
+    for db, argv in [(url, ["db", "upgrade"]), (url, ["demo", "load"]), (url, ["log", "tail"]),
+                     (url, ["db", "backup", str(tmp_path / "pg.tar")]), (url, ["db", "restore", str(tmp_path / "pg.tar")]),
+                     (down, ["log", "tail"]), (down, ["db", "backup", str(tmp_path / "x.tar")])]:
+        cfg = config(tmp_path)
+        cfg["database"]["url"] = db
+        path = tmp_path / "pg.toml"
+        path.write_text(to_toml(cfg), encoding="utf-8")
+        try:
+            code = main.main([*argv, "--config", str(path)])
+        except Exception:
+            code = "raised"
+            seen.append(traceback.format_exc())
+        captured = capsys.readouterr()
+        seen.append(f"$ {' '.join(argv)} → {code}\n{captured.out}{captured.err}")
+    seen += [r.getMessage() + (r.exc_text or "") for r in caplog.records]
+    text = "\n".join(seen)
+    assert "已备份到" in text and "目标数据库已有数据" in text  # the commands did their work…
+    assert password not in text  # …and the password shows nowhere
