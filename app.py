@@ -28,11 +28,13 @@ from bot.followers import FollowerStore
 from bot.messagelog import LogWriter
 from bot.router import Router
 from bot.server import WEBHOOK, webhook_app
+from core import metrics
 from core.clock import Clock
 from core.config import Settings
 from core.services import Services
 from core.shared import SharedState
 from handlers import events, fallback, help, keywords, member_stats, members, news
+from ops.server import ops_app
 from scheduler import events as push_events
 from scheduler.service import start_scheduler
 from store.db import make_engine, make_session_factory
@@ -77,6 +79,8 @@ async def open_services(
     first, then the HTTP session, shared state and engine), so every command that sends or answers
     writes what it recorded. `http` and `shared` (tests) are used as given and left open."""
     clock = clock or Clock()
+    if settings.server.metrics_dir:
+        metrics.use_directory(settings.path(settings.server.metrics_dir))
     async with AsyncExitStack() as stack:
         engine = make_engine(settings.database_url, echo=settings.database.echo)
         stack.push_async_callback(engine.dispose)
@@ -121,6 +125,26 @@ def create_app(
     return root
 
 
+async def start_ops_site(services: Services) -> web.AppRunner | None:
+    """/metrics, /healthz and /readyz on `[server] metrics_host:metrics_port` (none when the port is
+    0). Shared by the processes on one machine like the webhook's port; a port that cannot be had
+    costs the operator's view, never the webhook."""
+    server = services.settings.server
+    if not server.metrics_port:
+        return None
+    runner = web.AppRunner(ops_app(services), handle_signals=False, access_log=None, shutdown_timeout=1)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, server.metrics_host, server.metrics_port, reuse_port=True).start()
+    except OSError as e:
+        log.error("metrics and health not served on %s:%s: %s", server.metrics_host, server.metrics_port, e)
+        await runner.cleanup()
+        return None
+    log.info("metrics and health on http://%s:%s/metrics, /healthz, /readyz", server.metrics_host,
+             server.metrics_port)
+    return runner
+
+
 async def serve(settings: Settings) -> None:
     """Run the root application until SIGINT/SIGTERM."""
     stop = asyncio.Event()
@@ -142,6 +166,7 @@ async def serve(settings: Settings) -> None:
         gc.freeze()
         site = web.TCPSite(runner, settings.server.host, settings.server.port, reuse_port=True)
         await site.start()
+        ops = await start_ops_site(services)
         log.info(
             "bot listening on http://%s:%s%s (scheduler %s)",
             settings.server.host,
@@ -152,4 +177,6 @@ async def serve(settings: Settings) -> None:
         try:
             await stop.wait()
         finally:
+            if ops is not None:
+                await ops.cleanup()
             await runner.cleanup()

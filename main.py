@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
-import time
 
 from sqlalchemy.exc import DBAPIError
 
 from cli import texts
+from core import logs
 from core.config import ConfigError, load_settings
 
 # Each module adds its commands with `register(subparsers)`; a command sets `func(args, settings)`.
@@ -46,19 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging() -> None:
-    """Log lines carry their time in UTC and say so (the machine's zone is nobody's business); our
-    loggers at INFO, the libraries that narrate every step at WARNING."""
-    handler = logging.StreamHandler()
-    formatter = logging.Formatter(
-        "%(asctime)s.%(msecs)03d UTC %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"
-    )
-    formatter.converter = time.gmtime
-    handler.setFormatter(formatter)
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
-    # APScheduler logs every run of every job, Alembic every step of every migration.
-    for name in ("apscheduler", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+def configure_logging(format: str = "text", secrets: list[str] | None = None) -> None:
+    """Log lines in UTC, as `[log] format` says, without any secret (core/logs.py)."""
+    logs.configure(format, secrets or ())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(texts.error(e), file=sys.stderr)
         return 2
+    configure_logging(settings.log.format, logs.secrets_of(settings))
     try:
         code = args.func(args, settings) or 0
         sys.stdout.flush()  # here, not at exit: a reader that stopped early is handled below

@@ -30,6 +30,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from core import metrics
 from core.clock import Clock
 from core.shared import NOT_READ, SharedState
 from store.shared import MemoryState
@@ -41,6 +42,10 @@ log = logging.getLogger(__name__)
 
 PENDING = "pending"
 DONE = "done:"
+# A claim still pending lives until the claimant's reply budget ends and this much longer (its answer
+# is stored behind the reply): a process killed mid-message leaves a claim that WeChat's next retry
+# outlives, so that retry answers instead of waiting for an answer that will never come.
+PENDING_MARGIN_SECONDS = 1.0
 
 
 def key_of(message: Any) -> str:
@@ -60,6 +65,11 @@ def key_of(message: Any) -> str:
         str(getattr(message, "dedupe_part", "")),
     ]
     return "e:" + "|".join(parts)
+
+
+class _NotYet(Exception):
+    """Another process holds the claim and had no answer by our deadline: `success` now, and nothing
+    remembered, so that a later retry asks again (the claim of a process that died expires)."""
 
 
 class Replayed(Rejected):
@@ -111,6 +121,7 @@ class Dedupe:
             self._note_locally(signed, now)
         seen = self._seen.get(key)
         if seen is not None:
+            metrics.DEDUPE_HITS.labels("memory").inc()
             if signed is not None and self.shared is not None:
                 await self._note_shared(signed)
             if isinstance(seen[0], str):
@@ -123,6 +134,10 @@ class Dedupe:
         self._seen[key] = (future, now + self.ttl)
         try:
             answer = await self._claim_and_produce(key, produce, deadline, read, signed)
+        except _NotYet:
+            self._seen.pop(key, None)
+            future.set_result(SUCCESS)
+            return SUCCESS
         except BaseException as e:
             # Nothing to replay: let a retry try again, and tell anyone waiting now.
             self._seen.pop(key, None)
@@ -174,8 +189,9 @@ class Dedupe:
         skey = f"dedupe:{key}"
         once = self._once_args(signed) if signed is not None else None
         while True:
+            pending_ttl = min(self.ttl, max(deadline - self.clock.monotonic(), 0.0) + PENDING_MARGIN_SECONDS)
             try:
-                claim = await self.shared.claim(skey, PENDING, self.ttl, read, once)
+                claim = await self.shared.claim(skey, PENDING, pending_ttl, read, once)
             except Exception as e:  # the shared store is down: answering beats deduping across processes
                 log.warning("dedupe: shared state unavailable (%s), deduping in this process only", e)
                 return await produce(NOT_READ)
@@ -197,9 +213,10 @@ class Dedupe:
                 return answer
             value = await self._wait_other(skey, deadline)
             if value is not None:
+                metrics.DEDUPE_HITS.labels("shared").inc()
                 return value
             if self.clock.monotonic() >= deadline:
-                return SUCCESS
+                raise _NotYet()
             # The claim vanished (its owner failed and released it): try to claim again.
 
     async def _store(self) -> None:
@@ -226,8 +243,9 @@ class Dedupe:
             if value.startswith(DONE):
                 return value[len(DONE):]
             if self.clock.monotonic() >= deadline:
-                # The owner is past the budget too: it answers `success` and sends the reply later.
-                return SUCCESS
+                # The owner is past the budget too: it answers `success` and sends the reply later
+                # (or it died, and its claim expires before WeChat's next retry).
+                raise _NotYet()
             await self.clock.sleep(self.poll)
 
     def _expire(self, now: float) -> None:

@@ -27,6 +27,7 @@ from bot import followers, outbox, texts
 from bot.context import Context
 from bot.conversation import Conversation, NoConversation
 from bot.router import Captured, Router, find_step, route, text_of
+from core import logs, metrics
 from core.services import Services
 from core.shared import NOT_READ
 from wechat import limits, protocol, render
@@ -138,11 +139,14 @@ class Dispatcher:
             if task.done():  # the handling itself failed (logged by `_done`)
                 return self._render(message, Text(texts.ERROR), key, started)
             fallback = Text(texts.ERROR) if trouble or self.log.in_trouble() else None
-            log.info("handler for %s is past the budget; answering %s, reply follows", key,
-                     "the error text (database not answering)" if fallback else "success")
+            metrics.DEADLINE_FALLBACKS.labels("error_text" if fallback else "success").inc()
+            log.info("handler past the budget; answering %s, reply follows",
+                     "the error text (database not answering)" if fallback else "success",
+                     extra=logs.about(openid=openid, msg_key=key))
             task.add_done_callback(lambda t: self._late(t, openid, held, follower, fallback))
             await self._sync(follower, deadline)
             if fallback is None:
+                metrics.REPLIES.labels("success").inc()
                 return render.SUCCESS
             return self._render(message, fallback, key, started)
 
@@ -152,14 +156,16 @@ class Dispatcher:
         if later and follower is not None:
             self.spawn(outbox.deliver(self.services, openid, later))
         if passive is None:
+            metrics.REPLIES.labels("success").inc()
             return render.SUCCESS
         return self._render(message, passive, key, started)
 
     def _render(self, message: Any, passive: Reply, key: str, started: float) -> str:
         clock = self.services.clock
         elapsed_ms = (clock.monotonic() - started) * 1000
-        self.log.record(message.source, "out", "passive", *render.describe(passive), msg_key=key,
-                        elapsed_ms=elapsed_ms)
+        kind, content = render.describe(passive)
+        metrics.REPLIES.labels(kind).inc()
+        self.log.record(message.source, "out", "passive", kind, content, msg_key=key, elapsed_ms=elapsed_ms)
         return render.to_xml(passive, message.source, message.target, int(clock.time()))
 
     async def handle(self, message: Any, follower: Any, state: Any) -> Reply | None:
@@ -187,8 +193,9 @@ class Dispatcher:
         try:
             return await handler(message, ctx)
         except Exception:
+            metrics.HANDLER_ERRORS.labels(getattr(handler, "__name__", str(handler))).inc()
             log.exception("handler %s failed on %s from %s", getattr(handler, "__name__", handler),
-                          message.type, message.source)
+                          message.type, logs.hashed(message.source), extra=logs.about(openid=message.source))
             return Text(texts.ERROR)
 
     async def compose(
@@ -229,21 +236,21 @@ class Dispatcher:
             await asyncio.wait_for(asyncio.shield(syncing), left)
         except TimeoutError:
             syncing.add_done_callback(lambda t: t.cancelled() or t.exception())
-            log.warning("the state of %s is not written yet; the next batch retries", follower.openid)
+            log.warning("the state of %s is not written yet; the next batch retries", logs.hashed(follower.openid))
         except Exception:
-            log.exception("could not write the state of %s now; the next batch retries", follower.openid)
+            log.exception("could not write the state of %s now; the next batch retries", logs.hashed(follower.openid))
 
     def _late(self, task: asyncio.Task, openid: str, held: list[Reply], follower: Any,
               answered: Reply | None) -> None:
         """A handler finished after the budget: its reply (after any held ones) via the outbox.
         `answered`: what the follower got meanwhile (the error text), if not `success`."""
         if task.cancelled():  # shutdown: what was held for the follower is held again
-            log.warning("handler for %s cancelled after the budget (shutdown)", openid)
+            log.warning("handler for %s cancelled after the budget (shutdown)", logs.hashed(openid))
             if follower is not None and held:
                 outbox.hold_in_memory(self.services, follower, held)
             return
         if task.exception() is not None:
-            log.error("handler for %s failed after the budget", openid, exc_info=task.exception())
+            log.error("handler for %s failed after the budget", logs.hashed(openid), exc_info=task.exception())
             reply = None if answered is not None else Text(texts.ERROR)  # say something, once
         else:
             reply = task.result()

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import windows
 from bot.erasures import Erasures
+from core import logs
 from core.clock import Clock
 from core.shared import NOT_READ, SharedState
 from store.db import SessionFactory, write_apart
@@ -158,7 +159,7 @@ class FollowerStore:
         try:
             return await self.shared.get(version_key(openid))
         except Exception as e:  # the shared store is down: re-read the row, which is always right
-            log.warning("followers: shared state unavailable (%s), reading %s from the database", e, openid)
+            log.warning("followers: shared state unavailable (%s), reading %s again", e, logs.hashed(openid))
             return secrets.token_hex(8)
 
     async def _load(self, openid: str, version: str | None) -> Follower:
@@ -295,7 +296,7 @@ class FollowerStore:
         for rows, update in self._rows(dirty):
             bad, unwritten = await write_apart(db, rows, lambda session, part, u=update: upsert(session, part, u))
             for row, e in bad:
-                log.error("followers: dropped the record of %s, which the database refuses: %s", row["openid"], e)
+                log.error("followers: the database refuses the record of %s; dropped: %s", logs.hashed(row["openid"]), e)
             if unwritten:
                 self._dirty |= dirty - {r["openid"] for r, _ in bad}
                 raise ConnectionError("the database became unavailable while writing follower records")
@@ -332,7 +333,7 @@ class FollowerStore:
             try:
                 await self.sync(follower)
             except Exception:
-                log.exception("followers: could not write the shared columns of %s; retrying", openid)
+                log.exception("followers: could not write the shared columns of %s; retrying", logs.hashed(openid))
                 return
 
     async def _announce(self, openid: str) -> None:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String, delete, insert, select
 
 from bot.followers import FollowerStore
+from core import metrics
 from store.db import SessionFactory, refused, unavailable, write_apart
 from store.models.webhook import Follower, MessageLog
 
@@ -117,6 +118,7 @@ class LogWriter:
             try:
                 written = await self._flush()
             except Exception as e:
+                metrics.MESSAGELOG_FAILURES.inc()
                 if self._down_since is None:
                     self._down_since = time.monotonic()
                     log.error("message log: database unavailable (%s); keeping %d rows until it is back",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
+from core import logs, metrics
 from core.services import Services
 from store.models.webhook import Follower
 from wechat import render
@@ -69,12 +70,15 @@ async def deliver(
             try:
                 await _send(services, openid, item)
             except Exception as e:
-                log.warning("customer-service send to %s failed (%s); holding the reply", openid, e)
+                metrics.CUSTOMER_REFUSALS.labels(str(getattr(e, "code", None)).lower()).inc()
+                log.warning("customer-service send to %s failed (%s); holding the reply", logs.hashed(openid), e,
+                            extra=logs.about(openid=openid))
                 store.close_windows(follower)
                 if not hold_if_closed:
                     return "closed"
                 await hold(services, openid, items[i:], follower)
                 return "held"
+            metrics.CUSTOMER_SENDS.labels("sent").inc()
             kind, content = render.describe(item)
             services.messagelog.record(openid, "out", "customer", kind, content)
     return "sent"
@@ -93,7 +97,9 @@ async def hold(
         await store.save_now(follower)
     except Exception as e:
         store.changed(follower)
-        log.warning("held replies for %s kept in memory until the database takes them (%s)", openid, e)
+        log.warning("held replies for %s kept in memory until the database takes them (%s)",
+                    logs.hashed(openid), e, extra=logs.about(openid=openid))
+    metrics.CUSTOMER_SENDS.labels("held").inc(len(replies))
     for r in replies:
         kind, content = render.describe(r)
         services.messagelog.record(openid, "out", "held", kind, content)

@@ -39,6 +39,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from bot.dedupe import Dedupe, key_of
 from bot.dispatch import Dispatcher
 from bot.router import Router
+from core import metrics
 from core.services import Services
 from wechat import protocol, render
 from wechat.protocol import Rejected
@@ -103,12 +104,17 @@ class Webhook:
             )
         except Rejected as e:
             log.info("webhook: %s %s from %s", e.status, e.reason, request.remote)
+            metrics.WEBHOOK_REQUESTS.labels(str(e.status)).inc()
             return web.Response(status=e.status, text=e.reason)
         if answer == render.SUCCESS:
-            return web.Response(text=answer)
-        if aes:
-            answer = self.envelope.seal(answer, query["nonce"], query["timestamp"])
-        return web.Response(text=answer, content_type="application/xml")
+            response = web.Response(text=answer)
+        else:
+            if aes:
+                answer = self.envelope.seal(answer, query["nonce"], query["timestamp"])
+            response = web.Response(text=answer, content_type="application/xml")
+        metrics.WEBHOOK_REQUESTS.labels("200").inc()
+        metrics.WEBHOOK_SECONDS.observe(self.clock.monotonic() - started)
+        return response
 
     def _encrypted(self, query) -> bool:
         """Whether the request says it is encrypted, and whether `[wechat] mode` takes that."""

@@ -1,12 +1,12 @@
-"""`main.py serve`, `db upgrade` and `demo load`. `db upgrade` runs before the bot's tables exist,
-so it is the one command that does not open the services."""
+"""`main.py serve`, `db upgrade` and `demo load` (`db backup` and `db restore`: cli/backup.py).
+`db upgrade` runs before the bot's tables exist, so it does not open the services."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 
-from cli import texts
+from cli import backup, texts
 from cli.run import with_services
 from core.config import Settings
 from core.services import Services
@@ -20,6 +20,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = dbsub.add_parser("upgrade", parents=[common], help=texts.DB_UPGRADE_HELP)
     up.set_defaults(func=_db_upgrade)
+    backup.register(dbsub, common)
 
     demo = sub.add_parser("demo", parents=[common], help=texts.DEMO_HELP)
     demosub = demo.add_subparsers(dest="demo_command", required=True, metavar="ACTION")
@@ -42,10 +43,13 @@ def _serve(args, settings: Settings) -> int:
 
 
 def _db_upgrade(args, settings: Settings) -> int:
+    from sqlalchemy.engine import make_url
+
     from store.migrate import upgrade_sync
 
     upgrade_sync(settings.database_url)
-    print(texts.DB_AT_HEAD.format(url=settings.database_url))
+    # A PostgreSQL URL may carry a password: never printed.
+    print(texts.DB_AT_HEAD.format(url=make_url(settings.database_url).render_as_string(hide_password=True)))
     return 0
 
 

@@ -95,6 +95,12 @@ class ServerSettings(_Section):
     # with 408). Counted inside the reply budget.
     body_timeout_seconds: float = Field(default=2.0, gt=0, le=4)
     dedupe_ttl_seconds: int = Field(default=600, ge=60)
+    # /metrics, /healthz and /readyz: a site of their own, off the public webhook (0 = none).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    # Several processes on one machine: the folder where each writes its counts, added up by
+    # whichever answers /metrics (core/metrics.py). Empty: each process counts for itself.
+    metrics_dir: str = ""
 
     @field_validator("webhook_path")
     @classmethod
@@ -273,6 +279,8 @@ class MembersSettings(_Section):
 class LogSettings(_Section):
     retention_days: int = Field(default=180, ge=1)
     flush_seconds: float = Field(default=1.0, gt=0, le=1.0)
+    # The process's log lines: "text" for people, "json" (one object a line) for a log collector.
+    format: Literal["text", "json"] = "text"
 
 
 class Settings(_Section):

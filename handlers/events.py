@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.context import Context
 from bot.router import Router
+from core import logs
 from handlers import texts
 from store.members import binding
 from wechat import protocol
@@ -38,7 +39,7 @@ async def on_unsubscribe(message: Any, ctx: Context) -> None:
     try:
         await binding.on_unsubscribe(ctx.db, message.source, ctx.clock.now())
     except Exception:
-        log.exception("could not unbind %s, who unfollowed, from their member units", message.source)
+        log.exception("could not unbind %s, who unfollowed, from their member units", logs.hashed(message.source))
     return None
 
 

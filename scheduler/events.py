@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.context import Context
 from bot.router import Router
+from core import logs
 from scheduler import texts
 from scheduler.pipeline import Pipeline
 from store.models.pushes import Push
@@ -56,7 +57,8 @@ async def on_publish_finished(message: Any, ctx: Context) -> None:
     finished = await Pipeline(ctx.services, "webhook").finish(
         push, message.status == 0, article_id=message.article_id or None, urls=urls,
         code=message.status, fail_idx=list(message.fail_idx or []))
-    log.info("push %s: PUBLISHJOBFINISH status %s%s", push.id, message.status, "" if finished else " (already finished)")
+    log.info("push %s: PUBLISHJOBFINISH status %s%s", push.id, message.status, "" if finished else " (already finished)",
+             extra=logs.about(push_id=push.id))
     return None
 
 
@@ -75,5 +77,6 @@ async def on_mass_finished(message: Any, ctx: Context) -> None:
         push, message.succeeded, urls=urls, reason=reason,
         article_id=None)
     log.info("push %s: MASSSENDJOBFINISH %s (sent %s of %s)%s", push.id, message.status, message.sent_count,
-             message.total_count, "" if finished else " (already finished)")
+             message.total_count, "" if finished else " (already finished)",
+             extra=logs.about(push_id=push.id))
     return None

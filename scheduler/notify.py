@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select, update
 
+from core import logs
 from core.services import Services
 from scheduler import planning, previews, texts
 from store.models.pushes import Notification, Push, PushPreview
@@ -149,14 +150,14 @@ async def flush(services: Services, limit: int = 200) -> int:
         try:
             outcome = await deliver(services, openid, Text(text), hold_if_closed=False)
         except Exception:  # a notice must never stop the pipeline; it is tried again next tick
-            log.exception("notices %s to %s", [n.id for n in included], openid)
+            log.exception("notices %s to %s", [n.id for n in included], logs.hashed(openid))
             outcome = "closed"
         if outcome == "sent":
             await _set(services, included, "sent", from_=("sending",), detail=None, sent_at=services.clock.now())
             sent += len(included)
         else:
             await _set(services, included, "waiting", from_=("sending",), detail=texts.NOTICE_WINDOW_CLOSED)
-        log.info("notices %s to %s: %s", [n.id for n in included], openid, outcome)
+        log.info("notices %s to %s: %s", [n.id for n in included], logs.hashed(openid), outcome)
     return sent
 
 

@@ -23,6 +23,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from core import logs
 from core.services import Services
 from scheduler import notify, planning, previews, states, texts
 from scheduler.drafts import ArticleMissing, build_draft, news_media_id
@@ -76,7 +77,7 @@ class Pipeline(OutcomeSteps):
         """Crash-test hook: with `[scheduler] pause_at` naming this point, stop here for good (the
         test kills the process while it waits). A no-op otherwise."""
         if name in self.settings.scheduler.pause_at:
-            log.warning("pipeline paused at %s (push %s)", name, push.id)
+            log.warning("pipeline paused at %s (push %s)", name, push.id, extra=logs.about(push_id=push.id))
             for handler in logging.getLogger().handlers:
                 handler.flush()
             await asyncio.Event().wait()
@@ -95,7 +96,7 @@ class Pipeline(OutcomeSteps):
             try:
                 await step(self, push)
             except states.Stale:
-                log.info("push %s changed under us; leaving it", push_id)
+                log.info("push %s changed under us; leaving it", push_id, extra=logs.about(push_id=push_id))
                 return await self.load(push_id)
             except WeChatError as e:
                 try:
@@ -234,7 +235,7 @@ class Pipeline(OutcomeSteps):
         return await self.api.mass_sendall(media_id, **kwargs)
 
     async def submitted(self, push: Push, result: dict) -> None:
-        log.info("push %s submitted by %s: %s", push.id, self.worker, result)
+        log.info("push %s submitted by %s: %s", push.id, self.worker, result, extra=logs.about(push_id=push.id))
         now = self.clock.now()
         poll = now + timedelta(seconds=self.settings.scheduler.poll_seconds)
         if push.kind == "publish":

@@ -27,6 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import or_, select, update
 
 from bot import messagelog
+from core import logs, metrics
 from core.services import Services
 from scheduler import compose, editing, notify, planning, reading
 from scheduler.pipeline import Pipeline
@@ -92,7 +93,7 @@ class Runner:
         try:
             await self.pipeline.advance(push_id)
         except Exception:  # one push's bug must not stop the others; it is retried after its lease
-            log.exception("push %s: step failed", push_id)
+            log.exception("push %s: step failed", push_id, extra=logs.about(push_id=push_id))
         finally:
             await self.release(push_id)
 
@@ -106,11 +107,20 @@ class Runner:
             async with sem:
                 await self.run_one(pid)
 
+        await self.beat()
         while ids := await self.claim(sched.concurrency * 4):
             total += len(ids)
             await asyncio.gather(*(one(pid) for pid in ids))
+            await self.beat()
         self.notices_sent = await notify.flush(self.services)
         return total
+
+    async def beat(self) -> None:
+        """Note in the shared state that a scheduler is ticking (/readyz and /metrics read it)."""
+        try:
+            await self.services.shared.set(metrics.HEARTBEAT_KEY, str(self.services.clock.time()))
+        except Exception as e:  # the shared store is down: the pushes go on regardless
+            log.warning("scheduler heartbeat not noted: %s", e)
 
     async def compose(self) -> None:
         try:
@@ -119,7 +129,8 @@ class Runner:
             log.warning("auto-drafting: %s", e)
             return
         if push is not None:
-            log.info("auto-drafting: push %s with %s articles", push.id, len(push.articles))
+            log.info("auto-drafting: push %s with %s articles", push.id, len(push.articles),
+                     extra=logs.about(push_id=push.id))
 
     async def purge(self) -> None:
         removed = await messagelog.purge_old(self.services)

@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import metrics
 from core.services import Services
 from scheduler import texts
 from store.models.content import Article
@@ -153,6 +154,8 @@ async def write(
             await release_articles(s, push.id)
         if also is not None:
             await also(s)
+    if to is not None and to != before:
+        metrics.PUSH_TRANSITIONS.labels(to).inc()
 
 
 async def record(services: Services, push: Push, detail: str, data: dict | None = None,

@@ -26,6 +26,7 @@ from typing import Any
 
 import aiohttp
 
+from core import metrics
 from core.clock import Clock
 from core.config import WeChatSettings
 from core.shared import SharedState
@@ -75,6 +76,7 @@ class ApiMetrics:
 
     def count(self, endpoint: str, errcode: int | None) -> None:
         self._counts[(endpoint, errcode)] += 1
+        metrics.WECHAT_CALLS.labels(endpoint, str(errcode).lower()).inc()
 
     def snapshot(self) -> dict[tuple[str, int | None], int]:
         return dict(self._counts)

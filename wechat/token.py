@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from core import metrics
 from core.clock import Clock
 from core.config import WeChatSettings
 from core.shared import LockTimeout, SharedState
@@ -147,5 +148,6 @@ class Tokens:
         token = _Token.parse(raw)
         await self.shared.set(self._token_key, raw, ttl=max(1.0, expires_in - TOKEN_MARGIN_SECONDS))
         self._hot = token
+        metrics.TOKEN_REFRESHES.labels(str(force).lower()).inc()
         log.info("fetched an access token%s, valid %.0f s", " (forced refresh)" if force else "", expires_in)
         return token

@@ -25,6 +25,7 @@ import aiohttp
 from sqlalchemy import select
 from tqdm import tqdm
 
+from core import metrics
 from core.clock import Clock
 from core.config import Settings, SourceSettings
 from store.content.extract import Extracted, ExtractError, Listing
@@ -135,6 +136,7 @@ class Importer:
     async def run(
         self, target: str, *, source: str | None = None, pages: int | None = None, since: date | None = None
     ) -> ImportReport:
+        metrics.IMPORT_RUNS.labels("news").inc()
         try:
             return await self._run(target, source, pages, since)
         finally:

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import metrics
 from store.db import SessionFactory
 from store.members import credit_code, texts
 from store.members.index import bump_version, normalize
@@ -65,6 +66,7 @@ async def import_file(
 ) -> ImportReport:
     """Import `path` into the registry (all valid rows in one transaction); see the module docstring.
     `roles`: the federation's roles (`[members] roles`)."""
+    metrics.IMPORT_RUNS.labels("members").inc()
     path = Path(path)
     rows_read, good, rejected = await asyncio.to_thread(parse_file, path, today, roles)
     report = ImportReport(path=str(path), rows=rows_read, rejected=rejected, dry_run=dry_run)
