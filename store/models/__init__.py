@@ -5,6 +5,7 @@ from store.models.content import Article, ArticleImage, ArticleTerm, Image, Imag
 from store.models.members import BindCode, Binding, Member, MemberHistory  # noqa: F401
 from store.models.pushes import Notification, Push, PushArticle, PushEvent, PushPreview  # noqa: F401
 from store.models.shared import SharedEntry
+from store.models.sources import SourceRun, SourceState  # noqa: F401
 from store.models.webhook import Follower, KeywordRule, MessageLog  # noqa: F401
 
 __all__ = ["Base", "SharedEntry"]
