@@ -138,10 +138,11 @@ async def flush(services: Services, limit: int = 200) -> int:
         ids = {n.push_id for n in notes}
         pushes = {p.id: p for p in (await s.scalars(select(Push).where(Push.id.in_(ids)))).all()}
     by_editor: dict[str, list[Notification]] = {}
-    newest = {(n.push_id, n.openid, n.kind): n.id for n in notes}
+    # A newer notice of the same kind about the same push (or source) supersedes the older ones.
+    newest = {(n.push_id, n.source, n.openid, n.kind): n.id for n in notes}
     for note in notes:
         why = stale(note, pushes.get(note.push_id))
-        if why is None and newest[(note.push_id, note.openid, note.kind)] != note.id:
+        if why is None and newest[(note.push_id, note.source, note.openid, note.kind)] != note.id:
             why = texts.NOTICE_SUPERSEDED
         if why is not None:
             await _set(services, [note], "obsolete", from_=DELIVERABLE, detail=why)

@@ -4,7 +4,8 @@
 Several processes: each `serve` schedules the polls, and a run first takes the source's lease, a
 conditional UPDATE of its `source_states` row (free or expired lease, and due: `next_poll_at`
 passed), as the tick does for pushes; so one process polls a source at a time, and a source is
-polled once per interval however many processes run. A lease lasts LEASE; a dead process's
+polled once per interval however many processes run (less a quarter of
+it, at most a minute, of slack for a late firing). A lease lasts LEASE; a dead process's
 source is polled again after it.
 
 Back-off: a run fails when the listing cannot be fetched or read, or when every new article on it
@@ -90,10 +91,10 @@ async def claim(services: Services, name: str, worker: str) -> SourceState | Non
 
 async def poll(services: Services, source: SourceSettings, worker: str, http: aiohttp.ClientSession) -> SourceRun | None:
     """One run of the source if this process gets it; the recorded run (None: not this time)."""
+    started = services.clock.now()
     state = await claim(services, source.name, worker)
     if state is None:
         return None
-    started = services.clock.now()
     importer = Importer(services.settings, services.db, services.clock, http,
                         ready=True if source.on_new in ("ready", "queue") else None)
     error = None
@@ -136,11 +137,13 @@ async def _finish(services: Services, source: SourceSettings, state: SourceState
     now = services.clock.now()
     before = state.failures
     failures = before + 1 if failed else 0
-    wait = wait_after(services, source, now, failures)
-    # A little slack: this process's own next firing must not find the source not yet due.
-    slack = min(timedelta(seconds=5), interval_after(services, source, now) / 10)
-    values = dict(failures=failures, next_poll_at=now + wait - slack, claimed_by=None, claim_until=None,
-                  last_run_at=now)
+    # Counted from the run's start, as the job's trigger counts, less some slack: this process's own
+    # next firing must find the source due, on a loaded machine too.
+    start = run.started_at
+    wait = wait_after(services, source, start, failures)
+    slack = min(timedelta(minutes=1), interval_after(services, source, start) / 4)
+    values = dict(failures=failures, next_poll_at=start + wait - slack, claimed_by=None, claim_until=None,
+                  last_run_at=start)
     if not failed:
         values.update(etag=result.etag, last_modified=result.last_modified, last_ok_at=now)
     text = None
@@ -148,7 +151,7 @@ async def _finish(services: Services, source: SourceSettings, state: SourceState
         rule = (texts.NOTICE_SOURCE_BACKOFF.format(n=failures, wait=_span(wait)) if failures > 1
                 else texts.NOTICE_SOURCE_RETRY)
         text = texts.NOTICE_SOURCE_FAILED.format(name=source.name, reason=run.error, rule=rule,
-                                                 when=planning.show(now + wait, services.settings))
+                                                 when=planning.show(start + wait, services.settings))
     elif not failed and before >= NOTIFY_AT[0]:
         text = texts.NOTICE_SOURCE_RECOVERED.format(name=source.name, n=before)
     async with services.db.begin() as s:
