@@ -152,7 +152,12 @@ def serve_site(n: int, conn) -> None:
     asyncio.run(main())
 
 
-async def bench_import(n: int, concurrency: int, delay: float) -> None:
+async def bench_import(n: int, concurrency: int, delay: float, parsers: list[str]) -> None:
+    for how in parsers:
+        await _bench_import(n, concurrency, delay, how)
+
+
+async def _bench_import(n: int, concurrency: int, delay: float, how: str) -> None:
     ours, theirs = multiprocessing.Pipe()
     server = multiprocessing.get_context("spawn").Process(target=serve_site, args=(n, theirs), daemon=True)
     server.start()
@@ -169,6 +174,8 @@ async def bench_import(n: int, concurrency: int, delay: float) -> None:
         engine = make_engine(url)
         async with aiohttp.ClientSession() as http:
             importer = Importer(settings, make_session_factory(engine), Clock(), http)
+            if how == "thread":  # one worker: PageParser parses in a thread of this process
+                importer.parser.workers = 1
             cpu0 = _cpu_seconds()
             t0 = time.perf_counter()
             report = await importer.run(f"http://127.0.0.1:{port}/news/list_0.html")
@@ -183,7 +190,7 @@ async def bench_import(n: int, concurrency: int, delay: float) -> None:
         await engine.dispose()
     ours.send("stop")
     await asyncio.to_thread(server.join, 10)
-    print(f"import: {n} pages + {n} images, concurrency {concurrency}, delay {delay:g} s, "
+    print(f"import ({how} parsing): {n} pages + {n} images, concurrency {concurrency}, delay {delay:g} s, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(
         f"  first run:  {elapsed:.1f} s = {len(report.added) / elapsed:.1f} pages/s ({report.summary().splitlines()[0]})"
@@ -368,12 +375,15 @@ async def main() -> None:
     parser.add_argument(
         "--pg", metavar="URL", help="also search on PostgreSQL (a scratch database is created there)"
     )
+    parser.add_argument("--parse", choices=["process", "thread", "both"], default="process",
+                        help="parse in worker processes (the product's choice for a batch), a thread, or both in turn")
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--skip-search", action="store_true")
     args = parser.parse_args()
 
     if not args.skip_import:
-        await bench_import(args.pages, args.concurrency, args.delay)
+        await bench_import(args.pages, args.concurrency, args.delay,
+                           ["process", "thread"] if args.parse == "both" else [args.parse])
     if args.skip_search:
         return
     with tempfile.TemporaryDirectory() as tmp:
