@@ -241,12 +241,18 @@ async def test_failures_back_off_and_tell_the_editors(site, sandbox, make_settin
             assert [n.status for n in await notices()] == ["obsolete", "obsolete", "waiting"]
 
 
-async def test_one_process_polls_a_source_at_a_time(site, sandbox, make_settings):
-    sections = dict(sources=[source(site)], content={"fetch_delay_seconds": 0})
-    async with bot_env(sandbox, make_settings, webhook=False, **sections) as env:
-        src = env.settings.sources[0]
+async def test_one_process_polls_a_source_at_a_time(site, sandbox, make_settings, db_url):
+    """Two processes' services on one database (SQLite, PostgreSQL), three polls at once: one runs."""
+    sections = dict(sources=[source(site)], content={"fetch_delay_seconds": 0}, database={"url": db_url})
+    async with bot_env(sandbox, make_settings, webhook=False, **sections) as a, \
+            bot_env(sandbox, make_settings, webhook=False, **sections) as b:
+        src = a.settings.sources[0]
         site.delay = 0.3
         async with aiohttp.ClientSession() as http:
-            got = await asyncio.gather(*(sources.poll(env.services, src, f"p{i}", http) for i in range(3)))
+            got = await asyncio.gather(sources.poll(a.services, src, "a1", http), sources.poll(b.services, src, "b", http),
+                                       sources.poll(a.services, src, "a2", http))
         assert sum(r is not None for r in got) == 1
-        assert site.hits["/news/"] == 1 and await count(env, Article) == 2
+        assert site.hits["/news/"] == 1 and await count(a, Article) == 2
+        async with a.services.db() as s:
+            state = await s.get(SourceState, src.name)
+        assert state.claimed_by is None and state.etag == '"v2"'  # released, validators kept
