@@ -6,7 +6,7 @@
 1. Import: a generated site on 127.0.0.1 (a listing of 50 links per page, `--pages` article pages in
    the two page structures of tests/content_site.py, one distinct image each) is imported by the real
    Importer into a fresh SQLite database; the site runs in a process of its own. Target: ≥ 60 pages/s
-   (pages are parsed in worker processes, off the event loop). Politeness is set by --concurrency and
+   (pages are parsed off the event loop: store/content/parsing.py says where; --parse compares). Politeness is set by --concurrency and
    --delay (the defaults of [content], 4 and 0.2 s, cap any importer at 4/0.2 = 20 requests/s, images
    included; the bench measures the importer, so it uses 8 and 0).
 2. Search: `--articles` generated articles (titles and ~300-character bodies from a vocabulary of
@@ -152,7 +152,12 @@ def serve_site(n: int, conn) -> None:
     asyncio.run(main())
 
 
-async def bench_import(n: int, concurrency: int, delay: float) -> None:
+async def bench_import(n: int, concurrency: int, delay: float, parsers: list[str]) -> None:
+    for how in parsers:
+        await _bench_import(n, concurrency, delay, how)
+
+
+async def _bench_import(n: int, concurrency: int, delay: float, how: str) -> None:
     ours, theirs = multiprocessing.Pipe()
     server = multiprocessing.get_context("spawn").Process(target=serve_site, args=(n, theirs), daemon=True)
     server.start()
@@ -169,12 +174,20 @@ async def bench_import(n: int, concurrency: int, delay: float) -> None:
         engine = make_engine(url)
         async with aiohttp.ClientSession() as http:
             importer = Importer(settings, make_session_factory(engine), Clock(), http)
+            if how == "process":
+                importer.parser.workers = max(2, importer.parser.workers)
+            elif how == "thread":  # one worker: PageParser parses in a thread of this process
+                importer.parser.workers = 1
+            elif how.startswith("process") and how[len("process"):].isdigit():  # process1, process2 …
+                importer.parser.workers = int(how[len("process"):])
             cpu0 = _cpu_seconds()
             t0 = time.perf_counter()
             report = await importer.run(f"http://127.0.0.1:{port}/news/list_0.html")
             elapsed = time.perf_counter() - t0
             main_cpu, workers_cpu = (b - a for a, b in zip(cpu0, _cpu_seconds(), strict=True))
             cpu = main_cpu + workers_cpu  # the parse workers are joined at the end of run
+            # Parsing in a thread holds the interpreter lock: the importer then uses one core.
+            usable = (os.cpu_count() or 1) if workers_cpu else 1
             t1 = time.perf_counter()
             again = await Importer(settings, make_session_factory(engine), Clock(), http).run(
                 f"http://127.0.0.1:{port}/news/list_0.html"
@@ -183,14 +196,14 @@ async def bench_import(n: int, concurrency: int, delay: float) -> None:
         await engine.dispose()
     ours.send("stop")
     await asyncio.to_thread(server.join, 10)
-    print(f"import: {n} pages + {n} images, concurrency {concurrency}, delay {delay:g} s, "
+    print(f"import ({how} parsing): {n} pages + {n} images, concurrency {concurrency}, delay {delay:g} s, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(
         f"  first run:  {elapsed:.1f} s = {len(report.added) / elapsed:.1f} pages/s ({report.summary().splitlines()[0]})"
     )
     print(f"  first run used {cpu:.1f} CPU-seconds = {1000 * cpu / n:.1f} ms a page ({1000 * main_cpu / n:.1f} in the "
           f"importer's process, {1000 * workers_cpu / n:.1f} in parse workers): "
-          f"{n / cpu:.0f} pages per CPU-second, at most {(os.cpu_count() or 1) * n / cpu:.0f} pages/s on this many idle cores")  # fmt: skip
+          f"{n / cpu:.0f} pages per CPU-second, at most {usable * n / cpu:.0f} pages/s on {usable} idle core(s)")  # fmt: skip
     print(f"  second run: {elapsed_again:.1f} s = {len(again.unchanged) / elapsed_again:.1f} pages/s "
           f"({again.summary().splitlines()[0]})")  # fmt: skip
 
@@ -368,12 +381,16 @@ async def main() -> None:
     parser.add_argument(
         "--pg", metavar="URL", help="also search on PostgreSQL (a scratch database is created there)"
     )
+    parser.add_argument("--parse", default="default", metavar="HOW[,HOW…]",
+                        help="default (what the importer chooses), thread, process (one per core) or processN "
+                             "(N workers); several, comma-separated, run in turn (default: default)")
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--skip-search", action="store_true")
     args = parser.parse_args()
 
     if not args.skip_import:
-        await bench_import(args.pages, args.concurrency, args.delay)
+        await bench_import(args.pages, args.concurrency, args.delay,
+                           args.parse.split(","))
     if args.skip_search:
         return
     with tempfile.TemporaryDirectory() as tmp:

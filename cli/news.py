@@ -11,7 +11,7 @@ from datetime import date
 import aiohttp
 
 from cli.run import with_services
-from core.clock import shown_time
+from core.clock import local_time, shown_time, zone_label
 from core.services import Services
 from store.content import texts
 from store.content.articles import (
@@ -25,6 +25,7 @@ from store.content.articles import (
 from store.content.extract import parse_date
 from store.content.importer import Importer
 from store.content.search import search_hits
+from store.content.sources import source_overview
 from store.models.content import Article
 from wechat.limits import DIGEST_CHARS, TITLE_CHARS
 
@@ -62,6 +63,10 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     ed.add_argument("--digest", metavar="TEXT", help=texts.EDIT_DIGEST.format(max=DIGEST_CHARS))
     ed.add_argument("--tags", metavar="TAGS", help=texts.EDIT_TAGS)
     ed.set_defaults(func=with_services(_edit))
+
+    src = nsub.add_parser("sources", parents=[common], help=texts.SOURCES_HELP)
+    src.add_argument("--runs", type=int, default=5, metavar="N", help=texts.SOURCES_RUNS)
+    src.set_defaults(func=with_services(_sources))
 
     show = nsub.add_parser("show", parents=[common], help=texts.SHOW_HELP)
     show.add_argument("id", type=int, metavar="ID", help=texts.ARTICLE_ID)
@@ -173,4 +178,36 @@ async def _show(args, services: Services) -> int:
                                       cover=texts.COVER if img.id == a.cover_image_id else "", url=img.original_url))
     print()
     print(a.body_text)
+    return 0
+
+
+async def _sources(args, services: Services) -> int:
+    polled = [s for s in services.settings.sources if s.poll]
+    if not polled:
+        print(texts.NO_POLLED_SOURCES)
+        return 0
+    tz = services.settings.scheduler.timezone
+    shown = {o.name: o for o in await source_overview(services.db, [s.name for s in polled], args.runs)}
+    for source in polled:
+        o = shown[source.name]
+        print(texts.SOURCE_HEAD.format(name=source.name, url=source.poll_url, poll=source.poll,
+                                       on_new=texts.ON_NEW[source.on_new]))
+        if o.state is None or o.state.last_run_at is None:
+            print(texts.SOURCE_NEVER)
+            continue
+        print(texts.SOURCE_STATE.format(
+            next=shown_time(o.state.next_poll_at, tz) if o.state.next_poll_at else "-",
+            ok=shown_time(o.state.last_ok_at, tz) if o.state.last_ok_at else "-"))
+        if o.state.failures:
+            print(texts.SOURCE_FAILING.format(n=o.state.failures))
+        print(texts.SOURCE_RUNS_HEAD.format(zone=zone_label(tz)))
+        for run in o.runs:
+            at = local_time(run.started_at, tz, "%Y-%m-%d %H:%M:%S")
+            if run.not_modified:
+                print(texts.SOURCE_RUN_304.format(at=at, requests=run.requests))
+            else:
+                print(texts.SOURCE_RUN.format(at=at, found=run.found, added=run.added, updated=run.updated,
+                                              failed=run.failed, queued=run.queued, requests=run.requests))
+            if run.error:
+                print(texts.SOURCE_RUN_ERROR.format(error=run.error))
     return 0

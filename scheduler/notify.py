@@ -48,10 +48,19 @@ def notices(services: Services, push: Push, kind: str, text: str | Callable[[str
     ]
 
 
+def source_notices(services: Services, source: str, kind: str, text: str) -> list[Notification]:
+    """One pending notice per editor about a polled source (scheduler/sources.py), not a push."""
+    now = services.clock.now()
+    return [Notification(push_id=None, source=source, openid=openid, kind=kind, text=text, status="pending",
+                         created_at=now) for openid in services.settings.editors.openids]
+
+
 def stale(note: Notification, push: Push | None) -> str | None:
     """Why the notice is no longer true (None: it still is)."""
     if note.acked_at is not None:
         return texts.NOTICE_ACKED.format(by=note.acked_by or "")
+    if note.push_id is None:  # about a source: true when written, and a run's report stays true
+        return None
     if push is None or note.push_state is None:
         return None if push is not None else texts.NOTICE_OBSOLETE.format(id=note.push_id, state="已删除")
     if note.kind == "approval":
@@ -130,10 +139,11 @@ async def flush(services: Services, limit: int = 200) -> int:
         ids = {n.push_id for n in notes}
         pushes = {p.id: p for p in (await s.scalars(select(Push).where(Push.id.in_(ids)))).all()}
     by_editor: dict[str, list[Notification]] = {}
-    newest = {(n.push_id, n.openid, n.kind): n.id for n in notes}
+    # A newer notice of the same kind about the same push (or source) supersedes the older ones.
+    newest = {(n.push_id, n.source, n.openid, n.kind): n.id for n in notes}
     for note in notes:
         why = stale(note, pushes.get(note.push_id))
-        if why is None and newest[(note.push_id, note.openid, note.kind)] != note.id:
+        if why is None and newest[(note.push_id, note.source, note.openid, note.kind)] != note.id:
             why = texts.NOTICE_SUPERSEDED
         if why is not None:
             await _set(services, [note], "obsolete", from_=DELIVERABLE, detail=why)

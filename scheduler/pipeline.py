@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from core import logs
 from core.services import Services
-from scheduler import notify, planning, previews, states, texts
+from scheduler import intake, notify, planning, previews, states, texts
 from scheduler.drafts import ArticleMissing, build_draft, news_media_id
 from scheduler.outcome import WAITING, OutcomeSteps, backoff
 from store.content.render import ArticleTooLong
@@ -156,7 +156,9 @@ class Pipeline(OutcomeSteps):
             await self.save(push, "previewed", detail=texts.EV_PREVIEW.format(summary=summary),
                             next_run_at=self.clock.now())
             return
-        by = push.approved_by or ("auto_approve" if self.settings.scheduler.auto_approve else None)
+        # A push the importer filled by itself (on_new = "queue") always waits for an editor.
+        auto = self.settings.scheduler.auto_approve and not intake.is_import_push(push)
+        by = push.approved_by or ("auto_approve" if auto else None)
         if by is None:
             # Wait for an editor. An approval given since we read the row wins (the condition).
             rows = await previews.rows_of(self.services, push.id, push.revision)

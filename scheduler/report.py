@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from core.config import Settings
 from core.services import Services
-from scheduler import editing, notify, planning, previews, texts
+from scheduler import editing, intake, notify, planning, previews, texts
 from store.models.content import Article
 from store.models.pushes import Notification, Push, PushEvent, PushPreview
 
@@ -19,7 +19,8 @@ EVENT_KIND = {"state": "状态", "wechat": "微信", "editor": "编辑", "note":
 
 
 def status(push: Push, settings: Settings) -> str:
-    if push.state in ("drafted", "previewed") and not push.approved_by and not settings.scheduler.auto_approve:
+    auto = settings.scheduler.auto_approve and not intake.is_import_push(push)
+    if push.state in ("drafted", "previewed") and not push.approved_by and not auto:
         return texts.WAITING_APPROVAL
     return texts.STATE[push.state]
 
@@ -102,7 +103,8 @@ def _why(push: Push, settings: Settings) -> str:
 
 
 def _notice_line(note: Notification) -> str:
-    line = f"  #{note.push_id} → {note.openid}（{texts.NOTICE_STATUS.get(note.status, note.status)}）：{note.text.splitlines()[0]}"
+    about = f"#{note.push_id}" if note.push_id is not None else f"〔{note.source}〕"
+    line = f"  {about} → {note.openid}（{texts.NOTICE_STATUS.get(note.status, note.status)}）：{note.text.splitlines()[0]}"
     return line + (f"\n      {note.detail}" if note.detail else "")
 
 

@@ -22,6 +22,7 @@ import socket
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
+import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import or_, select, update
@@ -29,7 +30,7 @@ from sqlalchemy import or_, select, update
 from bot import messagelog
 from core import logs, metrics
 from core.services import Services
-from scheduler import compose, editing, notify, planning, reading
+from scheduler import compose, editing, notify, planning, reading, sources
 from scheduler.pipeline import Pipeline
 from store.db import is_postgresql
 from store.models.pushes import Push
@@ -154,6 +155,14 @@ class Runner:
         async with self.working():
             await self.compose()
 
+    async def poll_job(self, name: str) -> None:
+        source = next(s for s in self.services.settings.sources if s.name == name)
+        async with self.working(), aiohttp.ClientSession() as http:
+            try:
+                await sources.poll(self.services, source, self.worker, http)
+            except Exception:  # one source's bug must not stop the scheduler; the lease expires
+                log.exception("source %s: poll failed", name)
+
 
 class SchedulerHandle:
     def __init__(self, scheduler: AsyncIOScheduler, runner: Runner) -> None:
@@ -184,6 +193,11 @@ async def start_scheduler(services: Services) -> SchedulerHandle:
     # 数据统计 is ready from 08:00 Beijing time, whatever zone the federation plans in.
     scheduler.add_job(runner.reading, CronTrigger.from_crontab(settings.reading_cron, timezone="Asia/Shanghai"),
                       id="reading", misfire_grace_time=3600, **defaults)
+    for source in sources.polled(services):
+        # Each process schedules every poll; the source's lease makes one of them do it (sources.py).
+        kind, args = sources.trigger(services, source)
+        scheduler.add_job(runner.poll_job, kind, args=[source.name], id=f"poll:{source.name}",
+                          next_run_time=datetime.now().astimezone(), misfire_grace_time=None, **args, **defaults)
     scheduler.start()
     log.info("scheduler %s started (tick %ss, compose %r)", runner.worker, settings.tick_seconds,
              settings.compose_cron)

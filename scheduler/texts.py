@@ -318,3 +318,13 @@ CLI_SHOW_NOTICES = "编辑通知："
 CLI_SHOW_ACKED = "，{by} 已确认"
 HELP_ACTIONS_LINE = "选一个操作，再加 --help 看它的用法"
 CLI_SHOW_WITHDRAWN = "（已从微信撤回，链接已失效）"
+
+# --- polled sources (scheduler/sources.py, scheduler/intake.py) ---------------------------------------
+BY["自动导入"] = "自动导入"
+NOTICE_SOURCE_FAILED = ("网站栏目“{name}”自动导入失败：{reason}\n{when}将再次尝试（{rule}）。"
+                        "运行 python main.py news sources 可查看每次导入的记录。")
+NOTICE_SOURCE_BACKOFF = "已连续失败 {n} 次，改为间隔 {wait} 再试"
+NOTICE_SOURCE_RETRY = "按原间隔重试"
+NOTICE_SOURCE_RECOVERED = "网站栏目“{name}”已恢复自动导入（此前连续失败 {n} 次）。"
+SOURCE_ALL_PAGES_FAILED = "找到 {n} 篇新文章，但全部无法导入（例如 {url}：{reason}）"
+SOURCE_QUEUE_FAILED = "文章 {id} 未能加入推送：{reason}"

@@ -68,6 +68,8 @@ class Extracted:
     digest: str
     images: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    # (title terms, title-and-body terms) for the search index, when the parser computed them.
+    terms: tuple[set[str], set[str]] | None = None
 
 
 class ExtractError(Exception):

@@ -27,6 +27,19 @@ class Page:
     url: str  # after redirects
     body: bytes
     charset: str | None  # from Content-Type; None lets the parser read <meta charset>
+    # The validators of the answer, for a conditional request next time (RFC 9110 §13).
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class _Answer:
+    url: str
+    body: bytes
+    ctype: str
+    charset: str | None
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 class Fetcher:
@@ -37,6 +50,7 @@ class Fetcher:
         self._slots = asyncio.Semaphore(settings.fetch_concurrency)
         self._timeout = aiohttp.ClientTimeout(total=settings.fetch_timeout_seconds)
         self._headers = {"User-Agent": settings.user_agent}
+        self.requests = 0  # made so far (a poll records how many it cost)
 
     @asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
@@ -47,10 +61,15 @@ class Fetcher:
                 # The pause holds the slot, so the site sees at most `concurrency` requests per delay.
                 await self.clock.sleep(self.settings.fetch_delay_seconds)
 
-    async def _get(self, url: str, limit: int) -> tuple[str, bytes, str, str | None]:
+    async def _get(self, url: str, limit: int, conditions: dict[str, str] | None = None) -> _Answer | None:
+        """The answer, or None when a conditional request is answered 304 Not Modified."""
+        headers = {**self._headers, **(conditions or {})}
         async with self._slot():
+            self.requests += 1
             try:
-                async with self.http.get(url, timeout=self._timeout, headers=self._headers) as resp:
+                async with self.http.get(url, timeout=self._timeout, headers=headers) as resp:
+                    if resp.status == 304 and conditions:
+                        return None
                     if resp.status >= 400:
                         raise FetchError(f"HTTP {resp.status}")
                     declared = resp.content_length
@@ -59,23 +78,39 @@ class Fetcher:
                     body = await resp.content.read(limit + 1)
                     if len(body) > limit:
                         raise FetchError(f"too large (over {limit} bytes)")
-                    return str(resp.url), body, resp.content_type, resp.charset
+                    return _Answer(str(resp.url), body, resp.content_type, resp.charset,
+                                   resp.headers.get("ETag"), resp.headers.get("Last-Modified"))
             except TimeoutError:
                 raise FetchError(f"timed out after {self.settings.fetch_timeout_seconds:g} s") from None
             except aiohttp.ClientError as e:
                 raise FetchError(f"{type(e).__name__}: {e}") from None
 
     async def page(self, url: str) -> Page:
-        final, body, ctype, charset = await self._get(url, MAX_PAGE_BYTES)
-        if ctype not in _HTML_TYPES and not (ctype in ("", "application/octet-stream") and _looks_html(body)):
-            raise FetchError(f"not an HTML page ({ctype or 'no content type'})")
-        return Page(final, body, charset)
+        page = await self.page_if_changed(url)
+        assert page is not None  # no conditions, so never 304
+        return page
+
+    async def page_if_changed(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Page | None:
+        """The page, or None when the site says it has not changed since the answer that gave
+        `etag` / `last_modified` (a conditional GET: If-None-Match, If-Modified-Since)."""
+        conditions = {}
+        if etag:
+            conditions["If-None-Match"] = etag
+        if last_modified:
+            conditions["If-Modified-Since"] = last_modified
+        a = await self._get(url, MAX_PAGE_BYTES, conditions)
+        if a is None:
+            return None
+        if a.ctype not in _HTML_TYPES and not (a.ctype in ("", "application/octet-stream") and _looks_html(a.body)):
+            raise FetchError(f"not an HTML page ({a.ctype or 'no content type'})")
+        return Page(a.url, a.body, a.charset, a.etag, a.last_modified)
 
     async def image(self, url: str) -> bytes:
-        _, body, ctype, _ = await self._get(url, self.settings.max_image_bytes)
-        if ctype.startswith("text/"):
-            raise FetchError(f"not an image ({ctype})")
-        return body
+        a = await self._get(url, self.settings.max_image_bytes)
+        assert a is not None
+        if a.ctype.startswith("text/"):
+            raise FetchError(f"not an image ({a.ctype})")
+        return a.body
 
 
 def _looks_html(body: bytes) -> bool:

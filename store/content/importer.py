@@ -53,6 +53,7 @@ class ImportReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
     image_failures: list[tuple[str, str]] = field(default_factory=list)
     article_ids: list[int] = field(default_factory=list)
+    added_ids: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
         line = (
@@ -116,6 +117,7 @@ class Importer:
         clock: Clock,
         http: aiohttp.ClientSession,
         progress: bool = False,
+        ready: bool | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -129,7 +131,8 @@ class Importer:
         self._image_failures: list[tuple[str, str]] = []
         self.parser = PageParser()
         self._known: dict[str, tuple[str, int] | None] = {}  # url → (content hash, id) when stored
-        self.writer = ArticleWriter(db, clock, self._write, auto_ready=settings.content.auto_ready)
+        self.writer = ArticleWriter(db, clock, self._write,
+                                    auto_ready=settings.content.auto_ready if ready is None else ready)
 
     # --- entry points ------------------------------------------------------------------------------
 
@@ -268,6 +271,8 @@ class Importer:
                 outcome, article_id = await self.save(x)
                 getattr(report, outcome).append(url)
                 report.article_ids.append(article_id)
+                if outcome == "added":
+                    report.added_ids.append(article_id)
             except (FetchError, ExtractError) as e:
                 report.failed.append((url, str(e)))
             except Exception as e:

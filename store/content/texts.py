@@ -83,3 +83,17 @@ def import_summary(report: ImportReport) -> str:
     lines += [f"  失败：{url} — {reason}" for url, reason in report.failed]
     lines += [f"  图片：{url} — {reason}" for url, reason in report.image_failures]
     return "\n".join(lines)
+
+# --- news sources ------------------------------------------------------------------------------------
+SOURCES_HELP = "自动导入的网站栏目：轮询规则、状态和最近几次导入的记录"
+SOURCES_RUNS = "每个栏目列出最近几次（默认 5）"
+NO_POLLED_SOURCES = "配置中没有设置 poll 的 [[sources]]，不会自动导入。"
+ON_NEW = {"store": "只导入", "ready": "导入并设为可推送", "queue": "导入并排入下一次推送（需编辑批准）"}
+SOURCE_HEAD = "〔{name}〕{url}\n  轮询：{poll}；新文章：{on_new}"
+SOURCE_NEVER = "  尚未运行过"
+SOURCE_STATE = "  下次轮询：{next}；上次成功：{ok}"
+SOURCE_FAILING = "  已连续失败 {n} 次（退避中）"
+SOURCE_RUNS_HEAD = "  最近的运行（{zone}）："
+SOURCE_RUN = "    {at}  发现 {found}，新增 {added}，更新 {updated}，失败 {failed}，排入推送 {queued}；请求 {requests} 次"
+SOURCE_RUN_304 = "    {at}  网站没有变化（304），请求 {requests} 次"
+SOURCE_RUN_ERROR = "      问题：{error}"

@@ -114,7 +114,8 @@ class ArticleWriter:
                 for p, article in changed:
                     for position, f in enumerate(p.images):
                         session.add(ArticleImage(article_id=article.id, position=position, image_id=images[f.sha256].id))
-                await index_articles(session, [a for _, a in changed])
+                await index_articles(session, [a for _, a in changed],
+                                     {a.id: p.x.terms for p, a in changed if p.x.terms})
             return [(outcome, article.id) for outcome, article in outcomes]
 
 

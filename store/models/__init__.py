@@ -14,6 +14,7 @@ from store.models.reading import (  # noqa: F401
     ReadHour,
 )
 from store.models.shared import SharedEntry
+from store.models.sources import SourceRun, SourceState  # noqa: F401
 from store.models.webhook import Follower, KeywordRule, MessageLog  # noqa: F401
 
 __all__ = ["Base", "SharedEntry"]

@@ -127,7 +127,9 @@ class Notification(Base):
     __tablename__ = "push_notifications"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    push_id: Mapped[int] = mapped_column(ForeignKey("pushes.id", ondelete="CASCADE"), index=True)
+    # None for a notice about a polled source (`source` names it), not about a push.
+    push_id: Mapped[int | None] = mapped_column(ForeignKey("pushes.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str | None] = mapped_column(String(64))
     openid: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # approval | scheduled | rescheduled | done | failed | overdue
     text: Mapped[str] = mapped_column(Text)
