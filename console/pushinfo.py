@@ -14,7 +14,7 @@ from core.services import Services
 from scheduler import planning
 from scheduler.states import Review, S
 from store.models.content import Article, ArticleImage, Image
-from store.models.pushes import Push, PushEvent, PushPreview
+from store.models.pushes import Push, PushArticle, PushEvent, PushPreview
 from wechat.limits import CONTENT_CHARS, DRAFT_ARTICLES, TITLE_CHARS
 
 # The status tabs, in order, and which pipeline states each holds (the one mapping; the SQL below
@@ -86,9 +86,27 @@ async def rows(services: Services, tab: str, *, before_id: int | None = None, li
         return list((await s.scalars(q.order_by(Push.id.desc()).limit(limit))).all())
 
 
+async def first_titles(services: Services, pushes: list[Push]) -> dict[int, str]:
+    """The first article's title of each push (what WeChat shows as the card's headline); pushes
+    whose articles were not loaded get theirs from one more query."""
+    from sqlalchemy.orm.attributes import instance_state
+
+    bare = [p.id for p in pushes if "articles" in instance_state(p).unloaded]
+    first = {p.id: p.articles[0].article_id for p in pushes if p.id not in bare and p.articles}
+    if bare:
+        async with services.db() as s:
+            rows = (await s.execute(select(PushArticle.push_id, PushArticle.article_id)
+                                    .where(PushArticle.push_id.in_(bare), PushArticle.position == 0))).all()
+        first.update(dict(rows))
+    return await _titles(services, first)
+
+
 async def titles(services: Services, pushes: list[Push]) -> dict[int, str]:
     """The first article's title of each push (what WeChat shows as the card's headline)."""
-    first = {p.id: p.articles[0].article_id for p in pushes if p.articles}
+    return await _titles(services, {p.id: p.articles[0].article_id for p in pushes if p.articles})
+
+
+async def _titles(services: Services, first: dict[int, int]) -> dict[int, str]:
     if not first:
         return {}
     async with services.db() as s:

@@ -18,6 +18,8 @@ from scheduler import notify, planning, report, texts
 from scheduler.states import CANCELLABLE, Review, S
 from store.models.pushes import Push
 
+SENDING = (S.SUBMITTING, S.SUBMITTED, S.CONFIRMING)
+
 # Stuck: still handed to WeChat with no outcome after this long.
 STUCK_AFTER = timedelta(hours=1)
 
@@ -63,25 +65,18 @@ async def dashboard(request: web.Request) -> web.Response:
     now = svc.clock.now()
     start = planning.next_day_start(now, settings) - timedelta(days=1)
     end = start + timedelta(days=1)
+    # One read of the pushes still to go out or under way (tens in practice); the rest is sorted here.
     async with svc.db() as s:
-        opts = selectinload(Push.articles)
-        today = (await s.scalars(select(Push).where(Push.planned_at >= start, Push.planned_at < end,
-                                                    Push.state.not_in((S.CANCELLED,))).options(opts)
-                                 .order_by(Push.planned_at))).all()
-        upcoming = await s.scalar(select(Push).where(Push.planned_at >= end, Push.state.in_(CANCELLABLE))
-                                  .options(opts).order_by(Push.planned_at).limit(1))
-        waiting = (await s.scalars(select(Push).where(Push.review == Review.SUBMITTED, Push.state.in_(CANCELLABLE),
-                                                      Push.approved_by.is_(None)).options(opts)
-                                   .order_by(Push.planned_at).limit(20))).all()
-        stuck = (await s.scalars(select(Push).where(Push.state.in_((S.SUBMITTING, S.SUBMITTED, S.CONFIRMING)),
-                                                    Push.updated_at < now - STUCK_AFTER).options(opts))).all()
+        live = list((await s.scalars(select(Push).where(Push.state.in_((*CANCELLABLE, *SENDING)))
+                                     .options(selectinload(Push.articles)).order_by(Push.planned_at))).all())
+    today = [p for p in live if start <= p.planned_at < end]
+    upcoming = next((p for p in live if p.planned_at >= end and p.state in CANCELLABLE), None)
+    waiting = [p for p in live if p.review == Review.SUBMITTED and p.approved_by is None
+               and p.state in CANCELLABLE][:20]
+    stuck = [p for p in live if p.state in SENDING and p.updated_at < now - STUCK_AFTER]
     attention, _ = await notify.open_items(svc)
     inbox = [(p, _next_step(p)) for p, _notes in attention] + [(p, _next_step(p)) for p in stuck]
-    ids = [p.id for p in [*today, *waiting, *(p for p, _ in inbox)] + ([upcoming] if upcoming else [])]
-    titles = {}
-    async with svc.db() as s:
-        pushes = (await s.scalars(select(Push).where(Push.id.in_(ids)).options(selectinload(Push.articles)))).all()
-    titles = await pushinfo.titles(svc, list(pushes))
+    titles = await pushinfo.first_titles(svc, [*live, *(p for p, _ in attention)])
     return await render(
         request, "dashboard.html", today=today, upcoming=upcoming, waiting=waiting, inbox=inbox, titles=titles,
         kind=texts.KIND, status_of=lambda p: report.status(p, settings), quota=await pushinfo.broadcast_quota(svc, now),
