@@ -105,3 +105,28 @@ async def test_self_approval_and_edit_after_approval(world):
     assert edited.review == "draft" and edited.approved_by is None and pushinfo.tab_of(edited) == "draft"
     counts = await pushinfo.counts(env.services)
     assert counts["draft"] == 1 and sum(counts.values()) == 1
+
+
+async def test_the_approvals_states_hold(world):
+    from scheduler import editing, states
+
+    env = world
+    ids = await env.articles(1)
+    push = await editing.create(env.services, editing.PushSpec(article_ids=ids), by="alice")
+    with pytest.raises(states.IllegalTransition):
+        await states.write(env.services, push, review="rejected")  # a draft was never submitted
+    with pytest.raises(EditError, match="不能退回"):
+        await review.reject(env.services, push.id, "bob", "理由")
+    with pytest.raises(EditError, match="不能批准"):
+        await review.approve(env.services, push.id, "bob")  # the console approves what was submitted
+    await review.submit(env.services, push.id, "alice")
+    with pytest.raises(EditError, match="不能提交审批"):
+        await review.submit(env.services, push.id, "alice")
+    with pytest.raises(EditError, match="请写明原因"):
+        await review.reject(env.services, push.id, "bob", "  ")
+    rejected = await review.reject(env.services, push.id, "bob", "标题太长")
+    assert (rejected.review, rejected.review_comment, rejected.approved_by) == ("rejected", "标题太长", None)
+    again = await review.submit(env.services, push.id, "alice")
+    assert again.review == "submitted" and again.submitted_by == "alice"
+    timeline = [e.detail for e in await pushinfo.timeline(env.services, push.id)]
+    assert "退回（bob）：标题太长" in timeline and timeline.count("提交审批（alice）") == 2

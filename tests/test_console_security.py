@@ -146,3 +146,69 @@ async def test_no_password_in_any_log_response_or_audit_row(console, caplog):
         assert secret not in dumped
         assert secret not in caplog.text
         assert all(secret not in b for b in bodies)
+
+
+@pytest.fixture
+async def behind_proxy(make_settings):
+    from core.clock import FakeClock
+
+    settings = make_settings(console={"max_failures": 2, "trusted_proxies": ["127.0.0.0/8"], "idle_minutes": 30})
+    await upgrade(settings.database_url)
+    clock = FakeClock()
+    async with open_services(settings, clock=clock) as svc:
+        await editors.add(svc.db, svc.clock, "ed", "editor", PASSWORD + "ed")
+        async with TestClient(TestServer(create_app(svc, scheduler=False))) as client:
+            client.svc, client.clock = svc, clock
+            yield client
+
+
+async def test_the_client_address_comes_from_a_trusted_proxy_only(behind_proxy):
+    client = behind_proxy
+
+    async def attempt(xff: str, name: str):
+        page = await client.get("/console/login")
+        return await client.post("/console/login", allow_redirects=False, headers={"X-Forwarded-For": xff}, data={
+            "name": name, "password": "wrong", "_csrf": token_of(await page.text())})
+
+    # Two failures from one office address lock that address (whatever the account), not the next one.
+    assert (await attempt("203.0.113.5", "a1")).status == 401
+    assert (await attempt("198.51.100.1, 203.0.113.5", "a2")).status == 429
+    assert (await attempt("203.0.113.9", "a3")).status == 401
+    async with client.svc.db() as s:
+        addresses = [r.address for r in (await s.scalars(select(AuditEntry))).all()]
+    assert addresses[:2] == ["203.0.113.5", "203.0.113.5"] and addresses[-1] == "203.0.113.9"
+    page = await client.get("/console/login")
+    ok = await client.post("/console/login", allow_redirects=False, headers={"X-Forwarded-Proto": "https",
+                                                                             "X-Forwarded-For": "192.0.2.7"},
+                           data={"name": "ed", "password": PASSWORD + "ed", "_csrf": token_of(await page.text())})
+    assert ok.status == 303 and "Secure" in ok.headers["Set-Cookie"]  # HTTPS at the proxy
+
+
+async def test_x_forwarded_for_from_anyone_else_is_ignored(console):
+    for xff in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        page = await console.get("/console/login")
+        await console.post("/console/login", headers={"X-Forwarded-For": xff}, data={
+            "name": "x" + xff[-1], "password": "wrong", "_csrf": token_of(await page.text())})
+    async with console.svc.db() as s:
+        assert {r.address for r in (await s.scalars(select(AuditEntry))).all()} == {"127.0.0.1"}
+    assert (await login(console, "ed")).status == 429  # one address: locked after 3 failures
+
+
+async def test_an_idle_session_ends(behind_proxy):
+    client = behind_proxy
+    page = await client.get("/console/login")
+    await client.post("/console/login", data={"name": "ed", "password": PASSWORD + "ed",
+                                              "_csrf": token_of(await page.text())})
+    client.clock.advance(29 * 60)
+    assert (await client.get("/console/", allow_redirects=False)).status == 200  # and this counts as use
+    client.clock.advance(29 * 60)
+    assert (await client.get("/console/", allow_redirects=False)).status == 200
+    client.clock.advance(31 * 60)
+    resp = await client.get("/console/pushes", allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == "/console/login?next=/console/pushes"
+    assert "超过 30 分钟没有操作" in await (await client.get(resp.headers["Location"])).text()
+
+
+async def test_an_unknown_console_page_is_a_404_with_the_headers(console):
+    resp = await console.get("/console/no-such-page")
+    assert resp.status == 404 and resp.headers["X-Frame-Options"] == "DENY"
