@@ -86,19 +86,18 @@ async def rows(services: Services, tab: str, *, before_id: int | None = None, li
         return list((await s.scalars(q.order_by(Push.id.desc()).limit(limit))).all())
 
 
-async def first_titles(services: Services, pushes: list[Push]) -> dict[int, str]:
-    """The first article's title of each push (what WeChat shows as the card's headline); pushes
-    whose articles were not loaded get theirs from one more query."""
-    from sqlalchemy.orm.attributes import instance_state
-
-    bare = [p.id for p in pushes if "articles" in instance_state(p).unloaded]
-    first = {p.id: p.articles[0].article_id for p in pushes if p.id not in bare and p.articles}
-    if bare:
-        async with services.db() as s:
-            rows = (await s.execute(select(PushArticle.push_id, PushArticle.article_id)
-                                    .where(PushArticle.push_id.in_(bare), PushArticle.position == 0))).all()
-        first.update(dict(rows))
-    return await _titles(services, first)
+async def card_of(services: Services, push_ids: list[int]) -> tuple[dict[int, int], dict[int, str]]:
+    """For pushes read without their articles: (how many articles, the first one's title) by id."""
+    if not push_ids:
+        return {}, {}
+    async with services.db() as s:
+        sizes = dict((await s.execute(select(PushArticle.push_id, func.count()).where(
+            PushArticle.push_id.in_(push_ids)).group_by(PushArticle.push_id))).all())
+        heads = dict((await s.execute(
+            select(PushArticle.push_id, func.coalesce(Article.wechat_title, Article.title))
+            .join(Article, Article.id == PushArticle.article_id)
+            .where(PushArticle.push_id.in_(push_ids), PushArticle.position == 0))).all())
+    return sizes, heads
 
 
 async def titles(services: Services, pushes: list[Push]) -> dict[int, str]:

@@ -130,3 +130,28 @@ async def test_the_approvals_states_hold(world):
     assert again.review == "submitted" and again.submitted_by == "alice"
     timeline = [e.detail for e in await pushinfo.timeline(env.services, push.id)]
     assert "退回（bob）：标题太长" in timeline and timeline.count("提交审批（alice）") == 2
+
+
+async def test_the_failure_inbox_explains_and_acknowledges(world):
+    from scheduler import editing, notify, states
+
+    env = world
+    ids = await env.articles(1)
+    push = await editing.create(env.services, editing.PushSpec(article_ids=ids), by="alice")
+    reason = "草稿或素材在微信上已失效或被删除"
+    await states.write(env.services, push, "failed", notice=notify.failed(env.services, push, reason),
+                       error_code=40007, error_reason=reason)
+    alice = client(env.base_url + "/console")
+    try:
+        await alice.login("alice")
+        _, html = await alice.get("/")
+        inbox = html.split('id="inbox"')[1].split("</section>")[0]
+        assert f"#{push.id}" in inbox and "微信错误码 40007" in inbox and "请重新生成草稿后再发" in inbox
+        assert "重试" in inbox and "确认已知悉" in inbox
+        assert "订阅号今天可群发 1 次" in html and "推送调度" in html
+        status, _, html = await alice.post(f"/pushes/{push.id}/ack", {})
+        assert "已确认知悉" in html
+        _, html = await alice.get("/")
+        assert "没有失败或卡住的推送" in html
+    finally:
+        await alice.http.close()

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from console import pushinfo
 from console.web import page, render, services
@@ -65,20 +64,24 @@ async def dashboard(request: web.Request) -> web.Response:
     now = svc.clock.now()
     start = planning.next_day_start(now, settings) - timedelta(days=1)
     end = start + timedelta(days=1)
-    # One read of the pushes still to go out or under way (tens in practice); the rest is sorted here.
+    # Small reads, each bounded (a window, a limit, or a state few pushes are in); no article rows.
     async with svc.db() as s:
-        live = list((await s.scalars(select(Push).where(Push.state.in_((*CANCELLABLE, *SENDING)))
-                                     .options(selectinload(Push.articles)).order_by(Push.planned_at))).all())
-    today = [p for p in live if start <= p.planned_at < end]
-    upcoming = next((p for p in live if p.planned_at >= end and p.state in CANCELLABLE), None)
-    waiting = [p for p in live if p.review == Review.SUBMITTED and p.approved_by is None
-               and p.state in CANCELLABLE][:20]
-    stuck = [p for p in live if p.state in SENDING and p.updated_at < now - STUCK_AFTER]
+        today = list((await s.scalars(select(Push).where(Push.planned_at >= start, Push.planned_at < end,
+                                                         Push.state != S.CANCELLED).order_by(Push.planned_at))).all())
+        upcoming = await s.scalar(select(Push).where(Push.planned_at >= end, Push.state.in_(CANCELLABLE))
+                                  .order_by(Push.planned_at).limit(1))
+        waiting = list((await s.scalars(select(Push).where(
+            Push.review == Review.SUBMITTED, Push.approved_by.is_(None), Push.state.in_(CANCELLABLE))
+            .order_by(Push.planned_at).limit(20))).all())
+        stuck = list((await s.scalars(select(Push).where(Push.state.in_(SENDING),
+                                                         Push.updated_at < now - STUCK_AFTER).limit(50))).all())
     attention, _ = await notify.open_items(svc)
     inbox = [(p, _next_step(p)) for p, _notes in attention] + [(p, _next_step(p)) for p in stuck]
-    titles = await pushinfo.first_titles(svc, [*live, *(p for p, _ in attention)])
+    shown = [*today, *waiting, *(p for p, _ in inbox), *([upcoming] if upcoming else [])]
+    sizes, titles = await pushinfo.card_of(svc, [p.id for p in shown])
     return await render(
         request, "dashboard.html", today=today, upcoming=upcoming, waiting=waiting, inbox=inbox, titles=titles,
+        sizes=sizes,
         kind=texts.KIND, status_of=lambda p: report.status(p, settings), quota=await pushinfo.broadcast_quota(svc, now),
         health=await _health(request), counts=await pushinfo.counts(svc),
     )
