@@ -45,6 +45,16 @@ async def test_plan_to_published(world):
         await env.drive(push_id, ("drafted", "previewed"))
         status, html = await alice.get(f"/pushes/{push_id}/phone")
         assert status == 200 and "第 0 篇第 0 段" in html and "/console/media/" in html
+        # Exactly the HTML the draft carries on the platform, but for where the images are served.
+        drafted = await env.push(push_id)
+        draft = await env.sandbox.api("draft/get", {"media_id": drafted.media_id})
+        def norm(text: str) -> str:
+            return re.sub(r'src="[^"]*"', 'src=""', text)
+        for item in draft["news_item"]:
+            assert norm(item["content"]) in norm(html)
+        src = re.search(r'src="/console(/media/\d+)"', html).group(1)
+        async with alice.http.get(alice.base + src) as r:
+            assert r.status == 200 and r.content_type == "image/jpeg" and (await r.read())[:2] == b"\xff\xd8"
         status, url, html = await alice.post(f"/pushes/{push_id}/preview", {"to": "o_editor_0001"})
         assert "已发到 o_editor_0001" in html, html[-3000:]
         status, url, html = await alice.post(f"/pushes/{push_id}/submit", {})

@@ -63,8 +63,10 @@ async def phone(request: web.Request) -> web.Response:
             items.append({"id": a.id, "title": a.wechat_title or a.title, "error": str(e)})
             continue
         cover = f"{base}/{r.thumb_media_id}" if r.thumb_media_id else ""
+        # The push's 阅读原文 override, as scheduler/drafts.build_draft applies it.
+        source_url = r.content_source_url if push.source_url is None else push.source_url
         items.append({"id": a.id, "title": r.title, "author": r.author, "digest": r.digest, "cover": cover,
-                      "content": Markup(r.content), "source_url": r.content_source_url, "error": ""})
+                      "content": Markup(r.content), "source_url": source_url, "error": ""})
     response = await render(request, "phone.html", push=push, items=items,
                             account=svc.settings.wechat.display_name or svc.settings.wechat.account_id)
     response.headers["Content-Security-Policy"] = PREVIEW_CSP
