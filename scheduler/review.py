@@ -57,7 +57,8 @@ def may_approve(services: Services, push: Push, by: str) -> bool:
     return by not in authors
 
 
-async def approve(services: Services, push_id: int, by: str) -> Push:
+async def approve(services: Services, push_id: int, by: str, comment: str = "") -> Push:
+    """Approve a submitted push; an optional comment goes into its timeline for the author."""
     push = await editing.get(services, push_id)
     if push.review != Review.SUBMITTED:
         raise _refuse(push, "批准")
@@ -66,4 +67,7 @@ async def approve(services: Services, push_id: int, by: str) -> Push:
     push, changed = await editing.approve(services, push_id, by=by)
     if not changed:
         raise editing.EditError(texts.ERR_ALREADY_APPROVED.format(id=push.id))
+    if comment.strip():
+        await states.record(services, push, texts.EV_APPROVAL_COMMENT.format(by=by, comment=comment.strip()[:500]),
+                            kind="editor")
     return push

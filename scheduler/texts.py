@@ -325,6 +325,7 @@ CLI_SHOW_WITHDRAWN = "（已从微信撤回，链接已失效）"
 REVIEW = {"draft": "草稿", "submitted": "待审批", "rejected": "已退回", "approved": "已批准"}
 EV_SUBMITTED_FOR_REVIEW = "提交审批（{by}）"
 EV_REJECTED = "退回（{by}）：{comment}"
+EV_APPROVAL_COMMENT = "审批意见（{by}）：{comment}"
 ERR_REVIEW_STATE = "推送 #{id} 现在是“{review}”，不能{action}"
 ERR_REJECT_NEEDS_COMMENT = "退回时请写明原因，作者会看到它"
 ERR_SELF_APPROVAL = ("推送 #{id} 是您创建的，不能由您自己批准：请另一位审批人批准"

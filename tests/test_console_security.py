@@ -142,6 +142,13 @@ async def test_no_password_in_any_log_response_or_audit_row(console, caplog):
         rows = (await s.scalars(select(AuditEntry))).all()
     assert {r.action for r in rows} >= {"login_failed", "login", "editor_add", "editor_passwd"}
     dumped = " ".join(f"{r.summary} {r.before} {r.after}" for r in rows)
+    # A failed login under a name that is no account records no name (it may be a mistyped password).
+    page = await console.get("/console/login")
+    await console.post("/console/login", data={"name": "hunter2-typed-here", "password": "x",
+                                               "_csrf": token_of(await page.text())})
+    async with console.svc.db() as s:
+        last = (await s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))).one()
+    assert last.action == "login_failed" and "hunter2" not in f"{last.actor}{last.target_id}"
     for secret in (PASSWORD, new, "argon2"):
         assert secret not in dumped
         assert secret not in caplog.text

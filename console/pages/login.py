@@ -12,6 +12,8 @@ from console.web import EDITOR, address, audit, editor, page, render, services
 from store import audit as audit_store
 from store import editors
 
+UNKNOWN = "（未知账号）"
+
 
 def _keys(name: str, addr: str) -> tuple[str, str]:
     return f"console:login:name:{name.lower()[:64]}", f"console:login:addr:{addr}"
@@ -42,16 +44,18 @@ async def login(request: web.Request) -> web.StreamResponse:
     addr = address(request)
     keys = _keys(name, addr)
     counts = [int(await svc.shared.get(k) or 0) for k in keys]
+    # A name that is no account is not written down: it may be a password typed into the wrong field.
+    known = name if name and await editors.get(svc.db, name) is not None else UNKNOWN
     if max(counts) >= conf.max_failures:
-        await audit_store.record(svc.db, svc.clock, audit_store.Actor(name or "?", "console", addr), "login_failed",
-                                 target_type="editor", target_id=name, summary="锁定中")
+        await audit_store.record(svc.db, svc.clock, audit_store.Actor(known, "console", addr), "login_failed",
+                                 target_type="editor", target_id=known, summary="锁定中")
         error = texts.LOGIN_LOCKED.format(minutes=conf.lockout_minutes)
         return await render(request, "login.html", status=429, error=error, name=name, next=nxt)
     account = await editors.authenticate(svc.db, svc.clock, name, password) if name and password else None
     if account is None:
         counts = [await svc.shared.incr(k, ttl=conf.lockout_minutes * 60) for k in keys]
-        await audit_store.record(svc.db, svc.clock, audit_store.Actor(name or "?", "console", addr), "login_failed",
-                                 target_type="editor", target_id=name)
+        await audit_store.record(svc.db, svc.clock, audit_store.Actor(known, "console", addr), "login_failed",
+                                 target_type="editor", target_id=known)
         left = conf.max_failures - max(counts)
         error = texts.LOGIN_WRONG + (texts.LOGIN_LEFT.format(n=left) if left > 0 else
                                      texts.LOGIN_LOCKED.format(minutes=conf.lockout_minutes))

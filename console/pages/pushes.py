@@ -115,7 +115,8 @@ async def submit(request: web.Request) -> web.StreamResponse:
 @page("/pushes/{id}/approve", role="approver", method="POST", name="push_approve")
 async def approve(request: web.Request) -> web.StreamResponse:
     who = editor(request).name
-    return await _act(request, "push_approve", lambda svc, i: review.approve(svc, i, who),
+    comment = (await form(request)).get("comment", "")
+    return await _act(request, "push_approve", lambda svc, i: review.approve(svc, i, who, comment),
                       "已批准：到计划时间会自动发出（不会提前）。")
 
 
