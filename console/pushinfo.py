@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
+from console import texts
 from core.services import Services
 from scheduler import planning
 from scheduler.states import Review, S
@@ -28,8 +29,7 @@ from wechat.limits import CONTENT_CHARS, DRAFT_ARTICLES, TITLE_CHARS
 #   已完成  done; withdrawn (已撤回) shown here with its badge
 #   失败    failed; overdue (逾期: missed its time, nothing sent) shown here with its badge
 #   已取消  cancelled
-TABS = [("draft", "草稿"), ("review", "待审批"), ("scheduled", "已排期"), ("sending", "发送中"),
-        ("done", "已完成"), ("failed", "失败"), ("cancelled", "已取消")]
+TABS = texts.TABS
 TAB_NAMES = dict(TABS)
 OPEN = (S.PLANNED, S.PREPARING, S.DRAFTED, S.PREVIEWED, S.APPROVED)
 SENDING = (S.SUBMITTING, S.SUBMITTED, S.CONFIRMING)
@@ -126,7 +126,7 @@ class Quota:
         return max(0, self.allowed - self.used)
 
 
-async def broadcast_quota(services: Services, at: datetime) -> Quota:
+async def broadcast_quota(services: Services, at: datetime, exclude_id: int | None = None) -> Quota:
     """Broadcasts left in `at`'s day (subscription) or month (service), counting this product's own
     pushes; WeChat also counts sends made by hand at mp.weixin.qq.com, which we cannot see."""
     settings = services.settings
@@ -135,12 +135,14 @@ async def broadcast_quota(services: Services, at: datetime) -> Quota:
     async with services.db() as s:
         pushes = (await s.scalars(select(Push.planned_at).where(
             Push.kind == "broadcast", Push.state.not_in(planning.FREED),
-            Push.planned_at >= at - timedelta(days=32), Push.planned_at < at + timedelta(days=32)))).all()
+            Push.planned_at >= at - timedelta(days=32), Push.planned_at < at + timedelta(days=32),
+            Push.id != (exclude_id or 0)))).all()
     days = [planning.local_day(p, settings) for p in pushes]
     if service:
         used = sum(1 for d in days if (d.year, d.month) == (day.year, day.month))
-        return Quota("服务号", "本月", planning.SERVICE_MONTHLY_BROADCASTS, used)
-    return Quota("订阅号", "今天" if day == planning.local_day(services.clock.now(), settings) else "当天", 1,
+        return Quota(texts.ACCOUNT_KIND["service"], texts.PERIOD_MONTH, planning.SERVICE_MONTHLY_BROADCASTS, used)
+    return Quota(texts.ACCOUNT_KIND["subscription"],
+                 texts.PERIOD_TODAY if day == planning.local_day(services.clock.now(), settings) else texts.PERIOD_DAY, 1,
                  sum(1 for d in days if d == day))
 
 
@@ -151,7 +153,7 @@ async def warnings(services: Services, article_ids: list[int], kind: str, at: da
     articles, the broadcast quota used up at that time."""
     out: list[str] = []
     if len(article_ids) > DRAFT_ARTICLES:
-        out.append(f"一次最多 {DRAFT_ARTICLES} 篇文章，现在选了 {len(article_ids)} 篇")
+        out.append(texts.WARN_TOO_MANY.format(max=DRAFT_ARTICLES, n=len(article_ids)))
     async with services.db() as s:
         arts = {a.id: a for a in (await s.scalars(select(Article).where(Article.id.in_(article_ids)))).all()}
         big = (await s.execute(select(ArticleImage.article_id, func.max(Image.size))
@@ -162,25 +164,25 @@ async def warnings(services: Services, article_ids: list[int], kind: str, at: da
     for aid in article_ids:
         a = arts.get(aid)
         if a is None:
-            out.append(f"文章 #{aid} 不存在")
+            out.append(texts.WARN_MISSING.format(id=aid))
             continue
         title = a.wechat_title or a.title
         if len(title) > TITLE_CHARS:
-            out.append(f"文章 #{aid} 的标题有 {len(title)} 个字，超过微信的 {TITLE_CHARS} 字上限，请在文章里设一个微信标题")
+            out.append(texts.WARN_TITLE.format(id=aid, n=len(title), max=TITLE_CHARS))
         if a.cover_image_id is None:
-            out.append(f"文章 #{aid} 没有封面图，将使用默认封面")
+            out.append(texts.WARN_NO_COVER.format(id=aid))
         if aid in big_by:
-            out.append(f"文章 #{aid} 有图片大于 1 MB（最大 {big_by[aid] / 1_000_000:.1f} MB），上传时会被压缩")
+            out.append(texts.WARN_BIG_IMAGE.format(id=aid, mb=big_by[aid] / 1_000_000))
         if len(a.body_html) > CONTENT_CHARS:
-            out.append(f"文章 #{aid} 正文约 {len(a.body_html)} 个字符，可能超过微信的 {CONTENT_CHARS} 字符上限")
+            out.append(texts.WARN_LONG.format(id=aid, n=len(a.body_html), max=CONTENT_CHARS))
         if a.status == "imported":
-            out.append(f"文章 #{aid} 还没有标为可推送（已导入，待审核）")
+            out.append(texts.WARN_NOT_READY.format(id=aid))
     if kind == "broadcast":
         when = at or services.clock.now()
-        quota = await broadcast_quota(services, when)
-        mine = 0 if exclude_id is None else 1
-        if quota.used - mine >= quota.allowed:
-            out.append(f"{quota.account}{quota.period}的群发次数（{quota.allowed} 次）已用完：{planning.show(when, services.settings)} 不能再群发")
+        quota = await broadcast_quota(services, when, exclude_id)
+        if quota.used >= quota.allowed:
+            out.append(texts.WARN_QUOTA.format(account=quota.account, period=quota.period, allowed=quota.allowed,
+                                              at=planning.show(when, services.settings)))
     return out
 
 

@@ -16,6 +16,7 @@ from console import pushinfo
 from scheduler import review
 from scheduler.editing import EditError
 from store.models.console import AuditEntry
+from store.models.content import Article
 from tests.console_support import add_accounts, client
 from tests.scheduler_support import bot_env
 
@@ -165,3 +166,24 @@ async def test_the_failure_inbox_explains_and_acknowledges(world):
         assert "没有失败或卡住的推送" in html
     finally:
         await alice.http.close()
+
+
+async def test_the_warnings_before_anything_is_sent(world):
+    from scheduler import editing
+
+    env = world
+    ids = await env.articles(3)
+    async with env.services.db.begin() as s:
+        first = await s.get(Article, ids[0])
+        first.title = "一" * 33
+        first.cover_image_id = None
+    taken = await editing.create(env.services, editing.PushSpec(article_ids=ids[2:], kind="broadcast"), by="alice")
+    warnings = await pushinfo.warnings(env.services, ids[:2], "broadcast", taken.planned_at)
+    assert f"文章 #{ids[0]} 的标题有 33 个字，超过微信的 32 字上限，请在文章里设一个微信标题" in warnings
+    assert f"文章 #{ids[0]} 没有封面图，将使用默认封面" in warnings
+    assert any("群发次数（1 次）已用完" in w for w in warnings)
+    assert not any(f"#{ids[1]}" in w for w in warnings)
+    # The push itself does not count against its own quota.
+    assert not any("已用完" in w for w in await pushinfo.warnings(env.services, ids[2:], "broadcast",
+                                                                taken.planned_at, exclude_id=taken.id))
+    assert len(await pushinfo.warnings(env.services, list(range(1, 10)), "publish", None)) >= 1

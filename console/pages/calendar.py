@@ -11,13 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from console import pushinfo
+from console import texts as ctexts
 from console.web import page, render, services
 from scheduler import planning, texts
 from scheduler.states import S
 from store.models.pushes import Push
 
-VIEWS = {"month": "月", "week": "周", "list": "列表"}
-WEEKDAY_NAMES = ["一", "二", "三", "四", "五", "六", "日"]
+VIEWS = ctexts.CAL_VIEWS
+WEEKDAY_NAMES = ctexts.WEEKDAYS
 LIST_DAYS = 31
 
 

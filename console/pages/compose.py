@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from console import pushinfo
+from console import pushinfo, texts
 from console.pages.pushes import KIND_MEANS
 from console.web import audit, editor, form, page, redirect, render, services
 from scheduler import editing, planning
@@ -54,7 +54,7 @@ async def _page(request: web.Request, push=None) -> web.Response:
     quota = await pushinfo.broadcast_quota(svc, at or svc.clock.now())
     return await render(
         request, "compose.html", push=push, ids=ids, ids_text=",".join(map(str, ids)), kind=kind,
-        chosen=[(aid, titles.get(aid, "（不存在）")) for aid in ids], moves=_moves(ids), found=found,
+        chosen=[(aid, titles.get(aid, texts.NO_ARTICLE)) for aid in ids], moves=_moves(ids), found=found,
         q=q.get("q", ""), max_articles=DRAFT_ARTICLES, kind_means=KIND_MEANS, slot_text=slot_text,
         at_value=at.astimezone(planning.zone(svc.settings)).strftime("%Y-%m-%dT%H:%M") if push and push.pinned else "",
         pinned=bool(push and push.pinned), quota=quota,
@@ -67,11 +67,11 @@ async def _page(request: web.Request, push=None) -> web.Response:
 def _spec(f: dict[str, str], svc, base=None) -> editing.PushSpec:
     kind = f.get("kind", "")
     if kind not in ("publish", "broadcast"):
-        raise editing.EditError("请选择“发布”或“群发”：两者对关注者的影响不同，见说明")
+        raise editing.EditError(texts.CHOOSE_KIND)
     at = None
     if f.get("when") == "at":
         if not f.get("at"):
-            raise editing.EditError("请填写指定的发送时间，或选择“下一个空闲时段”")
+            raise editing.EditError(texts.CHOOSE_TIME)
         at = planning.parse_local(f["at"], svc.settings)
     return editing.PushSpec(
         article_ids=editing.parse_ids(f.get("ids", "")), kind=kind, at=at,
@@ -98,8 +98,8 @@ async def create(request: web.Request) -> web.StreamResponse:
     await audit(request, "push_create", target_type="push", target_id=push.id,
                 after={"kind": push.kind, "articles": [a.article_id for a in push.articles],
                        "planned_at": planning.show(push.planned_at, svc.settings)})
-    raise await redirect(request, "push", f"已创建推送 #{push.id}，计划 {planning.show(push.planned_at, svc.settings)}。"
-                         "草稿生成后可发送预览，然后提交审批。", id=push.id)
+    raise await redirect(request, "push", texts.CREATED.format(
+        id=push.id, at=planning.show(push.planned_at, svc.settings)), id=push.id)
 
 
 def _push_id(request: web.Request) -> int:
@@ -134,5 +134,5 @@ async def edit(request: web.Request) -> web.StreamResponse:
     after = {"kind": push.kind, "articles": [a.article_id for a in push.articles],
              "planned_at": planning.show(push.planned_at, svc.settings), "review": push.review}
     await audit(request, "push_edit", target_type="push", target_id=push.id, before=before, after=after)
-    note = "；原有的批准已撤销，需要重新提交审批" if before["review"] == "approved" and push.review == "draft" else ""
-    raise await redirect(request, "push", f"已保存推送 #{push.id}{note}。", "warn" if note else "ok", id=push.id)
+    note = texts.SAVED_UNAPPROVED if before["review"] == "approved" and push.review == "draft" else ""
+    raise await redirect(request, "push", texts.SAVED.format(id=push.id, note=note), "warn" if note else "ok", id=push.id)

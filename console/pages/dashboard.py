@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from console import pushinfo
+from console import texts as ctexts
 from console.web import page, render, services
 from scheduler import notify, planning, report, texts
 from scheduler.states import CANCELLABLE, Review, S
@@ -26,12 +27,12 @@ STUCK_AFTER = timedelta(hours=1)
 def _next_step(push: Push) -> tuple[str, str]:
     """(what happened, what to do) in words, from WeChat's errcode when there is one."""
     if push.state == S.OVERDUE:
-        return "错过了发送时间，没有发送", "可以“立即发送”，或修改时间"
+        return ctexts.STEP_OVERDUE
     if push.error_code in texts.ERRCODES:
         return texts.ERRCODES[push.error_code]
     if push.state in (S.SUBMITTING, S.SUBMITTED, S.CONFIRMING):
-        return "已交给微信很久了，还没有结果", "系统仍在核对；请到公众平台“发表记录”或“群发”里看一下"
-    return push.error_reason or "没有发出去", "看看时间线里的原因，改正后重试"
+        return ctexts.STEP_STUCK
+    return push.error_reason or ctexts.STEP_FAILED[0], ctexts.STEP_FAILED[1]
 
 
 async def _health(request: web.Request) -> list[tuple[str, str, str]]:
@@ -40,20 +41,20 @@ async def _health(request: web.Request) -> list[tuple[str, str, str]]:
     out = []
     beat = await svc.shared.get(report.HEARTBEAT_KEY)
     if not svc.settings.scheduler.enabled:
-        out.append(("bad", "推送调度", "本进程没有开启调度（[scheduler] enabled = false）"))
+        out.append(("bad", ctexts.HEALTH_SCHEDULER, ctexts.HEALTH_SCHEDULER_OFF))
     elif beat is None:
-        out.append(("warn", "推送调度", "还没有运行记录"))
+        out.append(("warn", ctexts.HEALTH_SCHEDULER, ctexts.HEALTH_SCHEDULER_NEVER))
     else:
         ago = now - float(beat)
         level = "ok" if ago < max(60, svc.settings.scheduler.tick_seconds * 6) else "bad"
-        out.append((level, "推送调度", f"上次运行在 {int(ago)} 秒前"))
+        out.append((level, ctexts.HEALTH_SCHEDULER, ctexts.HEALTH_SCHEDULER_AGO.format(s=int(ago))))
     # Only the expiry is read from the cached token; the token itself is never shown or logged.
     raw = await svc.shared.get(f"wechat:token:{svc.settings.wechat.account_key}")
     if raw is None:
-        out.append(("warn", "接口凭证", "目前没有缓存的凭证（下次调用接口时获取）"))
+        out.append(("warn", ctexts.HEALTH_TOKEN, ctexts.HEALTH_TOKEN_NONE))
     else:
         left = float(json.loads(raw).get("expires_at", now)) - now
-        out.append(("ok" if left > 300 else "warn", "接口凭证", f"还有 {int(left // 60)} 分钟到期（系统会提前自动更换）"))
+        out.append(("ok" if left > 300 else "warn", ctexts.HEALTH_TOKEN, ctexts.HEALTH_TOKEN_LEFT.format(m=int(left // 60))))
     return out
 
 

@@ -12,7 +12,7 @@ from console.web import EDITOR, address, audit, editor, page, render, services
 from store import audit as audit_store
 from store import editors
 
-UNKNOWN = "（未知账号）"
+UNKNOWN = texts.LOGIN_UNKNOWN
 
 
 def _keys(name: str, addr: str) -> tuple[str, str]:
@@ -48,7 +48,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     known = name if name and await editors.get(svc.db, name) is not None else UNKNOWN
     if max(counts) >= conf.max_failures:
         await audit_store.record(svc.db, svc.clock, audit_store.Actor(known, "console", addr), "login_failed",
-                                 target_type="editor", target_id=known, summary="锁定中")
+                                 target_type="editor", target_id=known, summary=texts.LOGIN_LOCKED_NOTE)
         error = texts.LOGIN_LOCKED.format(minutes=conf.lockout_minutes)
         return await render(request, "login.html", status=429, error=error, name=name, next=nxt)
     account = await editors.authenticate(svc.db, svc.clock, name, password) if name and password else None

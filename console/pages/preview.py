@@ -13,6 +13,7 @@ from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy import select
 
+from console import texts
 from console.security import CSP
 from console.web import page, render, services
 from scheduler import editing
@@ -55,7 +56,7 @@ async def phone(request: web.Request) -> web.Response:
     for link in push.articles:
         a = arts.get(link.article_id)
         if a is None:
-            items.append({"id": link.article_id, "error": "文章已被删除"})
+            items.append({"id": link.article_id, "error": texts.ARTICLE_DELETED})
             continue
         try:
             r = await render_article(a, images[a.id], uploader)

@@ -8,16 +8,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from console import pushinfo
+from console import texts as ctexts
 from console.web import audit, editor, form, page, redirect, render, services
 from scheduler import editing, planning, previews, report, review, texts
 from scheduler.states import CANCELLABLE, HAS_DRAFT, Review, S
 from store import editors as editor_store
 from store.editors import at_least
 
-KIND_MEANS = {
-    "publish": "发布：文章出现在公众号的“发表记录”里，有链接可以转发，但不推送给关注者、不在主页展示、不占用群发次数。",
-    "broadcast": "群发：推送给全部（或某个标签的）关注者，出现在他们的消息列表里；占用群发次数（订阅号每天 1 次，服务号每月 4 次，与公众平台上手动群发共用），发出后不能修改。",
-}
+KIND_MEANS = ctexts.KIND_MEANS
 
 
 def _id(request: web.Request) -> int:
@@ -79,7 +77,7 @@ async def push_detail(request: web.Request) -> web.Response:
     return await render(
         request, "push.html", push=push, tab=pushinfo.tab_of(push), tab_names=pushinfo.TAB_NAMES,
         status_text=report.status(push, svc.settings), kind=texts.KIND, kind_means=KIND_MEANS[push.kind],
-        review_names=texts.REVIEW, articles=[(aid, titles.get(aid, "（已删除）")) for aid in ids],
+        review_names=texts.REVIEW, articles=[(aid, titles.get(aid, ctexts.NO_ARTICLE)) for aid in ids],
         warnings=await pushinfo.warnings(svc, ids, push.kind, push.planned_at, exclude_id=push.id),
         events=await pushinfo.timeline(svc, push.id), previews=await pushinfo.previews_of(svc, push.id),
         preview_line=previews.line, recipients=await _recipients(request), can=can,
@@ -109,7 +107,7 @@ async def _act(request: web.Request, action: str, run, message: str) -> web.Stre
 @page("/pushes/{id}/submit", role="editor", method="POST", name="push_submit")
 async def submit(request: web.Request) -> web.StreamResponse:
     who = editor(request).name
-    return await _act(request, "push_submit", lambda svc, i: review.submit(svc, i, who), "已提交审批，审批人会在工作台看到它。")
+    return await _act(request, "push_submit", lambda svc, i: review.submit(svc, i, who), ctexts.DONE_SUBMIT)
 
 
 @page("/pushes/{id}/approve", role="approver", method="POST", name="push_approve")
@@ -117,7 +115,7 @@ async def approve(request: web.Request) -> web.StreamResponse:
     who = editor(request).name
     comment = (await form(request)).get("comment", "")
     return await _act(request, "push_approve", lambda svc, i: review.approve(svc, i, who, comment),
-                      "已批准：到计划时间会自动发出（不会提前）。")
+                      ctexts.DONE_APPROVE)
 
 
 @page("/pushes/{id}/reject", role="approver", method="POST", name="push_reject")
@@ -125,26 +123,26 @@ async def reject(request: web.Request) -> web.StreamResponse:
     who = editor(request).name
     comment = (await form(request)).get("comment", "")
     return await _act(request, "push_reject", lambda svc, i: review.reject(svc, i, who, comment),
-                      "已退回，作者会看到您的意见。")
+                      ctexts.DONE_REJECT)
 
 
 @page("/pushes/{id}/send-now", role="approver", method="POST", name="push_send_now")
 async def send_now(request: web.Request) -> web.StreamResponse:
     who = editor(request).name
     return await _act(request, "push_send_now", lambda svc, i: editing.send_now(svc, i, by=who),
-                      "将立即发送，几秒内由系统完成。")
+                      ctexts.DONE_SEND_NOW)
 
 
 @page("/pushes/{id}/cancel", role="editor", method="POST", name="push_cancel")
 async def cancel(request: web.Request) -> web.StreamResponse:
     who = editor(request).name
-    return await _act(request, "push_cancel", lambda svc, i: editing.cancel(svc, i, by=who), "已取消，文章已放回待推送。")
+    return await _act(request, "push_cancel", lambda svc, i: editing.cancel(svc, i, by=who), ctexts.DONE_CANCEL)
 
 
 @page("/pushes/{id}/retry", role="editor", method="POST", name="push_retry")
 async def retry(request: web.Request) -> web.StreamResponse:
     who = editor(request).name
-    return await _act(request, "push_retry", lambda svc, i: editing.retry(svc, i, by=who), "已安排重试。")
+    return await _act(request, "push_retry", lambda svc, i: editing.retry(svc, i, by=who), ctexts.DONE_RETRY)
 
 
 @page("/pushes/{id}/ack", role="editor", method="POST", name="push_ack")
@@ -155,7 +153,7 @@ async def ack(request: web.Request) -> web.StreamResponse:
         await editing.ack(svc, i, by=who)
         return await editing.get(svc, i)
 
-    return await _act(request, "push_ack", run, "已确认知悉，不再提醒。")
+    return await _act(request, "push_ack", run, ctexts.DONE_ACK)
 
 
 @page("/pushes/{id}/preview", role="editor", method="POST", name="push_preview")
@@ -166,13 +164,13 @@ async def send_preview(request: web.Request) -> web.StreamResponse:
     allowed = {o for o, _ in await _recipients(request)}
     chosen = [o for o in chosen if o in allowed]
     if not chosen:
-        raise await redirect(request, "push", "请至少选择一位接收预览的编辑。", "error", id=push_id)
+        raise await redirect(request, "push", ctexts.PREVIEW_CHOOSE, "error", id=push_id)
     try:
         rows = await editing.preview(svc, push_id, chosen, by=editor(request).name)
     except editing.EditError as e:
         raise await redirect(request, "push", str(e), "error", id=push_id) from None
     if rows is None:
-        message, kind = "草稿还没生成；生成后会自动把预览发给编辑。", "warn"
+        message, kind = ctexts.PREVIEW_NO_DRAFT_YET, "warn"
     else:
         message = "；".join(previews.line(r) for r in rows)
         kind = "ok" if all(r.status == "sent" for r in rows) else "error"
