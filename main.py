@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "cli.news",
     "cli.push",
     "cli.reading",
+    "cli.editors",
 ]
 
 

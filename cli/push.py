@@ -17,6 +17,7 @@ import sys
 from cli.run import with_services
 from core.config import Settings
 from scheduler import compose, editing, planning, report, texts
+from store import audit
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -33,6 +34,7 @@ def _parser(sub, name: str, help: str, description: str | None = None,
     opts.add_argument("-h", "--help", action="help", help=texts.HELP_H)
     if config:  # on each action only: a subcommand's default would override one given before it
         opts.add_argument("--config", default="config.toml", metavar="文件", help=texts.HELP_CONFIG)
+        opts.add_argument("--as", dest="as_name", metavar="姓名", help=texts.HELP_AS)
     return p, positionals, opts
 
 
@@ -87,13 +89,26 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_run(_tick))
 
 
+# The commands that change something, by the audit log's action name (console/texts.ACTIONS).
+AUDITED = {"create": "push_create", "edit": "push_edit", "preview": "push_preview", "approve": "push_approve",
+           "send-now": "push_send_now", "cancel": "push_cancel", "retry": "push_retry", "ack": "push_ack",
+           "withdraw": "push_withdraw", "compose": "push_create"}
+
+
 def _run(coro_fn):
     async def run(args, services) -> int:
         try:
-            return await coro_fn(args, services) or 0
+            code = await coro_fn(args, services) or 0
         except (editing.EditError, planning.PlanningError) as e:
             print(texts.CLI_ERROR.format(e=e), file=sys.stderr)
             return 1
+        target = getattr(args, "id", None) or getattr(args, "created_id", None)
+        action = AUDITED.get(args.push_command)
+        if action and target is not None:
+            # In the audit log as the operating-system user (or --as NAME), like the console's editors.
+            await audit.record(services.db, services.clock, audit.cli_actor(args.as_name), action,
+                               target_type="push", target_id=target, summary=f"push {args.push_command}")
+        return code
 
     func = with_services(run)
 
@@ -141,6 +156,7 @@ def _spec(args, settings: Settings, base=None) -> editing.PushSpec:
 
 async def _create(args, services) -> int:
     push = await editing.create(services, _spec(args, services.settings))
+    args.created_id = push.id
     extra = texts.CLI_WITH_PREVIEW if push.preview else ""
     print(texts.CLI_CREATED.format(extra=extra, **_fmt(push, services.settings)))
     print(texts.CLI_NEEDS_SERVE.format(cmd=texts.CMD))
@@ -232,6 +248,7 @@ async def _compose(args, services) -> int:
     if push is None:
         print(texts.CLI_NOTHING_TO_COMPOSE)
         return 0
+    args.created_id = push.id
     print(texts.CLI_COMPOSED.format(**_fmt(push, services.settings)))
     return 0
 

@@ -30,7 +30,7 @@ from sqlalchemy import or_, select, update
 from bot import messagelog
 from core import logs, metrics
 from core.services import Services
-from scheduler import compose, editing, notify, planning, reading, sources
+from scheduler import compose, editing, notify, planning, reading, report, sources
 from scheduler.pipeline import Pipeline
 from store.db import is_postgresql
 from store.models.pushes import Push
@@ -114,6 +114,8 @@ class Runner:
             await asyncio.gather(*(one(pid) for pid in ids))
             await self.beat()
         self.notices_sent = await notify.flush(self.services)
+        # The heartbeat the console's dashboard shows (the last run of any scheduler process).
+        await self.services.shared.set(report.HEARTBEAT_KEY, str(self.services.clock.time()), ttl=7 * 86400)
         return total
 
     async def beat(self) -> None:

@@ -215,6 +215,7 @@ HELP_NO_SOURCE_URL = "不要“阅读原文”链接"
 HELP_COMMENTS = "打开留言"
 HELP_FANS_ONLY = "只允许关注者留言"
 HELP_IGNORE_REPRINT = "群发时被判定为转载也继续（原文允许转载时）"
+HELP_AS = "记入操作日志的操作人（默认：当前系统用户）"
 HELP_YES = "不再询问，直接确认"
 HELP_JSON = "输出 JSON（给程序读）"
 HELP_N = "显示多少条（默认 50）"
@@ -328,3 +329,14 @@ NOTICE_SOURCE_RETRY = "按原间隔重试"
 NOTICE_SOURCE_RECOVERED = "网站栏目“{name}”已恢复自动导入（此前连续失败 {n} 次）。"
 SOURCE_ALL_PAGES_FAILED = "找到 {n} 篇新文章，但全部无法导入（例如 {url}：{reason}）"
 SOURCE_QUEUE_FAILED = "文章 {id} 未能加入推送：{reason}"
+# --- approval (scheduler/review.py) ----------------------------------------------------------------
+
+REVIEW = {"draft": "草稿", "submitted": "待审批", "rejected": "已退回", "approved": "已批准"}
+EV_SUBMITTED_FOR_REVIEW = "提交审批（{by}）"
+EV_REJECTED = "退回（{by}）：{comment}"
+EV_APPROVAL_COMMENT = "审批意见（{by}）：{comment}"
+ERR_REVIEW_STATE = "推送 #{id} 现在是“{review}”，不能{action}"
+ERR_REJECT_NEEDS_COMMENT = "退回时请写明原因，作者会看到它"
+ERR_SELF_APPROVAL = ("推送 #{id} 是您创建的，不能由您自己批准：请另一位审批人批准"
+                     "（单人办公可在配置中设 [console] allow_self_approval = true）")
+ERR_ALREADY_APPROVED = "推送 #{id} 已经批准过了"

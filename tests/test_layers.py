@@ -31,13 +31,16 @@ ALLOWED: dict[str, set[str]] = {
     "handlers": {"core", "wechat", "store", "bot.router", "bot.context", "bot.texts"},
     # Pushes: its job-finish events are a router of its own; editor notices go out through the outbox.
     "scheduler": {"core", "wechat", "store", "bot.router", "bot.context", "bot.outbox", "bot.messagelog"},
-    # The editors' console (coming): the data, previews through the API client, the real routing for
-    # its "try a message" box, the message log, and the scheduler's editing operations.
+    # The editors' console: the data, previews through the API client, the real routing for its
+    # "try a message" box, the message log, and the scheduler's editing operations; the push states
+    # (its tabs map them), the scheduler's words (shared with the CLI) and its open notices (the
+    # dashboard's failure inbox); wechat.limits for the composer's warnings.
     "console": {
-        "core", "store", "wechat.errors", "wechat.api", "wechat.replies",
+        "core", "store", "wechat.errors", "wechat.api", "wechat.replies", "wechat.limits",
         "bot.router", "bot.dispatch", "bot.trial", "bot.context", "bot.messagelog",
         "scheduler.editing", "scheduler.planning", "scheduler.report", "scheduler.previews",
         "ops.summary",
+        "scheduler.states", "scheduler.texts", "scheduler.notify", "scheduler.review",
     },
     # Operations: metrics scraped, health checked, figures for the dashboard, backups. Reads the data
     # and the token; answers on a site of its own, so it knows no webhook.

@@ -1,7 +1,7 @@
 """sources: polled sources' state (validators, failures, back-off, lease) and their runs; notices about a source
 
 Revision ID: 0010_sources
-Revises: 0008_registry_stats
+Revises: 0009_console
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from store.db import UTCDateTime
 
 revision = "0010_sources"
-down_revision = "0008_registry_stats"
+down_revision = "0009_console"
 branch_labels = None
 depends_on = None
 

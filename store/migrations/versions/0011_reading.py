@@ -2,7 +2,7 @@
 queries done; the registry figures' shared snapshots
 
 Revision ID: 0011_reading
-Revises: 0008_registry_stats
+Revises: 0010_sources
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from store.db import UTCDateTime
 
 revision = "0011_reading"
-down_revision = "0008_registry_stats"
+down_revision = "0010_sources"
 branch_labels = None
 depends_on = None
 
