@@ -32,9 +32,10 @@ ALLOWED: dict[str, set[str]] = {
     # Pushes: its job-finish events are a router of its own; editor notices go out through the outbox.
     "scheduler": {"core", "wechat", "store", "bot.router", "bot.context", "bot.outbox", "bot.messagelog"},
     # The editors' console (coming): the data, previews through the API client, the real routing for
-    # its "try a message" box, the message log, and the scheduler's editing operations.
+    # its "try a message" box, the message log, and the scheduler's editing operations; the menu's
+    # limits and its sync (wechat.menu, wechat.limits: checked as the editor types).
     "console": {
-        "core", "store", "wechat.errors", "wechat.api", "wechat.replies",
+        "core", "store", "wechat.errors", "wechat.api", "wechat.replies", "wechat.menu", "wechat.limits",
         "bot.router", "bot.dispatch", "bot.trial", "bot.context", "bot.messagelog",
         "scheduler.editing", "scheduler.planning", "scheduler.report", "scheduler.previews",
     },

@@ -3,6 +3,7 @@
 from store.db import Base
 from store.models.content import Article, ArticleImage, ArticleTerm, Image, ImageUpload  # noqa: F401
 from store.models.members import BindCode, Binding, Member, MemberHistory  # noqa: F401
+from store.models.menu import CustomMenu  # noqa: F401
 from store.models.pushes import Notification, Push, PushArticle, PushEvent, PushPreview  # noqa: F401
 from store.models.shared import SharedEntry
 from store.models.webhook import Follower, KeywordRule, MessageLog  # noqa: F401

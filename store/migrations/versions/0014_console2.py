@@ -1,0 +1,30 @@
+"""console part 2: the custom menu as editors keep it (saved versions, synced time)
+
+Revision ID: 0014_console2
+Revises: 0008_registry_stats
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from store.db import UTCDateTime
+
+revision = "0014_console2"
+down_revision = "0008_registry_stats"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "custom_menus",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("saved_by", sa.String(64), nullable=False),
+        sa.Column("saved_at", UTCDateTime(), nullable=False),
+        sa.Column("synced_at", UTCDateTime(), nullable=True),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("custom_menus")
