@@ -6,9 +6,9 @@ command alike (cli/), so whatever a process records is written by it before it e
     open_services   engine, shared state, HTTP session, API client, follower records, message log
                     (with its writer running), member index, keyword table; closed in reverse order
     create_app      the root aiohttp application: the webhook as a sub-application on
-                    `[server] webhook_path` (its own middleware and body limit), and the scheduler as
-                    a cleanup context when `[scheduler] enabled`. Other sub-applications (the coming
-                    console) are added beside the webhook, each with its own middleware and limits.
+                    `[server] webhook_path` (its own middleware and body limit), the editors' console
+                    beside it on `[console] path` (unless it has a port of its own), and the scheduler
+                    as a cleanup context when `[scheduler] enabled`.
     serve           run that application until SIGINT/SIGTERM
 """
 
@@ -28,6 +28,7 @@ from bot.followers import FollowerStore
 from bot.messagelog import LogWriter
 from bot.router import Router
 from bot.server import WEBHOOK, webhook_app
+from console.app import console_app
 from core.clock import Clock
 from core.config import Settings
 from core.services import Services
@@ -110,6 +111,8 @@ def create_app(
     webhook = webhook_app(services, routers)
     root.add_subapp(services.settings.server.webhook_path.rstrip("/"), webhook)
     root[WEBHOOK] = webhook[WEBHOOK]
+    if services.settings.console.enabled and not services.settings.console.port:
+        mount_console(root, services)
     if services.settings.scheduler.enabled if scheduler is None else scheduler:
 
         async def run_scheduler(_app: web.Application) -> AsyncIterator[None]:
@@ -119,6 +122,17 @@ def create_app(
 
         root.cleanup_ctx.append(run_scheduler)
     return root
+
+
+def mount_console(root: web.Application, services: Services) -> None:
+    """The console at `[console] path`; the bare path redirects to the path with its slash."""
+    path = services.settings.console.path
+
+    async def to_slash(_request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(path + "/")
+
+    root.router.add_get(path, to_slash)
+    root.add_subapp(path, console_app(services))
 
 
 async def serve(settings: Settings) -> None:
@@ -142,6 +156,16 @@ async def serve(settings: Settings) -> None:
         gc.freeze()
         site = web.TCPSite(runner, settings.server.host, settings.server.port, reuse_port=True)
         await site.start()
+        console_runner = None
+        if settings.console.enabled and settings.console.port:
+            # The console on its own address (not facing the internet with the webhook).
+            console_root = web.Application(client_max_size=MAX_BODY_BYTES)
+            mount_console(console_root, services)
+            console_runner = web.AppRunner(console_root, handle_signals=False, access_log=None)
+            await console_runner.setup()
+            await web.TCPSite(console_runner, settings.console.host, settings.console.port, reuse_port=True).start()
+        if settings.console.enabled:
+            log.info("console on %s", settings.console_url)
         log.info(
             "bot listening on http://%s:%s%s (scheduler %s)",
             settings.server.host,
@@ -152,4 +176,6 @@ async def serve(settings: Settings) -> None:
         try:
             await stop.wait()
         finally:
+            if console_runner is not None:
+                await console_runner.cleanup()
             await runner.cleanup()

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "cli.members",
     "cli.news",
     "cli.push",
+    "cli.editors",
 ]
 
 

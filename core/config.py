@@ -248,6 +248,37 @@ class EditorsSettings(_Section):
     openids: list[str] = []
 
 
+class ConsoleSettings(_Section):
+    """The editors' console (console/): on `serve`'s port under `path`, or on its own host/port when
+    `port` is set (so it need not face the internet with the webhook)."""
+
+    enabled: bool = True
+    path: str = "/console"
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)  # 0: on [server] port, beside the webhook
+    # The address the console is reached at, for the URL `make run` prints and links in notices.
+    public_url: str = ""
+    # Where the session cookie's key lives (created on first start, mode 0600); every process of
+    # one deployment must read the same file.
+    secret_file: str = "data/console.key"
+    idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Login attempts: after this many failures within `lockout_minutes`, per account and per
+    # client address, further attempts are refused until the window ends.
+    max_failures: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
+    trusted_proxies: list[str] = []
+    # One-person offices: an approver may approve a push they wrote.
+    allow_self_approval: bool = False
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not re.fullmatch(r"(/[A-Za-z0-9_-]+)+", v):
+            raise ValueError("must look like /console")
+        return v
+
+
 class MembersSettings(_Section):
     bind_code_ttl_minutes: int = Field(default=60 * 24, ge=1)
     bind_attempts_per_hour: int = Field(default=5, ge=1)
@@ -284,6 +315,7 @@ class Settings(_Section):
     scheduler: SchedulerSettings = SchedulerSettings()
     editors: EditorsSettings = EditorsSettings()
     members: MembersSettings = MembersSettings()
+    console: ConsoleSettings = ConsoleSettings()
     log: LogSettings = LogSettings()
     # Directory of the config file: relative paths in the settings are resolved against it.
     base_dir: Path = Path(".")
@@ -307,6 +339,15 @@ class Settings(_Section):
             return self.sandbox.webhook_url
         base = self.server.public_url or f"http://{self.server.host}:{self.server.port}"
         return base.rstrip("/") + self.server.webhook_path
+
+
+    @property
+    def console_url(self) -> str:
+        if self.console.public_url:
+            return self.console.public_url.rstrip("/") + "/"
+        host, port = ((self.console.host, self.console.port) if self.console.port
+                      else (self.server.host, self.server.port))
+        return f"http://{host}:{port}{self.console.path}/"
 
 
 def _describe(err: dict) -> str:

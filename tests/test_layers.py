@@ -31,13 +31,16 @@ ALLOWED: dict[str, set[str]] = {
     "handlers": {"core", "wechat", "store", "bot.router", "bot.context", "bot.texts"},
     # Pushes: its job-finish events are a router of its own; editor notices go out through the outbox.
     "scheduler": {"core", "wechat", "store", "bot.router", "bot.context", "bot.outbox", "bot.messagelog"},
-    # The editors' console (coming): the data, previews through the API client, the real routing for
-    # its "try a message" box, the message log, and the scheduler's editing operations; the menu's
-    # limits and its sync (wechat.menu, wechat.limits: checked as the editor types).
+    # The editors' console: the data, previews through the API client, the real routing for its
+    # "try a message" box, the message log, and the scheduler's editing operations; the push states
+    # (its tabs map them), the scheduler's words (shared with the CLI) and its open notices (the
+    # dashboard's failure inbox); wechat.limits for the composer's warnings; the menu's checks and
+    # its sync (wechat.menu).
     "console": {
-        "core", "store", "wechat.errors", "wechat.api", "wechat.replies", "wechat.menu", "wechat.limits",
+        "core", "store", "wechat.errors", "wechat.api", "wechat.replies", "wechat.limits", "wechat.menu",
         "bot.router", "bot.dispatch", "bot.trial", "bot.context", "bot.messagelog",
         "scheduler.editing", "scheduler.planning", "scheduler.report", "scheduler.previews",
+        "scheduler.states", "scheduler.texts", "scheduler.notify",
     },
     # The local WeChat platform: an independent implementation, so nothing of the product but the base.
     "sandbox": {"core"},

@@ -1,6 +1,7 @@
 """Every table of the project. Importing this package registers them all on `Base.metadata`."""
 
 from store.db import Base
+from store.models.console import AuditEntry, Editor  # noqa: F401
 from store.models.content import Article, ArticleImage, ArticleTerm, Image, ImageUpload  # noqa: F401
 from store.models.members import BindCode, Binding, Member, MemberHistory  # noqa: F401
 from store.models.menu import CustomMenu  # noqa: F401

@@ -36,6 +36,12 @@ class Push(Base):
     send_ignore_reprint: Mapped[bool] = mapped_column(Boolean, default=False)
     preview: Mapped[bool] = mapped_column(Boolean, default=False)
     approved_by: Mapped[str | None] = mapped_column(String(64))
+    # The approval's own states (scheduler/states.py REVIEW): draft | submitted | rejected | approved,
+    # with the approver's comment on a rejection, who wrote the push and who submitted it.
+    review: Mapped[str] = mapped_column(String(16), default="draft", server_default="draft")
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    submitted_by: Mapped[str | None] = mapped_column(String(64))
     # Every editor action that changes what is sent increments this; drafts of older revisions are stale.
     revision: Mapped[int] = mapped_column(Integer, default=1)
     # What WeChat gave back, each stored before the next call that depends on it.
