@@ -1,7 +1,7 @@
 """console part 2: the custom menu as editors keep it (saved versions, synced time)
 
 Revision ID: 0014_console2
-Revises: 0008_registry_stats
+Revises: 0009_console
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from store.db import UTCDateTime
 
 revision = "0014_console2"
-down_revision = "0008_registry_stats"
+down_revision = "0009_console"
 branch_labels = None
 depends_on = None
 
