@@ -112,7 +112,7 @@ def create_app(
     root.add_subapp(services.settings.server.webhook_path.rstrip("/"), webhook)
     root[WEBHOOK] = webhook[WEBHOOK]
     if services.settings.console.enabled and not services.settings.console.port:
-        mount_console(root, services)
+        mount_console(root, services, routers)
     if services.settings.scheduler.enabled if scheduler is None else scheduler:
 
         async def run_scheduler(_app: web.Application) -> AsyncIterator[None]:
@@ -124,7 +124,7 @@ def create_app(
     return root
 
 
-def mount_console(root: web.Application, services: Services) -> None:
+def mount_console(root: web.Application, services: Services, routers: Sequence[Router] = ROUTERS) -> None:
     """The console at `[console] path`; the bare path redirects to the path with its slash."""
     path = services.settings.console.path
 
@@ -132,7 +132,7 @@ def mount_console(root: web.Application, services: Services) -> None:
         raise web.HTTPFound(path + "/")
 
     root.router.add_get(path, to_slash)
-    root.add_subapp(path, console_app(services))
+    root.add_subapp(path, console_app(services, routers))
 
 
 async def serve(settings: Settings) -> None:
