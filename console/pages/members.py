@@ -108,10 +108,11 @@ async def _member(request: web.Request):
     return found
 
 
-async def _show(request: web.Request, found, **extra) -> web.Response:
+async def _show(request: web.Request, found, code: str | None = None, until: str | None = None,
+                issued: str = "") -> web.Response:
     return await render(request, "member.html", p=found, m=found.member, field_names=texts.FIELD_NAMES,
                         shown=texts.shown_value, cell=_cell, kinds=texts.BINDING_KINDS,
-                        source_name=texts.history_source, code=None, until=None, **extra)
+                        source_name=texts.history_source, code=code, until=until, issued=issued)
 
 
 def _cell(field: str, value: object) -> str:
