@@ -177,7 +177,7 @@ async def test_the_menu_edited_and_synced_appears_in_the_simulator(chat_world, b
     await page.fill("#b1s0-value", "MEMBER_STATUS")
     await page.click("#menu-save")
     await page.locator(".flash", has_text="菜单已保存").wait_for()
-    assert await page.locator("#menu-preview .top").all_inner_texts() == ["最新动态", "会员"]
+    assert await page.locator("#menu-preview .btn-name").all_inner_texts() == ["最新动态", "会员"]
     await page.click("#menu-sync")
     await page.locator(".flash", has_text="菜单已同步到公众号").wait_for()
     await _fits(page)
