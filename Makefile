@@ -19,16 +19,15 @@ demo: $(STAMP)
 	$(PY) main.py db upgrade
 	$(PY) main.py demo load
 
-# Two processes: the local WeChat platform and the bot. Ctrl-C stops both; so does either one exiting.
+# Two processes: the local WeChat platform and the bot (with the editors' console); the addresses
+# printed come from config.toml (`main.py urls`). Ctrl-C stops both; so does either one exiting.
 run: demo
 	@trap 'kill $$sandbox $$bot 2>/dev/null; wait' EXIT; \
 	$(PY) main.py sandbox & sandbox=$$!; \
 	$(PY) main.py serve & bot=$$!; \
 	sleep 2; \
 	echo ""; \
-	echo "  机器人 webhook：  http://127.0.0.1:8080/wechat"; \
-	echo "  本地微信平台：    http://127.0.0.1:8081/"; \
-	echo "  粉丝模拟器：      http://127.0.0.1:8081/simulator"; \
+	$(PY) main.py urls; \
 	echo "  （按 Ctrl-C 同时停止两者）"; \
 	echo ""; \
 	wait -n $$sandbox $$bot

@@ -28,6 +28,17 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     )
     load.set_defaults(func=with_services(_demo_load))
 
+    urls = sub.add_parser("urls", parents=[common], help=texts.URLS_HELP)
+    urls.set_defaults(func=_urls)
+
+
+def _urls(args, settings: Settings) -> int:
+    """The addresses `make run` prints, from the config (not written into the Makefile)."""
+    sandbox = f"http://{settings.sandbox.host}:{settings.sandbox.port}"
+    print(texts.URLS.format(webhook=settings.webhook_url, sandbox=sandbox + "/", simulator=sandbox + "/simulator",
+                            console=settings.console_url if settings.console.enabled else texts.URLS_NO_CONSOLE))
+    return 0
+
 
 def _serve(args, settings: Settings) -> int:
     from app import serve
@@ -63,4 +74,13 @@ async def _demo_load(args, services: Services) -> int:
     else:
         print(texts.DEMO_REFUSED.format(what=texts.demo_counts(result.found)))
     print(texts.KEYWORDS_SEEDED.format(added=added, total=len(services.settings.keywords)))
+    from console.texts import ROLE
+    from store.demo import demo_editors_present
+
+    accounts = await demo_editors_present(services) if result.outcome != "refused" else []
+    if accounts:
+        # On the terminal only (print, not the log): the demo's passwords are for trying it out.
+        print(texts.DEMO_ACCOUNTS.format(url=services.settings.console_url))
+        for name, role, password in accounts:
+            print(texts.DEMO_ACCOUNT.format(role=ROLE[role], name=name, password=password))
     return 0

@@ -63,7 +63,14 @@ DEMO_KINDS = {
     "pushes": "推送 {n} 个",
     "followers": "粉丝 {n} 位",
     "keyword_rules": "编辑添加的关键词规则 {n} 条",
+    "editors": "编辑后台演示账号 {n} 个",
 }
+URLS_HELP = "显示机器人、本地微信平台和编辑后台的地址（按配置）"
+URLS = ("  机器人 webhook：  {webhook}\n  本地微信平台：    {sandbox}\n  粉丝模拟器：      {simulator}\n"
+        "  编辑后台：        {console}")
+URLS_NO_CONSOLE = "（未开启：[console] enabled = false）"
+DEMO_ACCOUNTS = "编辑后台 {url} 的演示账号（只在演示数据库里）："
+DEMO_ACCOUNT = "  {role}：账号 {name}  密码 {password}"
 DEMO_LOADED = "演示数据已装入：{what}。"
 DEMO_PRESENT = "演示数据已在数据库中，未作任何修改。"
 DEMO_REFUSED = (

@@ -34,6 +34,10 @@ HERE = Path(__file__).resolve().parent
 PAGE_MODULES = [
     "console.pages.login",
     "console.pages.dashboard",
+    "console.pages.pushes",
+    "console.pages.compose",
+    "console.pages.preview",
+    "console.pages.calendar",
     "console.pages.audit",
     "console.pages.accounts",
     "console.pages.articles",

@@ -128,7 +128,7 @@ async def create(services: Services, spec: PushSpec, *, by: str = "cli", compose
                 tag_name=spec.tag, source_url=spec.source_url, open_comment=spec.open_comment,
                 fans_only_comment=spec.fans_only_comment, send_ignore_reprint=spec.send_ignore_reprint,
                 preview=spec.preview, revision=1, attempt=1, polls=0, retries=0, compose_key=compose_key,
-                created_at=now, updated_at=now,
+                created_by=by, review="draft", created_at=now, updated_at=now,
             )
             push.articles = [PushArticle(article_id=aid, position=i) for i, aid in enumerate(spec.article_ids)]
             s.add(push)
@@ -176,7 +176,8 @@ async def approve(services: Services, push_id: int, by: str = "cli") -> tuple[Pu
         return push, False
     # next_run_at: a push waiting for its approval moves on (to approved, and waits there for its time).
     await _change(services, push, (states.S.PLANNED, states.S.PREPARING, states.S.DRAFTED, states.S.PREVIEWED),
-                  "批准", None, texts.EV_APPROVED.format(by=_by(by)), approved_by=by, next_run_at=services.clock.now())
+                  "批准", None, texts.EV_APPROVED.format(by=_by(by)), approved_by=by, next_run_at=services.clock.now(),
+                  review=states.Review.APPROVED)
     return await get(services, push_id), True
 
 
@@ -268,11 +269,15 @@ async def edit(services: Services, push_id: int, spec: PushSpec, by: str = "cli"
                        or spec.open_comment != push.open_comment
                        or spec.fans_only_comment != push.fans_only_comment)
     redraft = content_changed and push.state != states.S.PLANNED
+    # What was approved (or submitted for approval) is no longer what will be sent.
+    unapprove = content_changed and (push.approved_by is not None or push.review == states.Review.SUBMITTED)
     values = dict(kind=spec.kind, planned_at=at, pinned=pinned, tag_name=spec.tag, tag_id=None,
                   source_url=spec.source_url, open_comment=spec.open_comment,
                   fans_only_comment=spec.fans_only_comment, send_ignore_reprint=spec.send_ignore_reprint,
                   preview=spec.preview, revision=push.revision + 1)
     to = None
+    if unapprove:
+        values.update(approved_by=None, review=states.Review.DRAFT)
     if redraft:
         to = states.S.PLANNED
         values.update(approved_by=None, next_run_at=now)

@@ -15,6 +15,8 @@ from scheduler import editing, notify, planning, previews, texts
 from store.models.content import Article
 from store.models.pushes import Notification, Push, PushEvent, PushPreview
 
+# The scheduler's heartbeat in the shared state (written after every tick, shown by the console).
+HEARTBEAT_KEY = "scheduler:last-tick"
 EVENT_KIND = {"state": "状态", "wechat": "微信", "editor": "编辑", "note": "核对"}
 
 

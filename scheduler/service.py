@@ -28,7 +28,7 @@ from sqlalchemy import or_, select, update
 
 from bot import messagelog
 from core.services import Services
-from scheduler import compose, editing, notify, planning
+from scheduler import compose, editing, notify, planning, report
 from scheduler.pipeline import Pipeline
 from store.db import is_postgresql
 from store.models.pushes import Push
@@ -110,6 +110,8 @@ class Runner:
             total += len(ids)
             await asyncio.gather(*(one(pid) for pid in ids))
         self.notices_sent = await notify.flush(self.services)
+        # The heartbeat the console's dashboard shows (the last run of any scheduler process).
+        await self.services.shared.set(report.HEARTBEAT_KEY, str(self.services.clock.time()), ttl=7 * 86400)
         return total
 
     async def compose(self) -> None:

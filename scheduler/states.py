@@ -19,6 +19,17 @@ is an editor's "send now" or new time; `submitting → approved` is a submit WeC
 taking it (a quota, a transient error). Nothing leaves `approved` for `submitting` before the planned
 time (scheduler/pipeline.py checks it at the one place that submits).
 
+A push's approval has states of its own beside these (`review`, REVIEW_TRANSITIONS):
+
+    draft       → submitted | approved          (submitted for approval; approved directly: the CLI)
+    submitted   → approved | rejected | draft   (an approver decides; an edit takes it back)
+    rejected    → submitted | approved | draft  (the author edits and submits again, with the comment kept
+                                                 in the timeline)
+    approved    → draft                         (an edit that changes what is sent clears the approval)
+
+`approved_by` stays what the pipeline reads (a push waits in drafted/previewed until it is set);
+`review` says where the human approval stands, for the console's tabs and buttons.
+
 `write()` is the only code that changes a push's row, for the pipeline and for editors alike: one
 committed, conditional UPDATE (same state, same revision, and whatever else the writer's decision
 rested on), with its line in the timeline and the editors' notices in the same transaction, so a
@@ -57,6 +68,21 @@ class State(StrEnum):
     CANCELLED = "cancelled"
     WITHDRAWN = "withdrawn"
 
+
+class Review(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    REJECTED = "rejected"
+    APPROVED = "approved"
+
+
+R = Review
+REVIEW_TRANSITIONS: dict[Review, frozenset[Review]] = {
+    R.DRAFT: frozenset({R.SUBMITTED, R.APPROVED}),
+    R.SUBMITTED: frozenset({R.APPROVED, R.REJECTED, R.DRAFT}),
+    R.REJECTED: frozenset({R.SUBMITTED, R.APPROVED, R.DRAFT}),
+    R.APPROVED: frozenset({R.DRAFT}),
+}
 
 S = State
 TRANSITIONS: dict[State, frozenset[State]] = {
@@ -116,22 +142,29 @@ async def write(
     worker: str | None = None,
     where: tuple = (),
     also: Callable[[AsyncSession], Awaitable[Any]] | None = None,
+    review: str | None = None,
     **fields: Any,
 ) -> None:
     """Change the push (to state `to`, and/or `fields`) if it is still as read: same state and
     revision, still leased to `worker` when given, and every condition in `where`. Adds a timeline
     line (`detail`; "a → b" by default for a state change), the notices (`notice`: kind and text, or
     a function of the editor's openid giving the text), and runs `also` in the same transaction.
+    `review` moves the approval (REVIEW_TRANSITIONS), on the condition that it is still as read.
     Raises Stale when the push changed meanwhile; updates `push` in memory on success."""
     from scheduler import notify  # notify builds on this module's states
 
     if to is not None and to != push.state and State(to) not in TRANSITIONS[State(push.state)]:
         raise IllegalTransition(f"push {push.id}: {push.state} → {to}")
+    if review is not None and review != push.review and Review(review) not in REVIEW_TRANSITIONS[Review(push.review)]:
+        raise IllegalTransition(f"push {push.id}: review {push.review} → {review}")
     now = services.clock.now()
     values = dict(fields, updated_at=now)
     if to is not None:
         values["state"] = to
     cond = [Push.id == push.id, Push.state == push.state, Push.revision == push.revision, *where]
+    if review is not None:
+        values["review"] = review
+        cond.append(Push.review == push.review)
     if worker is not None:
         cond.append(Push.claimed_by == worker)
         values.setdefault("claim_until", now + timedelta(seconds=services.settings.scheduler.claim_seconds))

@@ -318,3 +318,14 @@ CLI_SHOW_NOTICES = "编辑通知："
 CLI_SHOW_ACKED = "，{by} 已确认"
 HELP_ACTIONS_LINE = "选一个操作，再加 --help 看它的用法"
 CLI_SHOW_WITHDRAWN = "（已从微信撤回，链接已失效）"
+
+# --- approval (scheduler/review.py) ----------------------------------------------------------------
+
+REVIEW = {"draft": "草稿", "submitted": "待审批", "rejected": "已退回", "approved": "已批准"}
+EV_SUBMITTED_FOR_REVIEW = "提交审批（{by}）"
+EV_REJECTED = "退回（{by}）：{comment}"
+ERR_REVIEW_STATE = "推送 #{id} 现在是“{review}”，不能{action}"
+ERR_REJECT_NEEDS_COMMENT = "退回时请写明原因，作者会看到它"
+ERR_SELF_APPROVAL = ("推送 #{id} 是您创建的，不能由您自己批准：请另一位审批人批准"
+                     "（单人办公可在配置中设 [console] allow_self_approval = true）")
+ERR_ALREADY_APPROVED = "推送 #{id} 已经批准过了"

@@ -63,5 +63,35 @@ async def load_demo(services: Services) -> DemoLoad:
     added = {
         "members": await members_demo.load_demo(services),
         "articles": await content_demo.load_demo(services),
+        "editors": await load_demo_editors(services),
     }
     return DemoLoad("loaded", found, added)
+
+
+# The console's demo accounts: in the demo database only (never a default of a real config), their
+# passwords printed by `demo load` on the terminal, never logged. The editor's openid is the demo
+# config's `[editors] openids`, so 发送预览到微信 reaches the local platform's demo editor.
+DEMO_EDITORS = [
+    ("demo_editor", "editor", "演示编辑", "bianji-demo-2026", "o_editor_demo_0001"),
+    ("demo_approver", "approver", "演示审批人", "shenpi-demo-2026", None),
+    ("demo_admin", "admin", "演示管理员", "guanli-demo-2026", None),
+]
+
+
+async def load_demo_editors(services: Services) -> int:
+    from store import editors
+
+    n = 0
+    for name, role, display, password, openid in DEMO_EDITORS:
+        if await editors.get(services.db, name) is None:
+            await editors.add(services.db, services.clock, name, role, password, display_name=display, openid=openid)
+            n += 1
+    return n
+
+
+async def demo_editors_present(services: Services) -> list[tuple[str, str, str]]:
+    """(name, role, password) of the demo accounts this database holds, for the terminal."""
+    from store import editors
+
+    return [(name, role, password) for name, role, _d, password, _o in DEMO_EDITORS
+            if await editors.get(services.db, name) is not None]

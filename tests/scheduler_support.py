@@ -43,6 +43,7 @@ class Env:
     services: Services
     sandbox: object
     runner: Runner
+    base_url: str = ""  # the bot's http://127.0.0.1:PORT when its webhook (and console) runs
 
     @property
     def settings(self):
@@ -108,15 +109,17 @@ async def bot_env(sandbox, make_settings, *, scheduler: dict | None = None, webh
     sandbox.platform.set_follower(EDITOR)
     async with open_services(settings, clock=clock) as services:
         runner = None
+        base_url = ""
         if webhook:
             runner = web.AppRunner(create_app(services, scheduler=False), access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()
             port = runner.addresses[0][1]
-            sandbox.set_webhook(f"http://127.0.0.1:{port}{settings.server.webhook_path}")
+            base_url = f"http://127.0.0.1:{port}"
+            sandbox.set_webhook(f"{base_url}{settings.server.webhook_path}")
         try:
-            yield Env(services, sandbox, Runner(services, worker="test"))
+            yield Env(services, sandbox, Runner(services, worker="test"), base_url)
         finally:
             if runner is not None:
                 await runner.cleanup()

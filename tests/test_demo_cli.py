@@ -40,9 +40,12 @@ def _articles(url: str) -> int:
 
 def test_demo_goes_into_an_empty_database_and_a_second_run_changes_nothing(cli):
     code_, out, _ = cli("demo", "load")
-    assert code_ == 0 and f"演示数据已装入：会员单位 {len(UNITS)} 家、文章 6 篇。" in out
+    assert code_ == 0 and f"演示数据已装入：会员单位 {len(UNITS)} 家、文章 6 篇、编辑后台演示账号 3 个。" in out
+    # The console's demo accounts and their passwords, on the terminal (printed, not logged).
+    assert "编辑：账号 demo_editor  密码 bianji-demo-2026" in out and "审批人：账号 demo_approver" in out
     code_, out, _ = cli("demo", "load")
     assert code_ == 0 and "演示数据已在数据库中，未作任何修改。" in out
+    assert "审批人：账号 demo_approver  密码 shenpi-demo-2026" in out
 
 
 def test_a_unit_the_secretariat_imported_keeps_its_real_grade_on_the_next_make_run(cli, tmp_path):

@@ -40,7 +40,7 @@ ALLOWED: dict[str, set[str]] = {
         "core", "store", "wechat.errors", "wechat.api", "wechat.replies", "wechat.limits", "wechat.menu",
         "bot.router", "bot.dispatch", "bot.trial", "bot.context", "bot.messagelog",
         "scheduler.editing", "scheduler.planning", "scheduler.report", "scheduler.previews",
-        "scheduler.states", "scheduler.texts", "scheduler.notify",
+        "scheduler.states", "scheduler.texts", "scheduler.notify", "scheduler.review",
     },
     # The local WeChat platform: an independent implementation, so nothing of the product but the base.
     "sandbox": {"core"},
