@@ -156,3 +156,19 @@ async def test_erasing_a_follower_takes_two_steps_that_name_the_effect(console):
     async with console.svc.db() as session:
         assert await session.get(Follower, "o-erase") is None
     assert await actions(console) == [("ed", "follower_erase")]
+
+
+async def test_the_member_list_pages(console, tmp_path, monkeypatch):
+    import console.pages.members as members_page
+
+    monkeypatch.setattr(members_page, "PAGE", 1)
+    csrf = await login(console, "ed")
+    data = write_csv(tmp_path / "two.csv", [HEADER, row("浙江省摄影家协会", code(41)), row("浙江省书法家协会", code(42))])
+    html = await (await console.post("/console/members/upload", data={"_csrf": csrf, "file": data.open("rb")})).text()
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', html).group(1)
+    await console.post("/console/members/apply", data={"_csrf": csrf, "token": token})
+    first = await (await console.get("/console/members")).text()
+    assert "浙江省书法家协会" in first and "浙江省摄影家协会" not in first
+    next_url = re.search(r'href="([^"]+)">下一页', first).group(1).replace("&amp;", "&")
+    second = await (await console.get(next_url)).text()
+    assert "浙江省摄影家协会" in second and "下一页" not in second
