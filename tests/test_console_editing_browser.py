@@ -8,6 +8,7 @@ synced appears in the simulator. Screenshots go to $CONSOLE_SCREENSHOTS (printed
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -18,10 +19,10 @@ from store import editors
 from store.content.demo import load_demo
 from store.members.importer import import_file
 from store.members.status import local_today
+from tests.content_site import make_site_app
 from tests.fixtures.members import HEADER, code, row, write_csv
 from tests.test_simulator import account_items, follow, send
-from tests.test_simulator_browser import ARGS, CHROMIUM, browser  # noqa: F401 - the fixture
-from tests.content_site import make_site_app
+from tests.test_simulator_browser import browser  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio]
 PASSWORD = "browser-pass-word-1"
@@ -55,7 +56,7 @@ async def _fits(page) -> None:
 
 
 async def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(SHOTS.mkdir, parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
