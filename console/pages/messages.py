@@ -55,8 +55,9 @@ async def chat(request: web.Request) -> web.Response:
     found = await conversation(svc.db, openid, before=_int(request.query.get("before")))
     info, problem = None, None
     try:
-        tags = {t["id"]: t["name"] for t in (await svc.api.tags_get()).get("tags", [])}
-        info = profile(await svc.api.user_info(openid), tags)
+        user = await svc.api.user_info(openid)
+        tags = {t["id"]: t["name"] for t in (await svc.api.tags_get()).get("tags", [])} if user.get("tagid_list") else {}
+        info = profile(user, tags)
     except (WeChatError, OSError) as e:  # the page still shows what we hold
         problem = words.PROFILE_UNAVAILABLE.format(error=e)
     effect = await erasure_effect(svc.db, openid)
