@@ -4,6 +4,7 @@ steps, the first naming the effect (store/messages/, bot.messagelog.forget as `f
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from aiohttp import web
@@ -16,6 +17,8 @@ from store.messages import texts
 from store.messages.browse import LogFilter, conversation, log_page
 from store.messages.followers import erasure_effect, follower_page, profile
 from wechat.errors import WeChatError
+
+PROFILE_SECONDS = 3.0  # what WeChat says about a follower is worth this much waiting, no more
 
 
 def _int(text: str | None) -> int | None:
@@ -54,12 +57,15 @@ async def chat(request: web.Request) -> web.Response:
     openid = request.match_info["openid"]
     found = await conversation(svc.db, openid, before=_int(request.query.get("before")))
     info, problem = None, None
-    try:
-        user = await svc.api.user_info(openid)
-        tags = {t["id"]: t["name"] for t in (await svc.api.tags_get()).get("tags", [])} if user.get("tagid_list") else {}
-        info = profile(user, tags)
-    except (WeChatError, OSError) as e:  # the page still shows what we hold
-        problem = words.PROFILE_UNAVAILABLE.format(error=e)
+    if request.query.get("profile"):  # asked for: two WeChat calls, not on every look at a chat
+        try:
+            async with asyncio.timeout(PROFILE_SECONDS):
+                user = await svc.api.user_info(openid)
+                tags = ({t["id"]: t["name"] for t in (await svc.api.tags_get()).get("tags", [])}
+                        if user.get("tagid_list") else {})
+            info = profile(user, tags)
+        except (WeChatError, OSError, TimeoutError) as e:  # the page still shows what we hold
+            problem = words.PROFILE_UNAVAILABLE.format(error=str(e) or type(e).__name__)
     effect = await erasure_effect(svc.db, openid)
     return await render(request, "conversation.html", openid=openid, rows=found.rows, before=found.before,
                         info=info, problem=problem, effect=effect, type_name=texts.type_name)

@@ -1,4 +1,4 @@
-"""console part 2: the custom menu as editors keep it (saved versions, synced time)
+"""console part 2: the custom menu as editors keep it (saved versions, synced time); followers by latest contact
 
 Revision ID: 0014_console2
 Revises: 0009_console
@@ -24,7 +24,9 @@ def upgrade() -> None:
         sa.Column("saved_at", UTCDateTime(), nullable=False),
         sa.Column("synced_at", UTCDateTime(), nullable=True),
     )
+    op.create_index("ix_followers_last_seen", "followers", ["last_seen"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_followers_last_seen", "followers")
     op.drop_table("custom_menus")
