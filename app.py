@@ -116,7 +116,7 @@ def create_app(
     root.add_subapp(services.settings.server.webhook_path.rstrip("/"), webhook)
     root[WEBHOOK] = webhook[WEBHOOK]
     if services.settings.console.enabled and not services.settings.console.port:
-        mount_console(root, services)
+        mount_console(root, services, routers)
     if services.settings.scheduler.enabled if scheduler is None else scheduler:
 
         async def run_scheduler(_app: web.Application) -> AsyncIterator[None]:
@@ -146,7 +146,9 @@ async def start_ops_site(services: Services) -> web.AppRunner | None:
     log.info("metrics and health on http://%s:%s/metrics, /healthz, /readyz", server.metrics_host,
              server.metrics_port)
     return runner
-def mount_console(root: web.Application, services: Services) -> None:
+
+
+def mount_console(root: web.Application, services: Services, routers: Sequence[Router] = ROUTERS) -> None:
     """The console at `[console] path`; the bare path redirects to the path with its slash."""
     path = services.settings.console.path
 
@@ -154,7 +156,7 @@ def mount_console(root: web.Application, services: Services) -> None:
         raise web.HTTPFound(path + "/")
 
     root.router.add_get(path, to_slash)
-    root.add_subapp(path, console_app(services))
+    root.add_subapp(path, console_app(services, routers))
 
 
 async def serve(settings: Settings) -> None:

@@ -5,6 +5,7 @@ run; any other rule is only named, because its answer depends on data and some c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,13 @@ class Explanation:
     rule: str | None
     reply: Reply | None = None
     ran: bool = False
+
+    @property
+    def keyword_rule_id(self) -> int | None:
+        """The editors' keyword rule that answers (handlers/keywords.py names each "keyword rule #N"),
+        or None when a built-in rule does, or none."""
+        found = re.match(r"keyword rule #(\d+):", self.rule or "")
+        return int(found.group(1)) if found else None
 
 
 async def explain(services: Services, routers: Sequence[Router], text: str) -> Explanation:

@@ -8,8 +8,6 @@ import argparse
 import sys
 from datetime import date
 
-import aiohttp
-
 from cli.run import with_services
 from core.clock import local_time, shown_time, zone_label
 from core.services import Services
@@ -23,7 +21,7 @@ from store.content.articles import (
     too_long,
 )
 from store.content.extract import parse_date
-from store.content.importer import Importer
+from store.content.imports import run_import
 from store.content.search import search_hits
 from store.content.sources import source_overview
 from store.models.content import Article
@@ -96,16 +94,15 @@ def _line(a: Article) -> str:
 
 
 async def _import(args, services: Services) -> int:
-    async with aiohttp.ClientSession() as http:
+    try:
         # A progress bar only for a person watching: in a pipe or a log it would be escape codes.
-        importer = Importer(services.settings, services.db, services.clock, http, progress=sys.stderr.isatty())
-        try:
-            report = await importer.run(args.target, source=args.source, pages=args.pages, since=args.since)
-        except ValueError as e:  # an unknown --source
-            known = "、".join(s.name for s in services.settings.sources) or texts.NO_SOURCES
-            message = texts.UNKNOWN_SOURCE.format(name=args.source, known=known) if args.source else e
-            print(texts.error(message))
-            return 2
+        report = await run_import(services.settings, services.db, services.clock, args.target, source=args.source,
+                                  pages=args.pages, since=args.since, progress=sys.stderr.isatty())
+    except ValueError as e:  # an unknown --source
+        known = "、".join(s.name for s in services.settings.sources) or texts.NO_SOURCES
+        message = texts.UNKNOWN_SOURCE.format(name=args.source, known=known) if args.source else e
+        print(texts.error(message))
+        return 2
     print(texts.import_summary(report))
     done = report.added or report.updated or report.unchanged or report.skipped
     return 0 if done or not report.failed else 1

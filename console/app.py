@@ -5,6 +5,7 @@ Mounted by app.create_app beside the webhook at `[console] path`, or served on i
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import aiohttp_jinja2
@@ -13,6 +14,7 @@ from aiohttp import web
 from aiohttp_session import get_session, session_middleware
 from markupsafe import Markup
 
+from bot.router import Router
 from console import texts
 from console.security import (
     CSRF_FIELD,
@@ -22,7 +24,7 @@ from console.security import (
     headers_middleware,
     secret_key,
 )
-from console.web import CONTEXT, EDITOR, ROUTES, SERVICES
+from console.web import CONTEXT, EDITOR, ROUTERS, ROUTES, SERVICES
 from core.services import Services
 from scheduler import planning
 from store.editors import at_least
@@ -38,13 +40,17 @@ PAGE_MODULES = [
     "console.pages.calendar",
     "console.pages.audit",
     "console.pages.accounts",
+    "console.pages.articles",
+    "console.pages.members",
+    "console.pages.keywords",
+    "console.pages.menu",
+    "console.pages.messages",
 ]
 MAX_FORM_BYTES = 16 * 1024 * 1024  # uploads (member tables, images up to WeChat's 10 MB)
 
 
-def _load_pages() -> None:
-    for name in PAGE_MODULES:
-        importlib.import_module(name)
+def _load_pages() -> list:
+    return [importlib.import_module(name) for name in PAGE_MODULES]
 
 
 async def _context(request: web.Request) -> dict:
@@ -65,8 +71,9 @@ async def _context(request: web.Request) -> dict:
     }
 
 
-def console_app(services: Services) -> web.Application:
-    _load_pages()
+def console_app(services: Services, routers: Sequence[Router] = ()) -> web.Application:
+    """`routers`: the webhook's (app.ROUTERS), for the 自动回复 page's trial runs."""
+    modules = _load_pages()
     settings = services.settings
     app = web.Application(client_max_size=MAX_FORM_BYTES, middlewares=[
         session_middleware(CookieStorage(settings, secret_key(settings))),
@@ -75,6 +82,10 @@ def console_app(services: Services) -> web.Application:
     ])
     app[SERVICES] = services
     app[CONTEXT] = _context
+    app[ROUTERS] = tuple(routers)
+    for module in modules:  # a page module's own state and its cleanup (e.g. imports still running)
+        if hasattr(module, "setup"):
+            module.setup(app)
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,

@@ -16,6 +16,7 @@ NAV = [
     ("自动回复", "keywords", "editor"),
     ("菜单", "menu", "admin"),
     ("消息记录", "messages", "editor"),
+    ("粉丝", "followers", "editor"),
     ("操作日志", "audit", "editor"),
     ("账号", "accounts", "admin"),
 ]
@@ -80,6 +81,22 @@ ACTIONS = {
     "push_retry": "重试推送",
     "push_ack": "确认已知悉",
     "push_withdraw": "撤回推送",
+    # part 2 (console/pages/articles, members, keywords, menu, messages)
+    "article_edit": "修改文章",
+    "article_cover": "更换封面",
+    "article_ready": "标记可推送",
+    "article_import": "导入文章",
+    "member_import": "导入会员名录",
+    "member_bind_code": "生成绑定码",
+    "member_unbind": "解除绑定",
+    "member_retire": "标记退会",
+    "keyword_add": "添加自动回复",
+    "keyword_edit": "修改自动回复",
+    "keyword_delete": "删除自动回复",
+    "keyword_reorder": "调整回复顺序",
+    "menu_save": "保存菜单",
+    "menu_sync": "同步菜单",
+    "follower_erase": "删除粉丝数据",
 }
 VIA = {"console": "后台", "cli": "命令行"}
 

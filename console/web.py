@@ -22,6 +22,8 @@ CONTEXT: web.AppKey[Callable[[web.Request], Awaitable[dict]]] = web.AppKey("cons
 # (through trusted proxies only).
 EDITOR: web.RequestKey[Editor] = web.RequestKey("console_editor", Editor)
 ADDRESS: web.RequestKey[str] = web.RequestKey("console_address", str)
+# The webhook's routers (app.ROUTERS), for trial runs of a text (the 自动回复 page).
+ROUTERS: web.AppKey[tuple] = web.AppKey("console_routers", tuple)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

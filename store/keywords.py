@@ -38,7 +38,7 @@ RULE_BAD_MATCH = "匹配方式应为 {choices} 之一"
 RULE_NO_PATTERN = "关键词是空的"
 RULE_NO_REPLY = "回复是空的"
 RULE_BAD_REGEX = "不是有效的正则表达式：{error}"
-RULE_NEWS_NEEDS_URL = "图文回复需要 --url"
+RULE_NEWS_NEEDS_URL = "图文回复需要链接（--url）"
 
 
 class RuleError(ValueError):
@@ -139,6 +139,58 @@ async def remove_rule(services: Services, rule_id: int) -> bool:
         rule.revision = await _next_revision(session)
         rule.updated_at = services.clock.now()
     return True
+
+
+async def edit_rule(
+    services: Services,
+    rule_id: int,
+    match: str,
+    pattern: str,
+    reply: str,
+    *,
+    priority: int,
+    title: str = "",
+    url: str = "",
+    picurl: str = "",
+) -> tuple[KeywordRule, dict[str, tuple[object, object]]] | None:
+    """Change a rule (checked as `add_rule` checks a new one); returns it with what changed
+    (field → (before, after)), or None when there is no such rule. Every process answers with the
+    new rule within a second (the revision moves)."""
+    reply_type = "news" if title or url else "text"
+    validate(match, pattern, reply, reply_type, url)
+    values = {"match": match, "pattern": pattern, "reply": reply, "reply_type": reply_type,
+              "title": title or pattern, "url": url, "picurl": picurl, "priority": priority}
+    async with services.db.begin() as session:
+        rule = await session.get(KeywordRule, rule_id)
+        if rule is None or rule.deleted:
+            return None
+        changed = {k: (getattr(rule, k), v) for k, v in values.items() if getattr(rule, k) != v}
+        if changed:
+            for k, (_, v) in changed.items():
+                setattr(rule, k, v)
+            rule.revision = await _next_revision(session)
+            rule.updated_at = services.clock.now()
+    return rule, changed
+
+
+async def reorder(services: Services, rule_ids: list[int]) -> list[KeywordRule]:
+    """Put the rules in this order: each gets priority 10, 20, 30 … by its place (rules not named keep
+    theirs). Returns the rules in their new order; unknown or deleted ids are left out."""
+    async with services.db.begin() as session:
+        revision = await _next_revision(session)
+        now = services.clock.now()
+        for place, rule_id in enumerate(dict.fromkeys(rule_ids), 1):
+            rule = await session.get(KeywordRule, rule_id)
+            if rule is None or rule.deleted or rule.priority == place * 10:
+                continue
+            rule.priority, rule.revision, rule.updated_at = place * 10, revision, now
+    return await list_rules(services)
+
+
+async def get_rule(services: Services, rule_id: int) -> KeywordRule | None:
+    async with services.db() as session:
+        rule = await session.get(KeywordRule, rule_id)
+        return None if rule is None or rule.deleted else rule
 
 
 async def list_rules(services: Services) -> list[KeywordRule]:

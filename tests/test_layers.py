@@ -34,9 +34,10 @@ ALLOWED: dict[str, set[str]] = {
     # The editors' console: the data, previews through the API client, the real routing for its
     # "try a message" box, the message log, and the scheduler's editing operations; the push states
     # (its tabs map them), the scheduler's words (shared with the CLI) and its open notices (the
-    # dashboard's failure inbox); wechat.limits for the composer's warnings.
+    # dashboard's failure inbox); wechat.limits for the composer's warnings; the menu's checks and
+    # its sync (wechat.menu).
     "console": {
-        "core", "store", "wechat.errors", "wechat.api", "wechat.replies", "wechat.limits",
+        "core", "store", "wechat.errors", "wechat.api", "wechat.replies", "wechat.limits", "wechat.menu",
         "bot.router", "bot.dispatch", "bot.trial", "bot.context", "bot.messagelog",
         "scheduler.editing", "scheduler.planning", "scheduler.report", "scheduler.previews",
         "ops.summary",

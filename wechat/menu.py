@@ -4,6 +4,10 @@ would only answer an errcode such as 40018 for the whole menu."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
 from core.config import MenuButton, MenuSettings
 from wechat.limits import (
     MENU_KEY_BYTES,
@@ -13,6 +17,9 @@ from wechat.limits import (
     MENU_TOP_NAME_BYTES,
     MENU_URL_BYTES,
 )
+
+if TYPE_CHECKING:
+    from wechat.api import WeChatAPI
 
 # Which field each button type needs besides its name (the same page).
 KEY_TYPES = {
@@ -50,6 +57,8 @@ PARENT_ACTS = "{label}：有子菜单的菜单不能再设 type/key/url"
 TOO_MANY_SUB = "{label}：子菜单有 {n} 个，最多 {max} 个"
 SUB_NAME_TOO_LONG = "{label}：名称有 {n} 字节，最多 {max} 字节"
 SUB_OF_SUB = "{label}：子菜单不能再有子菜单"
+NOT_A_MENU = "菜单的格式不对：{where} {error}"
+EMPTY_NAME = "第 {path} 个菜单没有名称"
 # ----------------------------------------------------------------------------------------------------------
 
 
@@ -59,6 +68,11 @@ class MenuError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__(INVALID + "\n  " + "\n  ".join(problems))
+
+
+def name_bytes(s: str) -> int:
+    """A name's length as WeChat counts it: UTF-8 bytes (a Chinese character is 3)."""
+    return len(s.encode("utf-8"))
 
 
 def _nbytes(s: str) -> int:
@@ -126,3 +140,35 @@ def build_menu(menu: MenuSettings) -> dict:
     if problems:
         raise MenuError(problems)
     return {"button": out}
+
+
+def parse_menu(data: Any) -> MenuSettings:
+    """A menu given as data (`{"button": [...]}`, the console's form) as settings, or MenuError
+    saying what is malformed; its limits are `build_menu`'s to check."""
+    if isinstance(data, dict):
+        for i, top in enumerate(data.get("button") or [], 1):
+            for j, sub in enumerate([top, *((top or {}).get("sub_button") or [])]):
+                if isinstance(sub, dict) and not str(sub.get("name") or "").strip():
+                    raise MenuError([EMPTY_NAME.format(path=f"{i}.{j}" if j else f"{i}")])
+    try:
+        return MenuSettings.model_validate(data)
+    except ValidationError as e:
+        raise MenuError([NOT_A_MENU.format(where=".".join(map(str, err["loc"])), error=err["msg"])
+                         for err in e.errors()]) from None
+
+
+def check(menu: MenuSettings) -> list[str]:
+    """Every limit the menu breaks (empty: WeChat will take it)."""
+    try:
+        build_menu(menu)
+    except MenuError as e:
+        return e.problems
+    return []
+
+
+async def sync(api: WeChatAPI, menu: MenuSettings) -> dict:
+    """Check the menu and make it the account's (menu/create); returns the body sent. MenuError
+    before any call when it breaks a limit; WeChatError when WeChat refuses it."""
+    body = build_menu(menu)
+    await api.menu_create(body)
+    return body

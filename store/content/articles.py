@@ -1,19 +1,24 @@
-"""What editors do to articles besides importing them: list, mark ready for pushing, set the WeChat
-title, digest and tags, read one with its images. The rules live here, so every face (the CLI, the
-console) applies the same ones: an article whose title is longer than WeChat allows can be ready only
-once it has a WeChat title that fits."""
+"""What editors do to articles besides importing them: list and search with filters, mark ready for
+pushing, set the WeChat title, digest, tags (the 栏目 and editors' tags) and cover, read one with its
+images. The rules live here, so every face (the CLI, the console) applies the same ones: an article
+whose title is longer than WeChat allows can be ready only once it has a WeChat title that fits, and
+a cover is one of the article's own images."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, select
 
+from store.content.search import search_hits
 from store.db import SessionFactory
 from store.models.content import Article, ArticleImage, Image
 from wechat.limits import DIGEST_CHARS, TITLE_CHARS
+
+SEARCH_DEPTH = 1000  # hits a filtered search looks through (the search ranks title hits, newest, first)
 
 
 @dataclass(frozen=True)
@@ -33,8 +38,80 @@ class TooLong:
     limit: int
 
 
+@dataclass(frozen=True)
+class ArticleFilter:
+    query: str = ""  # the project's own search (store/content/search.py), title hits first
+    status: str = ""
+    column: str = ""  # one of the article's tags (the 栏目 from the breadcrumb, or an editor's tag)
+    source: str = ""  # the page's 来源 line
+    since: date | None = None  # published on or after
+    until: date | None = None  # published on or before
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    articles: list[Article]
+    total: int
+    in_body: set[int] = field(default_factory=set)  # ids found by the search in the body only
+
+
+def title_length(text: str) -> int:
+    """A title's length as WeChat counts it for draft/add's 32 (characters, not bytes), after the
+    surrounding spaces it would drop."""
+    return len(text.strip())
+
+
 def needs_wechat_title(article: Article) -> bool:
-    return len(article.title) > TITLE_CHARS and not article.wechat_title
+    return title_length(article.title) > TITLE_CHARS and not article.wechat_title
+
+
+def _matches(a: Article, f: ArticleFilter) -> bool:
+    return ((not f.status or a.status == f.status) and (not f.column or f.column in (a.tags or []))
+            and (not f.source or a.source_name == f.source)
+            and (f.since is None or (a.published_at is not None and a.published_at >= f.since))
+            and (f.until is None or (a.published_at is not None and a.published_at <= f.until)))
+
+
+async def find_articles(db: SessionFactory, f: ArticleFilter, offset: int = 0, limit: int = 30) -> ArticlePage:
+    """The articles `f` selects, `limit` from `offset`: by the search's rank when it has a query,
+    else newest first."""
+    async with db() as session:
+        if f.query.strip():
+            hits = [h for h in await search_hits(session, f.query, SEARCH_DEPTH) if _matches(h.article, f)]
+            return ArticlePage([h.article for h in hits[offset:offset + limit]], len(hits),
+                               {h.article.id for h in hits if not h.in_title})
+        where = []
+        if f.status:
+            where.append(Article.status == f.status)
+        if f.column:
+            # Tags are a JSON list written by the default serialiser (non-ASCII escaped), on both databases.
+            where.append(cast(Article.tags, String).contains(json.dumps(f.column), autoescape=True))
+        if f.source:
+            where.append(Article.source_name == f.source)
+        if f.since:
+            where.append(Article.published_at >= f.since)
+        if f.until:
+            where.append(Article.published_at <= f.until)
+        total = await session.scalar(select(func.count()).select_from(Article).where(*where)) or 0
+        rows = await session.scalars(select(Article).where(*where)
+                                     .order_by(Article.published_at.desc(), Article.id.desc()).offset(offset).limit(limit))
+        return ArticlePage(list(rows), total)
+
+
+async def facets(db: SessionFactory, recent: int = 2000) -> tuple[list[str], list[str]]:
+    """(columns, sources) to filter by: the tags and 来源 of the `recent` newest articles, by use."""
+    async with db() as session:
+        rows = (await session.execute(select(Article.tags, Article.source_name)
+                                      .order_by(Article.id.desc()).limit(recent))).all()
+    tags: dict[str, int] = {}
+    sources: dict[str, int] = {}
+    for article_tags, source in rows:
+        for t in article_tags or []:
+            tags[t] = tags.get(t, 0) + 1
+        if source:
+            sources[source] = sources.get(source, 0) + 1
+    return ([t for t, _ in sorted(tags.items(), key=lambda kv: -kv[1])],
+            [s for s, _ in sorted(sources.items(), key=lambda kv: -kv[1])])
 
 
 async def latest_articles(db: SessionFactory, status: str | None = None, limit: int = 30) -> list[Article]:
@@ -55,7 +132,7 @@ async def mark_ready(db: SessionFactory, ids: Sequence[int]) -> list[ReadyOutcom
             if a is None:
                 outcomes.append(ReadyOutcome(article_id, "missing"))
             elif needs_wechat_title(a):
-                outcomes.append(ReadyOutcome(article_id, "title_too_long", a.status, len(a.title)))
+                outcomes.append(ReadyOutcome(article_id, "title_too_long", a.status, title_length(a.title)))
             elif a.status != "imported":
                 outcomes.append(ReadyOutcome(article_id, "already", a.status))
             else:
@@ -67,8 +144,8 @@ async def mark_ready(db: SessionFactory, ids: Sequence[int]) -> list[ReadyOutcom
 def too_long(wechat_title: str | None = None, digest: str | None = None) -> list[TooLong]:
     """What of an edit WeChat would refuse (empty list: nothing)."""
     problems = []
-    if wechat_title is not None and len(wechat_title.strip()) > TITLE_CHARS:
-        problems.append(TooLong("wechat_title", len(wechat_title.strip()), TITLE_CHARS))
+    if wechat_title is not None and title_length(wechat_title) > TITLE_CHARS:
+        problems.append(TooLong("wechat_title", title_length(wechat_title), TITLE_CHARS))
     if digest is not None and len(digest.strip()) > DIGEST_CHARS:
         problems.append(TooLong("digest", len(digest.strip()), DIGEST_CHARS))
     return problems
@@ -109,3 +186,21 @@ async def article_with_images(db: SessionFactory, article_id: int) -> tuple[Arti
             .where(ArticleImage.article_id == a.id).order_by(ArticleImage.position)
         )  # fmt: skip
         return a, list(images)
+
+
+async def set_cover(db: SessionFactory, article_id: int, image_id: int | None, now: datetime) -> Article | None:
+    """Make one of the article's own images its cover (None: none, and the draft carries the
+    default cover, store/content/render.py). None when there is no such article; ValueError when
+    the image is not the article's."""
+    async with db() as session, session.begin():
+        a = await session.get(Article, article_id)
+        if a is None:
+            return None
+        if image_id is not None:
+            own = await session.scalar(select(ArticleImage.image_id).where(
+                ArticleImage.article_id == article_id, ArticleImage.image_id == image_id).limit(1))
+            if own is None:
+                raise ValueError(f"image {image_id} is not one of article {article_id}'s")
+        a.cover_image_id = image_id
+        a.updated_at = now
+    return a

@@ -16,6 +16,7 @@ import html
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -70,6 +71,18 @@ class ImportReport:
         return "\n".join(lines)
 
 
+@dataclass
+class ImportProgress:
+    """How far a run is, for a person watching (the console's import page): the listing pages walked,
+    then the article pages done out of those found."""
+
+    listing_pages: int = 0
+    pages_total: int = 0
+    pages_done: int = 0
+    failed: int = 0
+    finished: bool = False
+
+
 def content_hash(x: Extracted) -> str:
     data = [x.title, x.published_at.isoformat() if x.published_at else "", x.source_name, x.author,
             x.body_html, x.tags]  # fmt: skip
@@ -118,13 +131,16 @@ class Importer:
         http: aiohttp.ClientSession,
         progress: bool = False,
         ready: bool | None = None,
+        on_progress: Callable[[ImportProgress], None] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.fetcher = Fetcher(settings.content, http, clock)
         self.clock = clock
         self.media_dir = settings.path(settings.content.media_dir)
-        self.progress = progress
+        self.progress = progress  # tqdm bars on the terminal
+        self.state = ImportProgress()
+        self._on_progress = on_progress
         self._write = asyncio.Lock()  # one writer: SQLite allows no more, and it keeps upserts simple
         self._images: dict[str, asyncio.Task] = {}  # url → its one download+store in this run
         self._image_bar: tqdm | None = None
@@ -141,9 +157,17 @@ class Importer:
     ) -> ImportReport:
         metrics.IMPORT_RUNS.labels("news").inc()
         try:
-            return await self._run(target, source, pages, since)
+            report = await self._run(target, source, pages, since)
+            self.state.failed = len(report.failed)
+            return report
         finally:
+            self.state.finished = True
+            self._tell()
             await self.parser.aclose()
+
+    def _tell(self) -> None:
+        if self._on_progress is not None:
+            self._on_progress(self.state)
 
     async def _run(self, target: str, source: str | None, pages: int | None, since: date | None) -> ImportReport:
         report = ImportReport()
@@ -228,6 +252,8 @@ class Importer:
         while listing is not None:
             count += 1
             bar.update()
+            self.state.listing_pages = count
+            self._tell()
             for url, when in listing.items:
                 if since and when and when < since:
                     report.skipped.append(url)
@@ -257,6 +283,8 @@ class Importer:
         self.parser.expect(len(urls) - len(parsed or {}))
         await self._look_up(urls)
         bar = tqdm(total=len(urls), desc="pages", unit="page", disable=not self.progress)
+        self.state.pages_total += len(urls)
+        self._tell()
         self._image_bar = tqdm(total=0, desc="images", unit="img", disable=not self.progress)
 
         async def one(url: str) -> None:
@@ -280,6 +308,9 @@ class Importer:
                 report.failed.append((url, f"unexpected error: {type(e).__name__}: {e}"))
             finally:
                 bar.update()
+                self.state.pages_done += 1
+                self.state.failed = len(report.failed)
+                self._tell()
 
         try:
             await asyncio.gather(*(one(u) for u in urls))

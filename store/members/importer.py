@@ -45,6 +45,11 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.rejected
 
+    @property
+    def likely_typos(self) -> list[Rejected]:
+        """Rejected rows whose name an existing unit holds under another code."""
+        return [r for r in self.rejected if r.other_code]
+
     def summary(self) -> str:
         return texts.import_summary(self)
 
@@ -83,7 +88,7 @@ async def upsert(
     async with db() as session:
         taken = await _name_taken(session, rows)
         report.rejected = sorted(
-            [*report.rejected, *(Rejected(r.line, taken[r.line]) for r in rows if r.line in taken)],
+            [*report.rejected, *(Rejected(r.line, *taken[r.line]) for r in rows if r.line in taken)],
             key=lambda r: r.line,
         )
         rows = [r for r in rows if r.line not in taken]
@@ -128,8 +133,8 @@ async def upsert(
             await session.commit()
 
 
-async def _name_taken(session: AsyncSession, rows: list[MemberRow]) -> dict[int, str]:
-    """Line → reason for rows whose name is an active unit's under another code (not itself in the
+async def _name_taken(session: AsyncSession, rows: list[MemberRow]) -> dict[int, tuple[str, str]]:
+    """Line → (reason, the other code) for rows whose name is an active unit's under another code (not itself in the
     file, where it may be renamed): the code is likely mistyped, and adding the row would show
     followers two units of one name."""
     in_file = {row.credit_code for row in rows}
@@ -141,7 +146,7 @@ async def _name_taken(session: AsyncSession, rows: list[MemberRow]) -> dict[int,
     for row in rows:
         other = owner.get(normalize(row.name))
         if other is not None and other != row.credit_code:
-            taken[row.line] = texts.name_taken(row.name, other)
+            taken[row.line] = (texts.name_taken(row.name, other), other)
     return taken
 
 

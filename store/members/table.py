@@ -117,6 +117,8 @@ class MemberRow:
 class Rejected:
     line: int
     reason: str
+    # A likely typo: the row's name is an existing unit's under this other code (importer._name_taken).
+    other_code: str | None = None
 
 
 class ImportFileError(Exception):

@@ -123,6 +123,8 @@ def unbound(names: Sequence[str]) -> str:
 
 IMPORT_BAD_ENCODING = "文件编码无法识别（应为 UTF-8 或 GBK）"
 IMPORT_EMPTY = "文件中没有任何数据"
+UPLOAD_TOO_LARGE = "文件超过 {mb} MB，请拆分后分批导入"
+UPLOAD_GONE = "找不到这次上传的文件（可能已被清理），请重新上传"
 MISSING_NAME = "缺少单位名称"
 NAME_TOO_LONG = "单位名称超过 200 字"
 MISSING_CODE = "缺少统一社会信用代码"
@@ -232,7 +234,7 @@ def duplicate_name(name: str, lines: Sequence[int]) -> str:
 def name_taken(name: str, other_code: str) -> str:
     return (
         f"已有同名单位“{name}”（统一社会信用代码 {other_code}），本行的代码可能填错了，未导入；"
-        f"若该单位确已换用新代码，请先运行 members retire {other_code}，再导入"
+        f"若该单位确已换用新代码，请先将 {other_code} 标记退会（会员页的“退会”或 members retire {other_code}），再导入"
     )
 
 

@@ -16,6 +16,8 @@ class Follower(Base):
     replies held back for their next message."""
 
     __tablename__ = "followers"
+    # The console's follower list reads the latest contacts first (store/messages/followers.py).
+    __table_args__ = (Index("ix_followers_last_seen", "last_seen"),)
 
     openid: Mapped[str] = mapped_column(String(64), primary_key=True)
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
