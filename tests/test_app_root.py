@@ -33,14 +33,14 @@ def dummy_console() -> web.Application:
 async def test_a_sub_app_beside_the_webhook_keeps_its_own_errors_and_limits(make_settings, migrated):
     async with make_services(make_settings, migrated) as services:
         root = create_app(services, ROUTERS, scheduler=False)
-        root.add_subapp("/console", dummy_console())
+        root.add_subapp("/beside", dummy_console())  # the real console is at /console
         async with TestClient(TestServer(root, host="127.0.0.1")) as client:
             # A failing POST on the console is the console's 500, not the webhook's `success`.
-            resp = await client.post("/console/boom", data=b"x")
+            resp = await client.post("/beside/boom", data=b"x")
             assert resp.status == 500 and await resp.text() != "success"
 
             # The console takes a 1 MB upload...
-            resp = await client.post("/console/upload", data=b"x" * ONE_MB)
+            resp = await client.post("/beside/upload", data=b"x" * ONE_MB)
             assert resp.status == 200 and (await resp.json())["bytes"] == ONE_MB
 
             # ...which the webhook refuses: told by its Content-Length, or counted as it arrives.
