@@ -1,6 +1,7 @@
 """The one settings schema: `config.toml` read once at start-up into typed, validated settings.
 
-Every table of `config.toml` has its class here, so a stranger finds every key in one file.
+Every table of `config.toml` has its class here, so a stranger finds every key in one file (the
+polled sources' `[[sources]]` in core/source_settings.py, beside it).
 Only the secrets may come from the environment (WECHAT_APPID, WECHAT_SECRET, WECHAT_TOKEN,
 WECHAT_ENCODING_AES_KEY); nothing else in the project reads the environment for settings.
 """
@@ -13,7 +14,10 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+
+from core.section import Section as _Section
+from core.source_settings import SourceSettings
 
 ENV_SECRETS = {
     "appid": "WECHAT_APPID",
@@ -27,8 +31,6 @@ class ConfigError(Exception):
     """A missing or invalid key; the message names the key and what is expected."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class WeChatSettings(_Section):
@@ -180,52 +182,6 @@ class MenuButton(_Section):
 
 class MenuSettings(_Section):
     button: list[MenuButton] = []
-
-
-_EVERY = re.compile(r"every\s+(\d+)\s*(s|sec|seconds?|m|min|minutes?|h|hours?)", re.I)
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
-
-
-class SourceSettings(_Section):
-    """Per-site CSS selectors that override the generic article extractor, and the site's polling:
-    `poll` ("every 30 min", or a five-field cron expression in [scheduler] timezone) has the
-    scheduler import what is new on `url` (a listing; default base_url) by itself, and `on_new` says
-    what becomes of a new article: stored (imported), ready, or queued into the next push."""
-
-    name: str = Field(min_length=1)
-    base_url: str = ""
-    url: str = ""
-    poll: str = ""
-    on_new: Literal["store", "ready", "queue"] = "store"
-    listing_item: str = ""
-    next_page: str = ""
-    title: str = ""
-    date: str = ""
-    source: str = ""
-    body: str = ""
-    drop: list[str] = []
-
-    @field_validator("poll")
-    @classmethod
-    def _poll(cls, v: str, info: ValidationInfo) -> str:
-        v = " ".join(v.split())
-        if v and not (info.data.get("url") or info.data.get("base_url")):
-            raise ValueError("a polled source needs url (its listing page) or base_url")
-        if v and not _EVERY.fullmatch(v) and len(v.split(" ")) != 5:
-            raise ValueError('must be "every N min" (s, min or h) or a cron expression of five fields')
-        if (m := _EVERY.fullmatch(v)) and int(m.group(1)) == 0:
-            raise ValueError("must be a positive interval")
-        return v
-
-    @property
-    def poll_url(self) -> str:
-        return self.url or self.base_url
-
-    @property
-    def poll_seconds(self) -> float | None:
-        """The interval of an "every …" poll; None for a cron expression (or no polling)."""
-        m = _EVERY.fullmatch(self.poll)
-        return int(m.group(1)) * _UNIT_SECONDS[m.group(2)[0].lower()] if m else None
 
 
 class ContentSettings(_Section):
