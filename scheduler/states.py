@@ -19,13 +19,14 @@ is an editor's "send now" or new time; `submitting → approved` is a submit WeC
 taking it (a quota, a transient error). Nothing leaves `approved` for `submitting` before the planned
 time (scheduler/pipeline.py checks it at the one place that submits).
 
-A push's approval has states of its own beside these (`review`, REVIEW_TRANSITIONS):
+A push's approval has states of its own beside these (`review`, REVIEW_TRANSITIONS; drawn indented
+further, apart from the pipeline's table above):
 
-    draft       → submitted | approved          (submitted for approval; approved directly: the CLI)
-    submitted   → approved | rejected | draft   (an approver decides; an edit takes it back)
-    rejected    → submitted | approved | draft  (the author edits and submits again, with the comment kept
-                                                 in the timeline)
-    approved    → draft                         (an edit that changes what is sent clears the approval)
+      draft       → submitted | approved          (submitted for approval; approved directly: the CLI)
+      submitted   → approved | rejected | draft   (an approver decides; an edit takes it back)
+      rejected    → submitted | approved | draft  (the author edits and submits again, with the comment kept
+                                                   in the timeline)
+      approved    → draft                         (an edit that changes what is sent clears the approval)
 
 `approved_by` stays what the pipeline reads (a push waits in drafted/previewed until it is set);
 `review` says where the human approval stands, for the console's tabs and buttons.
