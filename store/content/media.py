@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +47,16 @@ def _write_file(root: Path, rel: str, data: bytes) -> None:
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)  # atomic: a reader never sees half an image
+    # A temporary name of this writer's own: two imports of one image (the same bytes, so the same
+    # name) at once must not share a half-written file; whichever rename lands last wins.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)  # atomic: a reader never sees half an image
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @dataclass(frozen=True)
