@@ -356,7 +356,11 @@ def _config(root: Path, port: int, db_url: str, redis_url: str, sandbox_url: str
 async def _prepare(root: Path, cfg: dict, name: str, pushes: int, sandbox):
     path = root / f"{name}.toml"
     path.write_text(to_toml(cfg), encoding="utf-8")
-    settings = parse_settings(cfg, base_dir=root, environ={})
+    # The bench's own view of the fleet counts nothing: without the processes' metrics folder, so
+    # this process (pytest, in the short form) never turns to multiprocess mode over a folder that
+    # is deleted with the run.
+    server = {k: v for k, v in cfg.get("server", {}).items() if k != "metrics_dir"}
+    settings = parse_settings({**cfg, "server": server}, base_dir=root, environ={})
     await upgrade(settings.database_url)
     return path, settings
 

@@ -19,6 +19,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# The folder comes from `[server] metrics_dir` only (use_directory): one inherited from a parent
+# process, perhaps deleted since, would put prometheus-client into multiprocess mode at import.
+os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess, values
 
 # Around WeChat's 5 s: the reply budget (4.5 s by default) and a second either side of it.
