@@ -24,6 +24,7 @@ from tests.webhook_helpers import signed_query
 SECRET = "AppSecretH16zq9XwvU"
 TOKEN = "TokenH16zq9Xw"
 AES = "H16aesKEYzq9Xw" + "k" * 29
+PASSWORD = "Console-Pw-h16-Zq9xT"  # an editor's, typed on standard input
 SANDBOX, SERVE, METRICS = 19520, 19521, 19522
 
 
@@ -63,6 +64,10 @@ def commands(tmp, unit: str, article: int) -> list[list[str]]:
         ["push", "approve", "1"], ["push", "run"], ["push", "send-now", "1", "--yes"], ["push", "run"],
         ["push", "retry", "1"], ["push", "ack", "1"], ["push", "withdraw", "1", "--yes"], ["push", "cancel", "1"],
         ["push", "compose"], ["members", "retire", unit],
+        ["news", "sources"], ["stats", "fetch"], ["stats", "report", "--year", "2026"], ["urls"],
+        ["editors", "add", "h16_editor", "--role", "editor", "--password-stdin"], ["editors", "list"],
+        ["editors", "passwd", "h16_editor", "--password-stdin"], ["editors", "disable", "h16_editor"],
+        ["editors", "enable", "h16_editor"],
         ["db", "backup", str(tmp / "b.tar")], ["db", "restore", str(tmp / "b.tar")],
     ]
 
@@ -111,12 +116,13 @@ async def test_no_secret_in_any_log_line_or_answer(tmp_path, capsys, caplog):
     outputs: list[str] = []
 
     async def run(*argv: str) -> int:
+        sys.stdin = io.StringIO(PASSWORD + "\n")  # what `--password-stdin` reads
         code = await asyncio.to_thread(main.main, [*argv, "--config", str(cfg)])
         captured = capsys.readouterr()
         outputs.append(f"$ {' '.join(argv)} → {code}\n{captured.out}{captured.err}")
         return code
 
-    procs = []
+    procs, stdin = [], sys.stdin
     try:
         assert await run("db", "upgrade") == 0 and await run("demo", "load") == 0
         con = sqlite3.connect(tmp_path / "bot.db")
@@ -135,6 +141,8 @@ async def test_no_secret_in_any_log_line_or_answer(tmp_path, capsys, caplog):
         assert {c for c in leaves(main.build_parser()) if c not in covered} == set()
         codes = {" ".join(argv): await run(*argv) for argv in table[2:]}
         assert codes["sandbox say --openid o_h16_follower --wait 3 帮助"] == 0
+        assert codes["editors add h16_editor --role editor --password-stdin"] == 0  # the password was taken
+        assert codes["editors passwd h16_editor --password-stdin"] == 0
         answers = []
         async with aiohttp.ClientSession() as http:
             for path in ("/metrics", "/healthz", "/readyz"):
@@ -154,6 +162,7 @@ async def test_no_secret_in_any_log_line_or_answer(tmp_path, capsys, caplog):
         for p in procs:
             await asyncio.wait_for(p.wait(), 30)
         logging.getLogger().removeHandler(handler)
+        sys.stdin = stdin
     state = json.loads((tmp_path / "sandbox.json").read_text(encoding="utf-8"))
     tokens = list(state["tokens"])
     assert tokens  # the bot fetched some
@@ -164,7 +173,7 @@ async def test_no_secret_in_any_log_line_or_answer(tmp_path, capsys, caplog):
               if line.startswith("{")]
     assert served and all({"ts", "level", "logger", "message"} <= set(s) for s in served)  # [log] format = "json"
     everything = "\n".join(lines + outputs + answers)
-    for secret in (SECRET, TOKEN, AES, *tokens):
+    for secret in (SECRET, TOKEN, AES, PASSWORD, *tokens):
         assert secret not in everything, secret
     said = "\n".join(lines + answers + [o for o in outputs if o.startswith("$ sandbox say")])
     for phone in phones:
