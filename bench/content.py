@@ -44,6 +44,7 @@ from core.clock import Clock
 from core.config import parse_settings
 from store.content.importer import Importer
 from store.content.search import search_hits, term_rows
+from store.content.texts import import_summary
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
 from tests.content_site import Story, page_a, page_b
@@ -199,13 +200,13 @@ async def _bench_import(n: int, concurrency: int, delay: float, how: str) -> Non
     print(f"import ({how} parsing): {n} pages + {n} images, concurrency {concurrency}, delay {delay:g} s, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(
-        f"  first run:  {elapsed:.1f} s = {len(report.added) / elapsed:.1f} pages/s ({report.summary().splitlines()[0]})"
+        f"  first run:  {elapsed:.1f} s = {len(report.added) / elapsed:.1f} pages/s ({import_summary(report).splitlines()[0]})"
     )
     print(f"  first run used {cpu:.1f} CPU-seconds = {1000 * cpu / n:.1f} ms a page ({1000 * main_cpu / n:.1f} in the "
           f"importer's process, {1000 * workers_cpu / n:.1f} in parse workers): "
           f"{n / cpu:.0f} pages per CPU-second, at most {usable * n / cpu:.0f} pages/s on {usable} idle core(s)")  # fmt: skip
     print(f"  second run: {elapsed_again:.1f} s = {len(again.unchanged) / elapsed_again:.1f} pages/s "
-          f"({again.summary().splitlines()[0]})")  # fmt: skip
+          f"({import_summary(again).splitlines()[0]})")  # fmt: skip
 
 
 # --- 2. search -----------------------------------------------------------------------------------------------

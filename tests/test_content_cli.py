@@ -59,7 +59,7 @@ async def test_import_list_search_ready_edit_show(config, capsys):
     finally:
         await server.close()
     assert code == 0
-    assert "新增 3 篇，更新 0 篇，未变 0 篇，失败 2 篇" in out and "gone.html — HTTP 404" in out
+    assert "新增 3 篇，更新 0 篇，未变 0 篇，失败 2 篇" in out and "gone.html — 网站回应 HTTP 404" in out
 
     code, out = await run(["news", "list", "--config", config], capsys)
     assert code == 0 and len(out.splitlines()) == 3 and "已导入" in out and "imported" not in out

@@ -63,7 +63,7 @@ async def test_image_size_cap(server, make_settings):
     settings = make_settings(content={"max_image_bytes": 2048, "fetch_delay_seconds": 0})
     async with aiohttp.ClientSession() as http:
         fetcher = Fetcher(settings.content, http, FakeClock())
-        with pytest.raises(FetchError, match="too large"):
+        with pytest.raises(FetchError, match="文件过大"):
             await fetcher.image(str(srv.make_url("/big.png")))
-        with pytest.raises(FetchError, match="not an image"):
+        with pytest.raises(FetchError, match="不是图片"):
             await fetcher.image(str(srv.make_url("/page/1")))

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from core.clock import FakeClock
 from store.content.extract import parse_date, parse_page
 from store.content.importer import Importer
+from store.content.texts import import_summary
 from store.db import make_engine, make_session_factory
 from store.models.content import Article, ArticleImage, Image
 from tests.content_site import HITS, STORIES, make_png, make_site_app, page_a, page_b
@@ -71,10 +72,10 @@ async def test_listing_import_then_unchanged(site, store):
         str(site.make_url(p)) for p in ("/news/gone.html", "/news/slow.html", "/news/report.pdf")
     }
     assert "404" in failed[str(site.make_url("/news/gone.html"))]
-    assert "timed out" in failed[str(site.make_url("/news/slow.html"))]
-    assert "not an HTML page (application/pdf)" in failed[str(site.make_url("/news/report.pdf"))]
+    assert "秒内没有回应" in failed[str(site.make_url("/news/slow.html"))]
+    assert "不是网页（application/pdf）" in failed[str(site.make_url("/news/report.pdf"))]
     assert report.image_failures == []
-    assert "added 6, updated 0, unchanged 0, failed 3" in report.summary()
+    assert "新增 6 篇，更新 0 篇，未变 0 篇，失败 3 篇" in import_summary(report)
 
     async with db() as session:
         articles = {a.source_url: a for a in (await session.execute(select(Article))).scalars()}
@@ -109,7 +110,7 @@ async def test_listing_import_then_unchanged(site, store):
     before = {url: (a.updated_at, a.id) for url, a in articles.items()}
     again = await Importer(settings, db, FakeClock(), http).run(base)
     assert len(again.unchanged) == 6 and not again.added and not again.updated
-    assert "added 0, updated 0, unchanged 6, failed 3" in again.summary()
+    assert "新增 0 篇，更新 0 篇，未变 6 篇，失败 3 篇" in import_summary(again)
     async with db() as session:
         after = {
             a.source_url: (a.updated_at, a.id) for a in (await session.execute(select(Article))).scalars()

@@ -20,6 +20,7 @@ from datetime import date
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from core.config import SourceSettings
+from store.content import texts
 from store.content.clean import clean_body
 from store.content.dom import (
     BLOCKS,
@@ -106,7 +107,7 @@ def parse_page(
         if group is not None and _is_listing(soup, body, group, titles):
             return make_listing(soup, url, group, site)
     if body is None or _prose(body)[0] == 0:
-        raise ExtractError("no article text found on the page")
+        raise ExtractError(texts.NO_ARTICLE_TEXT)
     return _article(soup, body, url, site, chrome, titles)
 
 
@@ -223,7 +224,7 @@ def _article(
     else:
         title = one_line(title_el) if title_el is not None else titles.fallback()
     if not title:
-        raise ExtractError("no title found on the page")
+        raise ExtractError(texts.NO_TITLE)
     lines = page_lines(soup.body or soup, title_el, body, stop)
     meta = find_meta(soup, lines, url)
     published = parse_date(_select_text(soup, site.date)) if site and site.date else None
@@ -251,7 +252,7 @@ def _article(
     body_html, images = clean_body(body, url, remove, [el for el in chrome if inside(el, body)])
     body_text = block_text(body)
     if not body_text and not images:
-        raise ExtractError("the article body is empty")
+        raise ExtractError(texts.EMPTY_BODY)
     return Extracted(
         url=url,
         title=title,

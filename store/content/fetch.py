@@ -13,6 +13,7 @@ import aiohttp
 
 from core.clock import Clock
 from core.config import ContentSettings
+from store.content import texts
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024  # no article page is this big; a bigger answer is not a page
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -71,19 +72,19 @@ class Fetcher:
                     if resp.status == 304 and conditions:
                         return None
                     if resp.status >= 400:
-                        raise FetchError(f"HTTP {resp.status}")
+                        raise FetchError(texts.HTTP_STATUS.format(status=resp.status))
                     declared = resp.content_length
                     if declared is not None and declared > limit:
-                        raise FetchError(f"too large ({declared} bytes, limit {limit})")
+                        raise FetchError(texts.TOO_LARGE.format(size=texts.size(declared), limit=texts.size(limit)))
                     body = await resp.content.read(limit + 1)
                     if len(body) > limit:
-                        raise FetchError(f"too large (over {limit} bytes)")
+                        raise FetchError(texts.TOO_LARGE_UNKNOWN.format(limit=texts.size(limit)))
                     return _Answer(str(resp.url), body, resp.content_type, resp.charset,
                                    resp.headers.get("ETag"), resp.headers.get("Last-Modified"))
             except TimeoutError:
-                raise FetchError(f"timed out after {self.settings.fetch_timeout_seconds:g} s") from None
+                raise FetchError(texts.TIMED_OUT.format(seconds=self.settings.fetch_timeout_seconds)) from None
             except aiohttp.ClientError as e:
-                raise FetchError(f"{type(e).__name__}: {e}") from None
+                raise FetchError(texts.UNREACHABLE.format(error=f"{type(e).__name__}: {e}")) from None
 
     async def page(self, url: str) -> Page:
         page = await self.page_if_changed(url)
@@ -102,14 +103,14 @@ class Fetcher:
         if a is None:
             return None
         if a.ctype not in _HTML_TYPES and not (a.ctype in ("", "application/octet-stream") and _looks_html(a.body)):
-            raise FetchError(f"not an HTML page ({a.ctype or 'no content type'})")
+            raise FetchError(texts.NOT_HTML.format(ctype=a.ctype or texts.NO_CTYPE))
         return Page(a.url, a.body, a.charset, a.etag, a.last_modified)
 
     async def image(self, url: str) -> bytes:
         a = await self._get(url, self.settings.max_image_bytes)
         assert a is not None
         if a.ctype.startswith("text/"):
-            raise FetchError(f"not an image ({a.ctype})")
+            raise FetchError(texts.NOT_IMAGE.format(ctype=a.ctype))
         return a.body
 
 

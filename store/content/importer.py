@@ -29,6 +29,7 @@ from tqdm import tqdm
 from core import metrics
 from core.clock import Clock
 from core.config import Settings, SourceSettings
+from store.content import texts
 from store.content.extract import Extracted, ExtractError, Listing
 from store.content.fetch import Fetcher, FetchError
 from store.content.media import ImageFile, save_image_file
@@ -55,20 +56,6 @@ class ImportReport:
     image_failures: list[tuple[str, str]] = field(default_factory=list)
     article_ids: list[int] = field(default_factory=list)
     added_ids: list[int] = field(default_factory=list)
-
-    def summary(self) -> str:
-        line = (
-            f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
-            f"failed {len(self.failed)}"
-        )
-        if self.skipped:
-            line += f", skipped {len(self.skipped)} older than --since"
-        if self.image_failures:
-            line += f"; {len(self.image_failures)} image(s) could not be stored"
-        lines = [line]
-        lines += [f"  failed: {url} — {reason}" for url, reason in self.failed]
-        lines += [f"  image: {url} — {reason}" for url, reason in self.image_failures]
-        return "\n".join(lines)
 
 
 @dataclass
@@ -234,7 +221,7 @@ class Importer:
             try:
                 body, charset = await asyncio.to_thread(path.read_bytes), None
             except OSError as e:
-                raise FetchError(f"cannot read file: {e.strerror}") from None
+                raise FetchError(texts.CANNOT_READ_FILE.format(error=e.strerror)) from None
         else:
             page = await self.fetcher.page(url)
             body, charset = page.body, page.charset
@@ -291,7 +278,7 @@ class Importer:
             try:
                 x = (parsed or {}).get(url) or await self._parse(url, site)
                 if isinstance(x, Listing):
-                    raise ExtractError("a listing page, not an article")
+                    raise ExtractError(texts.LISTING_NOT_ARTICLE)
                 x.url = url  # the link as the listing gives it: stable across redirects and re-imports
                 if since and x.published_at and x.published_at < since:
                     report.skipped.append(url)
@@ -351,9 +338,9 @@ class Importer:
                     try:
                         data = await asyncio.to_thread(path.read_bytes)
                     except OSError as e:
-                        raise FetchError(f"cannot read file: {e.strerror}") from None
+                        raise FetchError(texts.CANNOT_READ_FILE.format(error=e.strerror)) from None
                     if len(data) > self.settings.content.max_image_bytes:
-                        raise FetchError("too large")
+                        raise FetchError(texts.TOO_LARGE_UNKNOWN.format(limit=texts.size(self.settings.content.max_image_bytes)))
                 else:
                     data = await self.fetcher.image(url)
             return await save_image_file(self.media_dir, data, url)

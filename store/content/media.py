@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.content import texts
 from store.content.fetch import FetchError
 from store.db import SessionFactory
 from store.models.content import Image, ImageUpload
@@ -31,9 +32,9 @@ def inspect_image(data: bytes) -> tuple[str, str, str, int, int]:
             fmt, (w, h) = img.format, img.size
             img.verify()
     except Exception as e:
-        raise FetchError(f"not a readable image ({type(e).__name__})") from None
+        raise FetchError(texts.NOT_READABLE_IMAGE.format(error=type(e).__name__)) from None
     if fmt not in _FORMATS:
-        raise FetchError(f"unsupported image format {fmt}")
+        raise FetchError(texts.UNSUPPORTED_IMAGE.format(fmt=fmt))
     mime, ext = _FORMATS[fmt]
     return hashlib.sha256(data).hexdigest(), mime, ext, w, h
 

@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from core.config import SourceSettings
+from store.content import texts
 from store.content.extract import Extracted, ExtractError, Listing, parse_page
 from store.content.search import article_terms
 
@@ -62,7 +63,7 @@ class PageParser:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
             self.expect(POOL_MIN_PAGES)
-            raise ExtractError("the page could not be parsed (the parser ran out of memory or crashed)") from None
+            raise ExtractError(texts.PARSER_CRASHED) from None
 
     async def aclose(self) -> None:
         if self._pool is not None:

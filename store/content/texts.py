@@ -100,3 +100,27 @@ SOURCE_RUNS_HEAD = "  最近的运行（{zone}）："
 SOURCE_RUN = "    {at}  发现 {found}，新增 {added}，更新 {updated}，失败 {failed}，排入推送 {queued}；请求 {requests} 次"
 SOURCE_RUN_304 = "    {at}  网站没有变化（304），请求 {requests} 次"
 SOURCE_RUN_ERROR = "      问题：{error}"
+
+# --- why a page or an image was not imported (editors read these in the import report) ------------
+
+HTTP_STATUS = "网站回应 HTTP {status}"
+TOO_LARGE = "文件过大（{size}，上限 {limit}）"
+TOO_LARGE_UNKNOWN = "文件过大（超过上限 {limit}）"
+TIMED_OUT = "网站在 {seconds:g} 秒内没有回应"
+UNREACHABLE = "无法连接网站（{error}）"
+NOT_HTML = "不是网页（{ctype}）"
+NO_CTYPE = "未注明类型"
+NOT_IMAGE = "不是图片（{ctype}）"
+NOT_READABLE_IMAGE = "图片无法读取（{error}）"
+UNSUPPORTED_IMAGE = "不支持的图片格式 {fmt}"
+CANNOT_READ_FILE = "无法读取文件：{error}"
+NO_ARTICLE_TEXT = "页面上没有找到文章正文"
+NO_TITLE = "页面上没有找到标题"
+EMPTY_BODY = "文章正文为空"
+LISTING_NOT_ARTICLE = "这是新闻列表页，不是文章"
+PARSER_CRASHED = "页面无法解析（解析进程内存不足或崩溃）"
+
+
+def size(n: int) -> str:
+    """Bytes as an editor reads them."""
+    return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{max(1, round(n / 1024))} KB"
