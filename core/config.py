@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
+from core import texts
 from core.section import Section as _Section
 from core.source_settings import SourceSettings
 
@@ -55,14 +56,14 @@ class WeChatSettings(_Section):
     @classmethod
     def _aes_key(cls, v: str) -> str:
         if v and not re.fullmatch(r"[A-Za-z0-9]{43}", v):
-            raise ValueError("must be empty (plain mode) or 43 characters of a-z, A-Z, 0-9")
+            raise ValueError(texts.AES_KEY)
         return v
 
     @field_validator("api_base_url")
     @classmethod
     def _base_url(cls, v: str) -> str:
         if not re.match(r"https?://", v):
-            raise ValueError("must start with http:// or https://")
+            raise ValueError(texts.HTTP_URL)
         return v.rstrip("/")
 
     @property
@@ -80,7 +81,7 @@ class WeChatSettings(_Section):
         if v is None:
             return "safe" if key else "plain"
         if v != "plain" and not key:
-            raise ValueError("compatible and safe mode need encoding_aes_key (消息加解密密钥)")
+            raise ValueError(texts.MODE_NEEDS_KEY)
         return v
 
 
@@ -110,14 +111,14 @@ class ServerSettings(_Section):
         # The webhook is one application beside others on this server (app.create_app), so it
         # needs a path below the root: "/wechat", not "/".
         if not re.fullmatch(r"/[^\s?#]*[^\s?#/][^\s?#]*", v):
-            raise ValueError('must be a path of its own, such as "/wechat"')
+            raise ValueError(texts.WEBHOOK_PATH)
         return v
 
     @field_validator("body_timeout_seconds")
     @classmethod
     def _body_within_budget(cls, v: float, info: ValidationInfo) -> float:
         if v >= info.data.get("reply_budget_seconds", 5):
-            raise ValueError("must be shorter than reply_budget_seconds")
+            raise ValueError(texts.BODY_TIMEOUT)
         return v
 
 
@@ -129,7 +130,7 @@ class DatabaseSettings(_Section):
     @classmethod
     def _url(cls, v: str) -> str:
         if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
-            raise ValueError("must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
+            raise ValueError(texts.DATABASE_URL)
         return v
 
 
@@ -239,7 +240,7 @@ class SchedulerSettings(_Section):
         try:
             ZoneInfo(v)
         except Exception as e:
-            raise ValueError(f"unknown time zone {v!r}") from e
+            raise ValueError(texts.TIME_ZONE.format(zone=v)) from e
         return v
 
 
@@ -274,7 +275,7 @@ class ConsoleSettings(_Section):
     @classmethod
     def _path(cls, v: str) -> str:
         if not re.fullmatch(r"(/[A-Za-z0-9_-]+)+", v):
-            raise ValueError("must look like /console")
+            raise ValueError(texts.CONSOLE_PATH)
         return v
 
 
@@ -291,7 +292,7 @@ class MembersSettings(_Section):
     def _roles(cls, v: list[str]) -> list[str]:
         v = [r.strip() for r in v]
         if not v or any(not r or len(r) > 20 for r in v) or len(set(v)) != len(v):
-            raise ValueError("must list each role once, 1 to 20 characters each")
+            raise ValueError(texts.ROLES)
         return v
 
 
@@ -354,12 +355,19 @@ class Settings(_Section):
 def _describe(err: dict) -> str:
     loc = [str(p) for p in err["loc"]]
     # "wechat.appid" reads as "[wechat] appid", the way the key is written in the file.
-    key = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else loc[0] if loc else "(top level)"
-    if err["type"] == "missing":
-        return f"{key}: missing (required)"
-    if err["type"] == "extra_forbidden":
-        return f"{key}: unknown key"
-    return f"{key}: {err['msg']} (got {err.get('input')!r})"
+    key = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else loc[0] if loc else texts.TOP_LEVEL
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "value_error":  # our own validators: their message is already the expectation
+        said = str(ctx.get("error", err["msg"]))
+    elif kind in texts.BY_TYPE:
+        said = texts.BY_TYPE[kind].format(**ctx)
+    else:  # a type we have no words for: pydantic's own
+        said = err["msg"]
+    if kind in ("missing", "extra_forbidden"):
+        return f"{key}：{said}"
+    # A secret's value is never echoed: the message may reach a log or a screen share.
+    shown = texts.HIDDEN if loc and loc[-1] in ("secret", "token", "encoding_aes_key") else texts.GOT.format(value=repr(err.get("input")))
+    return f"{key}：{said}{shown}"
 
 
 def parse_settings(data: dict, base_dir: Path = Path("."), environ: dict | None = None) -> Settings:
@@ -375,7 +383,7 @@ def parse_settings(data: dict, base_dir: Path = Path("."), environ: dict | None 
         return Settings.model_validate({**data, "base_dir": base_dir})
     except ValidationError as e:
         lines = "\n  ".join(_describe(err) for err in e.errors())
-        raise ConfigError(f"invalid configuration:\n  {lines}") from None
+        raise ConfigError(texts.INVALID.format(lines=lines)) from None
 
 
 def load_settings(path: str | Path = "config.toml", environ: dict | None = None) -> Settings:
@@ -383,7 +391,7 @@ def load_settings(path: str | Path = "config.toml", environ: dict | None = None)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
+        raise ConfigError(texts.NOT_FOUND.format(path=path)) from None
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        raise ConfigError(texts.NOT_TOML.format(path=path, error=e)) from None
     return parse_settings(data, base_dir=path.resolve().parent, environ=environ)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from core import texts
 from core.section import Section
 
 _EVERY = re.compile(r"every\s+(\d+)\s*(s|sec|seconds?|m|min|minutes?|h|hours?)", re.I)
@@ -37,11 +38,11 @@ class SourceSettings(Section):
     def _poll(cls, v: str, info: ValidationInfo) -> str:
         v = " ".join(v.split())
         if v and not (info.data.get("url") or info.data.get("base_url")):
-            raise ValueError("a polled source needs url (its listing page) or base_url")
+            raise ValueError(texts.POLL_NEEDS_URL)
         if v and not _EVERY.fullmatch(v) and len(v.split(" ")) != 5:
-            raise ValueError('must be "every N min" (s, min or h) or a cron expression of five fields')
+            raise ValueError(texts.POLL_FORMAT)
         if (m := _EVERY.fullmatch(v)) and int(m.group(1)) == 0:
-            raise ValueError("must be a positive interval")
+            raise ValueError(texts.POLL_POSITIVE)
         return v
 
     @property
