@@ -1,7 +1,7 @@
 """The reading report (store/reading/report.py): a year's articles, reads, means, top articles and
 follower growth; the federation's sentence ("年均推文N篇，阅读量超M万", its comma full-width as a reader
-sees it) for one year and as the yearly
-mean over several; the xlsx with Chinese headers; a push's articles linked to their figures."""
+sees it) for one year and as the yearly mean over several; the xlsx with Chinese headers; a push's
+articles linked to their figures."""
 
 from __future__ import annotations
 
