@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 WIDTH = 360  # the drawing's own units; CSS scales it to its box
 ROW, BAR = 26, 16  # a horizontal bar's row and its thickness
-LABEL_W, VALUE_W = 92, 52  # the label column left of the bars, the number right of them
+LABEL_W, VALUE_W = 100, 52  # the label column left of the bars, the number right of them
 LABEL_CHARS = 7  # a longer label is cut (its whole text stays in the <title>)
 PLOT_H, AXIS_W, FOOT_H = 150, 46, 22  # columns and lines: the plot's height, the y axis, the date row
 
@@ -73,23 +73,29 @@ def _ends(first: str, last: str) -> list[str]:
             f'<text class="label" x="{WIDTH}" y="{y}" text-anchor="end">{escape(last)}</text>']
 
 
-def columns(items: Sequence[Bar], *, title: str, unit: str, first: str = "", last: str = "") -> Markup:
+def columns(items: Sequence[Bar], *, title: str, unit: str, first: str = "", last: str = "",
+            empty: str = "") -> Markup:
     """Many vertical bars side by side (oldest left), the axis from 0 to the largest; `first` and
-    `last` label the two ends (dates)."""
+    `last` label the two ends (dates); `empty` is said when there is no bar."""
     top = max((b.value for b in items), default=0) or 1
     slot = (WIDTH - AXIS_W - 2) / max(len(items), 1)
     body = _axis(top)
     for n, b in enumerate(items):
         h = PLOT_H * b.value / top
         body.append(_bar(AXIS_W + 2 + n * slot + slot * 0.1, PLOT_H + 4 - h, slot * 0.8, h, b, unit))
-    return _svg(PLOT_H + FOOT_H + 6, title, [*body, *_ends(first, last)])
+    return _svg(PLOT_H + FOOT_H + 6, title, [*body, *_ends(first, last), *([] if items else _empty(empty))])
 
 
-def line(points: Sequence[tuple[str, int]], *, title: str, unit: str) -> Markup:
+def _empty(text: str) -> list[str]:
+    return [f'<text class="label empty" x="{(WIDTH + AXIS_W) / 2:.0f}" y="{PLOT_H / 2:.0f}" '
+            f'text-anchor="middle">{escape(text)}</text>']
+
+
+def line(points: Sequence[tuple[str, int]], *, title: str, unit: str, empty: str = "") -> Markup:
     """A line through (label, value) points in order, evenly spaced (one a day); the axis from the
-    lowest value to the highest, so a slow growth shows."""
+    lowest value to the highest, so a slow growth shows. `empty`: said when there is no point."""
     if not points:
-        return _svg(PLOT_H + FOOT_H + 6, title, _axis(0))
+        return _svg(PLOT_H + FOOT_H + 6, title, [*_axis(0), *_empty(empty)])
     values = [v for _, v in points]
     low, top = min(values), max(values)
     rise = (top - low) or 1

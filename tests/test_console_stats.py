@@ -148,4 +148,5 @@ def test_a_chart_escapes_its_labels_and_draws_a_zero_as_nothing():
     svg = charts.bars([charts.Bar("<b>甲</b>", 3), charts.Bar("乙", 0)], title="标题 & 说明", unit="家")
     assert "<b>" not in svg and "&lt;b&gt;甲&lt;/b&gt;" in svg and "标题 &amp; 说明" in svg
     assert re.search(r'width="0.0" height="16.0" data-label="乙" data-value="0"', svg)
-    assert 'data-points' not in charts.line([], title="空", unit="人")
+    empty = charts.line([], title="空", unit="人", empty="还没有数据")
+    assert "data-points" not in empty and "还没有数据" in empty

@@ -153,12 +153,14 @@ async def reading(request: web.Request) -> web.Response:
     recent = pushes[-CHART_PUSHES:]
     points = [(p.day.isoformat(), p.followers) for p in followers if p.followers is not None]
     chart = {
-        "followers": charts.line(points, title=words.CHART_FOLLOWERS.format(span=span), unit=words.UNIT_PEOPLE),
+        "followers": charts.line(points, title=words.CHART_FOLLOWERS.format(span=span), unit=words.UNIT_PEOPLE,
+                                 empty=words.NO_FIGURES),
         "pushes": charts.columns(
             [charts.Bar(p.sent_on.isoformat(), p.reads, note=words.PUSH_NOTE.format(
                 day=p.sent_on.isoformat(), n=p.articles, title=p.title)) for p in recent],
             title=words.CHART_PUSHES.format(span=span, n=len(recent)), unit=words.UNIT_READS,
-            first=recent[0].sent_on.isoformat() if recent else "", last=recent[-1].sent_on.isoformat() if recent else ""),
+            first=recent[0].sent_on.isoformat() if recent else "", last=recent[-1].sent_on.isoformat() if recent else "",
+            empty=words.NO_FIGURES),
     }
     query = {"year": str(year), **({"since": str(since)} if since is not None else {})}
     return await render(
