@@ -12,11 +12,14 @@ through the real importer (so the history holds changes), and times `registry_fi
 - served from the snapshot shared by every process (store/members/snapshots.py: what a request pays
   once the figures of this registry version and day were computed, by any process);
 - served through the per-process cache (what followers' 统计 and the console pay otherwise);
+- served through the per-process cache with the console's 统计 page's options (a ranking of 20, the
+  expiring units listed);
 - a unit's place in the ranking (我的状态).
 
 Then the reading half: 1,500 articles sent in a year, 30 days of figures each, and a year of
 follower figures, and `reading_report` for the year (articles, reads, means, top articles,
-follower growth). Target: registry figures p95 ≤ 50 ms (served); a year's reading report ≤ 500 ms. The script prints the figures and the headline; PostgreSQL
+follower growth), and all the console's 阅读数据 page reads (the report, the followers by day, the
+reads per push). Target: registry figures p95 ≤ 50 ms (served); a year's reading report ≤ 500 ms. The script prints the figures and the headline; PostgreSQL
 runs in a scratch database created (and dropped) on the server `--pg` names.
 """
 
@@ -48,7 +51,7 @@ from store.models.members import Member
 from store.models.reading import ArticleDay, FollowerDay, FollowerSource, ReadArticle
 from store.reading import records
 from store.reading import texts as reading_texts
-from store.reading.report import reading_report
+from store.reading.report import follower_series, push_reads, reading_report
 
 ZONE = "Asia/Shanghai"
 ROLES = ["会长单位", "常务副会长单位", "副会长单位", "理事单位", "会员单位"]
@@ -183,6 +186,10 @@ async def measure(name: str, url: str, units: int, runs: int) -> None:
     print(
         f"  served (per-process cache):      {quantiles(await timed(runs * 10, lambda: figures(TODAY, top=0, cache=cache)))}"
     )
+    await figures(TODAY, top=20, list_expiring=True, cache=cache)  # the console's 统计 page: its first view
+    print(
+        f"  the console's page (served):     {quantiles(await timed(runs * 10, lambda: figures(TODAY, top=20, list_expiring=True, cache=cache)))}"
+    )
     rng = random.Random(5)
     ids = [r.member_id for r in (await figures(TODAY, top=None)).ranking]
 
@@ -224,6 +231,13 @@ async def reading_half(db, runs: int, articles: int = 1500, days: int = 30) -> N
     print(f"  reading report 2026: {r.years[0].articles:,} articles, {r.years[0].reads:,} reads; "
           f"{reading_texts.headline(r)}")
     print(f"  a year's reading report:         {quantiles(await timed(runs, lambda: reading_report(db, 2026)))}")
+
+    async def page() -> None:  # what the console's 阅读数据 page reads besides the report
+        await reading_report(db, 2026)
+        await follower_series(db, date(2026, 1, 1), date(2026, 12, 31))
+        await push_reads(db, date(2026, 1, 1), date(2026, 12, 31))
+
+    print(f"  the console's 阅读数据 page:       {quantiles(await timed(runs, page))}")
 
 
 async def with_pg_database(url: str, fn) -> None:

@@ -8,14 +8,13 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 from cli.run import with_services
 from core.services import Services
 from store.members import stats_tables
 from store.members import stats_texts as texts
-from store.members.stats import DEFAULT_MONTHS, DEFAULT_TOP, RegistryFigures, registry_figures
+from store.members.stats import DEFAULT_MONTHS, DEFAULT_TOP, RegistryFigures, day_asked, registry_figures
 from store.members.status import local_today
 from store.members.texts import CLI_FILE_ERROR, file_problem
 
@@ -33,23 +32,11 @@ def register(msub, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=with_services(run))
 
 
-def _day(text: str | None, today: date) -> date:
-    if text is None:
-        return today
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(texts.CLI_BAD_DAY.format(text=text)) from None
-    if day > today:
-        raise ValueError(texts.CLI_FUTURE_DAY.format(day=day.isoformat()))
-    return day
-
-
 async def run(args, services: Services) -> int:
     settings = services.settings
     zone = settings.scheduler.timezone
     try:
-        day = _day(args.on, local_today(services.clock.now(), zone))
+        day = day_asked(args.on, local_today(services.clock.now(), zone))
         if args.months < 0 or args.top < 0:
             raise ValueError(texts.CLI_BAD_NUMBER)
     except ValueError as e:

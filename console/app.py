@@ -45,6 +45,7 @@ PAGE_MODULES = [
     "console.pages.keywords",
     "console.pages.menu",
     "console.pages.messages",
+    "console.pages.reports",
 ]
 MAX_FORM_BYTES = 16 * 1024 * 1024  # uploads (member tables, images up to WeChat's 10 MB)
 

@@ -17,6 +17,7 @@ NAV = [
     ("菜单", "menu", "admin"),
     ("消息记录", "messages", "editor"),
     ("粉丝", "followers", "editor"),
+    ("统计", "stats", "editor"),
     ("操作日志", "audit", "editor"),
     ("账号", "accounts", "admin"),
 ]
@@ -147,6 +148,15 @@ HEALTH_SCHEDULER_NEVER = "还没有运行记录"
 HEALTH_SCHEDULER_AGO = "上次运行在 {s} 秒前"
 HEALTH_TOKEN_NONE = "目前没有缓存的凭证（下次调用接口时获取）"
 HEALTH_TOKEN_LEFT = "还有 {m} 分钟到期（系统会提前自动更换）"
+# The webhook's tiles (ops.summary.webhook_summary): the log's last hours, the counters since start.
+WEBHOOK_TILES = "公众号消息（最近 {hours} 小时）"
+WEBHOOK_MESSAGES = "收到的消息和事件"
+WEBHOOK_WITHIN = "{budget:g} 秒内回复"
+WEBHOOK_WITHIN_OF = "共回复 {n} 条"
+WEBHOOK_FALLBACKS = "超时兜底回复"
+WEBHOOK_DEDUPE = "微信重发已去重"
+WEBHOOK_SINCE_START = "自进程启动以来"
+WEBHOOK_NOTE = "前两项取自消息记录（所有进程）；后两项为各进程启动以来的计数，重启后从 0 开始。"
 CAL_VIEWS = {"month": "月", "week": "周", "list": "列表"}
 WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
 LOGIN_UNKNOWN = "（未知账号）"

@@ -20,7 +20,7 @@ def test_bad_input_gets_a_clear_answer(cli):
 
 def test_the_report_and_its_workbook(cli, tmp_path):
     code, out, _ = cli("stats", "report", "--year", "2026")  # empty: says so in figures, fails nothing
-    assert code == 0 and out.splitlines()[:2] == ["公众号阅读数据（2026 年）", "年均推文0篇,阅读量0。"]
+    assert code == 0 and out.splitlines()[:2] == ["公众号阅读数据（2026 年）", "年均推文0篇，阅读量0。"]
     db = make_session_factory(make_engine(cli.db_url))
     asyncio.run(fill(db, 2026, 30, 400))
     asyncio.run(fill(db, 2025, 10, 100))
@@ -28,7 +28,7 @@ def test_the_report_and_its_workbook(cli, tmp_path):
                        str(tmp_path / "r.xlsx"))
     lines = out.splitlines()
     assert code == 0 and lines[0] == "公众号阅读数据（2025—2026 年）"
-    assert lines[1] == "年均推文20篇,阅读量6500。"  # (10 + 30) / 2 articles, (1,000 + 12,000) / 2 reads
+    assert lines[1] == "年均推文20篇，阅读量6500。"  # (10 + 30) / 2 articles, (1,000 + 12,000) / 2 reads
     assert "阅读最多的文章（前 2 篇）：" in lines and f"已写入 {tmp_path / 'r.xlsx'}" in lines
     wb = load_workbook(tmp_path / "r.xlsx")
     assert [c.value for c in wb["按年"][3]][:3] == ["年份", "发文篇数", "阅读（人次）"]

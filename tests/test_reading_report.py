@@ -1,9 +1,11 @@
 """The reading report (store/reading/report.py): a year's articles, reads, means, top articles and
-follower growth; the federation's sentence ("年均推文N篇,阅读量超M万") for one year and as the yearly
-mean over several; the xlsx with Chinese headers; a push's articles linked to their figures."""
+follower growth; the federation's sentence ("年均推文N篇，阅读量超M万", its comma full-width as a reader
+sees it) for one year and as the yearly mean over several; the xlsx with Chinese headers; a push's
+articles linked to their figures."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 
 from openpyxl import load_workbook
@@ -16,6 +18,7 @@ from store.models.reading import ArticleDay, FollowerDay, FollowerSource, ReadAr
 from store.reading import records, tables, texts
 from store.reading.report import push_figures, reading_report
 
+# The federation's news page as we hold it (NFKC-normalised: its comma came out ASCII).
 SEED = "“浙江省社会组织总会”微信公众号年均推文1500篇,阅读量超62万。"
 
 
@@ -41,20 +44,22 @@ async def test_the_seed_sentence_from_a_year_of_figures_and_the_mean_over_severa
     await fill(db, 2026, 1500, 414)  # 621,000 reads
     r = await reading_report(db, 2026)
     assert (r.years[0].articles, r.years[0].reads) == (1500, 621_000)
-    assert texts.headline(r, "浙江省社会组织总会") == SEED
+    sentence = texts.headline(r, "浙江省社会组织总会")
+    assert unicodedata.normalize("NFKC", sentence) == SEED
+    assert "，" in sentence and "," not in sentence  # a phone shows the Chinese comma, like the registry's
     assert r.years[0].mean_reads == 414.0
     await fill(db, 2024, 1000, 300)  # 300,000
     await fill(db, 2025, 1300, 500)  # 650,000
     several = await reading_report(db, 2026, since=2024)
     assert [y.articles for y in several.years] == [1000, 1300, 1500]
     # the yearly mean: (1000 + 1300 + 1500) / 3 = 1266.7 → 1267; (300,000 + 650,000 + 621,000) / 3 = 523,666
-    assert texts.headline(several) == "年均推文1267篇,阅读量超52万。"
-    assert texts.headline(await reading_report(db, 2024)) == "年均推文1000篇,阅读量超30万。"
+    assert texts.headline(several) == "年均推文1267篇，阅读量超52万。"
+    assert texts.headline(await reading_report(db, 2024)) == "年均推文1000篇，阅读量超30万。"
     small = make_session_factory(make_engine(migrated.replace("test.db", "small.db")))
     from store.migrate import upgrade
     await upgrade(migrated.replace("test.db", "small.db"))
     await fill(small, 2026, 12, 100)
-    assert texts.headline(await reading_report(small, 2026)) == "年均推文12篇,阅读量1200。"
+    assert texts.headline(await reading_report(small, 2026)) == "年均推文12篇，阅读量1200。"
 
 
 async def test_top_articles_follower_growth_and_the_printed_report(migrated):
@@ -73,7 +78,7 @@ async def test_top_articles_follower_growth_and_the_printed_report(migrated):
     assert (y.new_followers, y.cancelled, y.growth) == (53, 13, 40)
     assert [a.reads for a in r.top] == [900, 900, 100] and r.top[0].title == "2026年第0篇"
     printed = text(r, "测试公众号")
-    assert printed.splitlines()[1] == "“测试公众号”微信公众号年均推文7篇,阅读量2300。"
+    assert printed.splitlines()[1] == "“测试公众号”微信公众号年均推文7篇，阅读量2300。"
     assert "2026 年：发文 7 篇，阅读 2300 次" in printed and "粉丝 1000 → 1040（新增 53，取消 13，净增 40）" in printed
 
 
@@ -85,7 +90,7 @@ async def test_the_xlsx_opens_with_chinese_headers(migrated, tmp_path):
     wb = load_workbook(path)
     assert wb.sheetnames == ["按年", "阅读最多的文章"]
     years = [list(r) for r in wb["按年"].iter_rows(values_only=True)]
-    assert years[0][:2] == ["开头一句", "“测试公众号”微信公众号年均推文3篇,阅读量150。"]
+    assert years[0][:2] == ["开头一句", "“测试公众号”微信公众号年均推文3篇，阅读量150。"]
     assert years[2][:4] == ["年份", "发文篇数", "阅读（人次）", "篇均阅读"] and years[3][:3] == [2026, 3, 150]
     top = [list(r) for r in wb["阅读最多的文章"].iter_rows(values_only=True)]
     assert top[0][:4] == ["名次", "标题", "发出日期", "阅读（人次）"] and top[1][3] == 50

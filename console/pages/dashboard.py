@@ -1,7 +1,8 @@
 """工作台: what needs an editor now. Pushes due today and the next one; pushes waiting for approval;
 the failure inbox (failed, missed or stuck pushes, WeChat's code in plain words with the next step,
-retry and acknowledge); the broadcasts left today / this month for the account type; and what the
-product records about its health (the scheduler's last run, the access token's age)."""
+retry and acknowledge); the broadcasts left today / this month for the account type; what the
+product records about its health (the scheduler's last run, the access token's age); and the
+webhook's tiles over the last 24 hours (ops.summary.webhook_summary)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from console import pushinfo
 from console import texts as ctexts
 from console.web import page, render, services
+from ops.summary import webhook_summary
 from scheduler import notify, planning, report, texts
 from scheduler.states import CANCELLABLE, Review, S
 from store.models.pushes import Push
@@ -84,5 +86,5 @@ async def dashboard(request: web.Request) -> web.Response:
         request, "dashboard.html", today=today, upcoming=upcoming, waiting=waiting, inbox=inbox, titles=titles,
         sizes=sizes,
         kind=texts.KIND, status_of=lambda p: report.status(p, settings), quota=await pushinfo.broadcast_quota(svc, now),
-        health=await _health(request), counts=await pushinfo.counts(svc),
+        health=await _health(request), counts=await pushinfo.counts(svc), webhook=await webhook_summary(svc),
     )

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 
 from store.db import SessionFactory
-from store.members import eligibility, ranking, regions, snapshots
+from store.members import eligibility, ranking, regions, snapshots, stats_texts
 from store.members.asof import units_as_of
 from store.members.index import registry_version
 from store.members.ranking import Ranked
@@ -102,6 +102,20 @@ def add_months(day: date, months: int) -> date:
     year, month = divmod(day.month - 1 + months, 12)
     year += day.year
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def day_asked(text: str | None, today: date) -> date:
+    """The day a reader asks the figures of (YYYY-MM-DD; none: today), never after today (the history
+    holds no future). ValueError with the reason in words (stats_texts)."""
+    if text is None or not text.strip():
+        return today
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(stats_texts.CLI_BAD_DAY.format(text=text)) from None
+    if day > today:
+        raise ValueError(stats_texts.CLI_FUTURE_DAY.format(day=day.isoformat()))
+    return day
 
 
 def expiring_years(day: date, months: int) -> list[int]:

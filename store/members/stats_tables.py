@@ -1,13 +1,15 @@
 """The registry's figures as tables with Chinese headers: what `main.py members stats` prints, what
-its `--xlsx` writes (one sheet per table), and what the console will show and offer for download."""
+its `--xlsx` writes (one sheet per table), and what the console's 统计 page shows and offers for
+download (the same writer, to memory)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from store import xlsx
 from store.members import stats_texts as texts
 from store.members.stats import RegistryFigures, Tally
 
@@ -76,17 +78,9 @@ def sheets(f: RegistryFigures) -> list[tuple[str, list[list]]]:
     return out
 
 
-def write_xlsx(path: Path, f: RegistryFigures) -> None:
-    """One sheet per table (blocking: run it in a thread)."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets(f):
-        sheet = wb.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    wb.save(path)
+def write_xlsx(target: Path | IO[bytes], f: RegistryFigures, only: str | None = None) -> None:
+    """One sheet per table, or only the sheet named `only` (blocking: run it in a thread)."""
+    xlsx.write(target, xlsx.pick(sheets(f), only))
 
 
 def as_json(f: RegistryFigures) -> dict[str, Any]:

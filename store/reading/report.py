@@ -8,7 +8,7 @@ stats report`) and the console call. From what 数据统计 reported (store/read
 - the most-read articles of the years asked;
 - followers: at the end of the year before and of the year (getusercumulate), and the follows and
   unfollows of the year (getusersummary).
-The federation's sentence ("年均推文N篇,阅读量超M万", texts.headline) takes, for one year, that
+The federation's sentence ("年均推文N篇，阅读量超M万", texts.headline) takes, for one year, that
 year's articles and reads; over several, their yearly mean.
 """
 
@@ -147,3 +147,35 @@ async def follower_series(db: SessionFactory, first: date, last: date) -> list[F
             select(FollowerSource.ref_date, func.sum(FollowerSource.new_user), func.sum(FollowerSource.cancel_user))
             .where(FollowerSource.ref_date.between(first, last)).group_by(FollowerSource.ref_date))).all()}
     return [FollowerPoint(d, totals.get(d), *moves.get(d, (0, 0))) for d in sorted(set(totals) | set(moves))]
+
+
+@dataclass(frozen=True)
+class PushReads:
+    """One push as WeChat counts it (one msg_data_id: a broadcast or a publish), with its articles'
+    figures summed over the days stored."""
+
+    msg_data_id: str
+    sent_on: date
+    title: str  # its first article's
+    articles: int
+    reads: int
+    shares: int
+    favourites: int
+    push_id: int | None  # the product's push, once linked (records.link_pushes)
+
+
+async def push_reads(db: SessionFactory, first: date, last: date) -> list[PushReads]:
+    """The pushes sent between `first` and `last`, oldest first (for a chart of reads per push)."""
+    a = ReadArticle
+    reads, shares, favs = _sums()
+    async with db() as session:
+        rows = (await session.execute(
+            select(a.msg_data_id, func.min(a.sent_on), func.count(func.distinct(a.msgid)), reads, shares, favs,
+                   func.max(a.push_id))
+            .outerjoin(ArticleDay, ArticleDay.msgid == a.msgid)
+            .where(a.sent_on.between(first, last)).group_by(a.msg_data_id))).all()
+        titles = dict((await session.execute(select(a.msg_data_id, a.title).where(
+            a.sent_on.between(first, last), a.idx == 1))).all())
+    out = [PushReads(d, sent, titles.get(d, ""), int(n), int(r), int(s), int(f), p)
+           for d, sent, n, r, s, f, p in rows]
+    return sorted(out, key=lambda p: (p.sent_on, p.msg_data_id))

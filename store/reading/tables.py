@@ -1,15 +1,18 @@
 """The reading report as tables with Chinese headers: what `main.py stats report --xlsx` writes (one
-sheet per table) and what the console will show and offer for download."""
+sheet per table) and what the console's 阅读数据 page shows and offers for download (the same writer,
+to memory)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from store import xlsx
 from store.reading import texts
-from store.reading.report import ReadingReport
+from store.reading.report import FollowerPoint, PushReads, ReadingReport
 
 
 def _or_blank(value):
@@ -33,21 +36,36 @@ def top_table(r: ReadingReport) -> list[list]:
     return rows
 
 
-def write_xlsx(path: Path, r: ReadingReport, account: str = "") -> None:
-    """One sheet per table, the sentence above the years (blocking: run it in a thread)."""
-    from openpyxl import Workbook
+def follower_table(points: Sequence[FollowerPoint]) -> list[list]:
+    rows: list[list] = [texts.FOLLOWER_HEADERS]
+    rows += [[p.day.isoformat(), _or_blank(p.followers), p.new_followers, p.cancelled] for p in points]
+    return rows
 
-    wb = Workbook()
-    years = wb.active
-    years.title = texts.SHEET_YEARS
-    years.append([texts.SUMMARY_ROW, texts.headline(r, account)])
-    years.append([])
-    for row in year_table(r):
-        years.append(row)
-    top = wb.create_sheet(texts.SHEET_TOP)
-    for row in top_table(r):
-        top.append(row)
-    wb.save(path)
+
+def push_table(pushes: Sequence[PushReads]) -> list[list]:
+    rows: list[list] = [texts.PUSH_HEADERS]
+    rows += [[p.sent_on.isoformat(), p.title, p.articles, p.reads, p.shares, p.favourites, _or_blank(p.push_id),
+              p.msg_data_id] for p in pushes]
+    return rows
+
+
+def sheets(r: ReadingReport, account: str = "", followers: Sequence[FollowerPoint] | None = None,
+           pushes: Sequence[PushReads] | None = None) -> list[tuple[str, list[list]]]:
+    """Every table, named as its sheet is: the sentence above the years, the top articles, and (when
+    given) the followers day by day and the reads per push."""
+    out = [(texts.SHEET_YEARS, [[texts.SUMMARY_ROW, texts.headline(r, account)], [], *year_table(r)]),
+           (texts.SHEET_TOP, top_table(r))]
+    if followers is not None:
+        out.append((texts.SHEET_FOLLOWERS, follower_table(followers)))
+    if pushes is not None:
+        out.append((texts.SHEET_PUSHES, push_table(pushes)))
+    return out
+
+
+def write_xlsx(target: Path | IO[bytes], r: ReadingReport, account: str = "", *, only: str | None = None,
+               followers: Sequence[FollowerPoint] | None = None, pushes: Sequence[PushReads] | None = None) -> None:
+    """One sheet per table (sheets), or only the one named `only` (blocking: run it in a thread)."""
+    xlsx.write(target, xlsx.pick(sheets(r, account, followers, pushes), only))
 
 
 def as_json(r: ReadingReport, account: str = "") -> dict[str, Any]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from store.reading.report import ReadingReport
 
-# The federation's own words, sign for sign as its news page prints them (ASCII comma):
-# "“浙江省社会组织总会”微信公众号年均推文1500篇,阅读量超62万".
-HEADLINE = "年均推文{articles}篇,阅读量超{tenk}万"
-HEADLINE_FEW = "年均推文{articles}篇,阅读量{reads}"  # under 10,000 reads "超0万" says nothing
+# The federation's own words as its news page prints them: "“浙江省社会组织总会”微信公众号年均推文1500篇，
+# 阅读量超62万". The copy we hold of that page is NFKC-normalised (its commas came out ASCII); a reader
+# sees Chinese text with full-width commas, so ours is full-width, like the registry's headline
+# (store/members/stats_texts.py), and the tests compare the NFKC forms.
+HEADLINE = "年均推文{articles}篇，阅读量超{tenk}万"
+HEADLINE_FEW = "年均推文{articles}篇，阅读量{reads}"  # under 10,000 reads "超0万" says nothing
 ACCOUNT = "“{name}”微信公众号"
 
 
@@ -57,6 +59,11 @@ YEAR_HEADERS = ["年份", "发文篇数", "阅读（人次）", "篇均阅读", 
                 "年初粉丝", "年末粉丝", "新增关注", "取消关注", "净增"]
 TOP_HEADERS = ["名次", "标题", "发出日期", "阅读（人次）", "转发（人次）", "收藏（人次）", "推送编号", "msgid"]
 SUMMARY_ROW = "开头一句"
+SHEET_FOLLOWERS = "粉丝变化"
+SHEET_PUSHES = "各次推送的阅读"
+FOLLOWER_HEADERS = ["日期", "粉丝总数（当天结束时）", "新增关注", "取消关注"]
+PUSH_HEADERS = ["发出日期", "第一篇标题", "篇数", "阅读（人次）", "转发（人次）", "收藏（人次）", "推送编号",
+                "msg_data_id"]
 
 
 def span(r: ReadingReport) -> str:
