@@ -18,7 +18,7 @@ from store.members import binding, texts
 from store.members.find import find_unit, member_by_id
 from store.members.importer import import_file, retire
 from store.members.registry import cell_text, export_table, history_of, list_units, write_table
-from store.members.stats import public_figures
+from store.members.stats import figures_for_new_registry
 from store.members.status import local_today
 from store.members.table import FIELDS, HEADERS, ImportFileError
 from store.models.members import Member
@@ -132,8 +132,8 @@ async def _import(args, services: Services) -> int:
     print(report.summary())
     if not args.dry_run:  # the new registry's figures, computed once for every process's 统计
         zone = services.settings.scheduler.timezone
-        await public_figures(services.db, local_today(now, zone), timezone=zone,
-                             roles=services.settings.members.roles, cache=services.figures)
+        await figures_for_new_registry(services.db, local_today(now, zone), timezone=zone,
+                                       roles=services.settings.members.roles, cache=services.figures)
     return 0 if report.ok else 1
 
 

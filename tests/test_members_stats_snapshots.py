@@ -9,9 +9,15 @@ from dataclasses import asdict
 from sqlalchemy import select
 
 from store.members import snapshots
-from store.members.stats import FiguresCache
+from store.members.stats import (
+    DEFAULT_MONTHS,
+    PAGE_TOP,
+    FiguresCache,
+    figures_for_new_registry,
+    public_figures,
+)
 from store.models.members import FigureSnapshot
-from tests.test_members_stats import Units, _figures, _load, seed_registry
+from tests.test_members_stats import ROLES, TODAY, Units, _figures, _load, seed_registry
 
 
 async def _rows(env) -> list[int]:
@@ -41,3 +47,16 @@ async def test_the_snapshot_key_holds_version_and_options():
     a = snapshots.key_of(3, (3, "2026-01-05", "Asia/Shanghai", (), 12, 10, False))
     assert a.startswith("3:") and len(a) <= 200
     assert a != snapshots.key_of(3, (3, "2026-01-05", "Asia/Shanghai", (), 12, 0, False))
+
+
+async def test_after_an_import_followers_and_the_console_page_read_stored_figures(members_env, monkeypatch):
+    """figures_for_new_registry (both faces call it after an import): the follower's 统计 and the
+    console's 会员统计 page, in another process, compute nothing."""
+    await _load(members_env, seed_registry())
+    await figures_for_new_registry(members_env.db, TODAY, timezone="Asia/Shanghai", roles=ROLES, cache=FiguresCache())
+    assert len(await _rows(members_env)) == 2
+    monkeypatch.setattr("store.members.stats._cube", lambda *a: (_ for _ in ()).throw(AssertionError("computed")))
+    page = await _figures(members_env, cache=FiguresCache(), months=DEFAULT_MONTHS, top=PAGE_TOP, list_expiring=True)
+    public = await public_figures(members_env.db, TODAY, timezone="Asia/Shanghai", roles=ROLES, cache=FiguresCache())
+    assert len(page.ranking) == PAGE_TOP and public.ranking == [] and page.total == public.total
+    assert page.total.eligible == 435 and page.expiring_units is not None

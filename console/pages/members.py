@@ -16,6 +16,7 @@ from store.members import binding, texts
 from store.members.find import search_units
 from store.members.importer import retire
 from store.members.registry import export_table, list_units, member_page, table_bytes
+from store.members.stats import figures_for_new_registry
 from store.members.status import local_today
 from store.members.table import HEADERS, ImportFileError
 from store.members.uploads import import_staged, stage
@@ -79,6 +80,10 @@ async def apply(request: web.Request) -> web.StreamResponse:
         report = await _run_import(request, token, dry_run=False)
     except (ImportFileError, OSError) as e:
         raise await redirect(request, "members", texts.file_problem(e), "error") from None
+    svc = services(request)
+    zone = svc.settings.scheduler.timezone
+    await figures_for_new_registry(svc.db, local_date(svc.clock.now(), zone), timezone=zone,
+                                   roles=svc.settings.members.roles, cache=svc.figures)
     await audit(request, "member_import", target_type="members", target_id=report.path,
                 summary=words.IMPORTED.format(added=len(report.added), updated=len(report.updated),
                                               unchanged=report.unchanged, rejected=len(report.rejected)),

@@ -17,13 +17,12 @@ from console import charts
 from console import stats_words as words
 from console.web import page, render, services, url
 from store.members import stats_tables, stats_texts
-from store.members.stats import DEFAULT_MONTHS, RegistryFigures, day_asked, registry_figures
+from store.members.stats import DEFAULT_MONTHS, PAGE_TOP, RegistryFigures, day_asked, registry_figures
 from store.members.status import local_today
 from store.reading import tables as reading_tables
 from store.reading import texts as reading_texts
 from store.reading.report import DEFAULT_TOP, follower_series, push_reads, reading_report
 
-PAGE_TOP = 20  # the ranking's places listed on the page (the download holds them all)
 PAGE_ROWS = 50  # rows of a long table shown on the page (expiring grades, pushes)
 MAX_MONTHS = 120
 MAX_YEARS = 10  # a span of years asked at once (each year is a few queries)

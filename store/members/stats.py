@@ -34,6 +34,7 @@ from store.members.status import first_valid_grade_year, grade_expires_on
 from store.members.table import GRADES, KINDS
 
 DEFAULT_MONTHS = 12
+PAGE_TOP = 20  # the ranking's places the console's page lists (its download holds them all)
 DEFAULT_TOP = 10
 NO_REGION = ""  # the label of units with no region on file (stats_texts names it)
 
@@ -168,6 +169,16 @@ async def registry_figures(
             await snapshots.save(session, snapshots.key_of(key[0], key), key[0], figures, datetime.now(UTC))
         cache.put(key, figures)
     return figures
+
+
+async def figures_for_new_registry(
+    db: SessionFactory, today: date, *, timezone: str, roles: Sequence[str], cache: FiguresCache
+) -> None:
+    """After an import (either face): today's figures as followers (统计) and the console's 会员统计
+    page ask for them, computed once and stored for every process, so no reader pays for them."""
+    await public_figures(db, today, timezone=timezone, roles=roles, cache=cache)
+    await registry_figures(db, today, timezone=timezone, roles=roles, months=DEFAULT_MONTHS, top=PAGE_TOP,
+                           list_expiring=True, cache=cache)
 
 
 async def public_figures(
