@@ -65,7 +65,9 @@ MAX_LINES = 400
 
 
 def product_files() -> list[Path]:
-    return sorted(p for p in ROOT.rglob("*.py") if not NOT_PRODUCT & set(p.relative_to(ROOT).parts))
+    # Hidden folders are never the product (.venv-bench, .venv-mutants: the benches' own installs).
+    return sorted(p for p in ROOT.rglob("*.py")
+                  if not NOT_PRODUCT & set(parts := p.relative_to(ROOT).parts) and not parts[0].startswith("."))
 
 
 def module_name(path: Path) -> str:
