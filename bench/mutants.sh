@@ -26,7 +26,7 @@ MODULES=(
   "render|store/content/render.py|tests/test_render_units.py tests/test_content_render.py"
   "members|store/members/table.py store/members/checks.py store/members/credit_code.py|tests/test_members_import.py tests/test_members_columns.py"
   "messagelog|bot/messagelog.py|tests/test_messagelog_writer.py tests/test_webhook_dispatch.py tests/test_webhook_forget_sqlite.py"
-  # "console-auth|console/auth.py console/csrf.py|tests/test_console_auth.py"   # once the console exists
+  "console-auth|console/security.py|tests/test_console_security.py"
 )
 
 if [[ ! -x $VENV/bin/mutmut ]]; then
@@ -51,7 +51,7 @@ for spec in "${MODULES[@]}"; do
 
 [tool.mutmut]
 source_paths = [$(toml_list $sources)]
-also_copy = ["core", "wechat", "store", "bot", "handlers", "scheduler", "cli", "sandbox", "app.py", "main.py", "config.toml", "tests"]
+also_copy = ["core", "wechat", "store", "bot", "handlers", "scheduler", "cli", "sandbox", "console", "ops", "app.py", "main.py", "config.toml", "tests"]
 pytest_add_cli_args_test_selection = [$(toml_list "${existing[@]}")]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]
 TOML
