@@ -340,3 +340,25 @@ def protocol_content(xml: str) -> str:
     import xmltodict
 
     return xmltodict.parse(xml)["xml"]["Content"]
+
+
+async def test_a_pending_step_takes_the_answer_it_accepts_and_an_unknown_one_routes(delivered):
+    store, log = Store(), Log()
+    router = Router("t")
+
+    @router.step("ask", accepts=lambda text, data: text in data["options"])
+    async def answered(message, ctx):
+        return Text("步骤:" + message.content)
+
+    @router.contains("")
+    async def anything(message, ctx):
+        return Text("规则")
+
+    d = make(store, log, None)
+    d.routers = [router]
+    far = d.services.clock.time() + 600
+    for kind, options, said, expected in (("ask", ["是"], "是", "步骤:是"), ("ask", ["否"], "是", "规则"),
+                                          ("gone", ["是"], "是", "规则")):
+        store.follower.state = {"kind": kind, "data": {"options": options}, "expires": far}
+        message = protocol.parse(text_xml(OPENID, said))
+        assert protocol_content(await d.answer(message, "k3", d.services.clock.monotonic())) == expected
