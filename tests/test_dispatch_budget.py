@@ -362,3 +362,52 @@ async def test_a_pending_step_takes_the_answer_it_accepts_and_an_unknown_one_rou
         store.follower.state = {"kind": kind, "data": {"options": options}, "expires": far}
         message = protocol.parse(text_xml(OPENID, said))
         assert protocol_content(await d.answer(message, "k3", d.services.clock.monotonic())) == expected
+
+
+async def test_nothing_to_say_in_time_is_success_and_nothing_follows(delivered):
+    store, log = Store(), Log()
+
+    async def quiet(message, ctx):
+        return None
+
+    d = make(store, log, quiet)
+    before = count(metrics.REPLIES, "success")
+    assert await answer(d) == render.SUCCESS
+    await d.drain()
+    assert count(metrics.REPLIES, "success") == before + 1
+    assert delivered.sent == []
+
+
+async def test_past_the_budget_the_answer_comes_within_it_even_with_a_slow_state_write(delivered):
+    store, log = Store(sync_seconds=5), Log(trouble=True)
+    release = asyncio.Event()
+
+    async def handler(message, ctx):
+        await release.wait()
+
+    d = make(store, log, handler)
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    xml = await answer(d)
+    assert loop.time() - t0 < 0.5  # the budget is 0.05 s: not a second more, not the write's 5 s
+    assert protocol_content(xml) == texts.ERROR
+    assert log.rows[-1][5] == "k1"  # the fallback's log row keeps the message key
+    release.set()
+    await d.drain(timeout=0.1)
+
+
+async def test_two_texts_are_joined_and_a_regex_handler_gets_its_match(delivered):
+    store, log = Store(), Log()
+    store.follower.taken = [Text("留言")]
+    router = Router("t")
+    seen = {}
+
+    @router.regex(r"^问(.+)$")
+    async def asked(message, ctx):
+        seen["match"] = ctx.match.group(1)
+        return Text("答")
+
+    d = make(store, log, None)
+    d.routers = [router]
+    assert protocol_content(await answer(d)) == "留言\n\n答"
+    assert seen == {"match": "一下"}
