@@ -20,7 +20,7 @@ SCRATCH=${MUTANTS_SCRATCH:-${TMPDIR:-/tmp}/mutants-$(id -u)}
 MODULES=(
   "protocol|wechat/protocol.py|tests/test_webhook_protocol.py tests/test_protocol_units.py"
   "dedupe|bot/dedupe.py|tests/test_webhook_retries.py tests/test_dedupe_units.py"
-  "dispatch|bot/dispatch.py|tests/test_dispatch_units.py tests/test_dispatch_budget.py tests/test_webhook_dispatch.py"
+  "dispatch|bot/dispatch.py|tests/test_dispatch_units.py tests/test_dispatch_budget.py tests/test_dispatch_routing.py tests/test_webhook_dispatch.py"
   "states|scheduler/states.py|tests/test_scheduler_states.py tests/test_scheduler_editors.py"
   "pipeline|scheduler/pipeline.py|tests/test_scheduler_pipeline.py"
   "render|store/content/render.py|tests/test_render_units.py tests/test_content_render.py"

@@ -268,42 +268,6 @@ async def test_a_handler_that_raises_in_time_gets_the_error_text_and_is_counted(
     assert failed and failed[0].exc_info[0] is ValueError and failed[0].user == logs.hashed(OPENID)
 
 
-async def test_the_handler_gets_the_follower_and_the_captured_text(delivered):
-    store, log = Store(), Log()
-    seen = {}
-    router = Router("t")
-
-    @router.prefix("问")
-    async def asked(message, ctx):
-        seen.update(openid=ctx.openid, follower=ctx.follower, args=ctx.args)
-        return None
-
-    d = make(store, log, None)
-    d.routers = [router]
-    message = protocol.parse(text_xml(OPENID, "问 一下"))
-    assert await d.answer(message, "k2", d.services.clock.monotonic()) == render.SUCCESS
-    assert seen == {"openid": OPENID, "follower": store.follower, "args": "一下"}
-
-
-async def test_a_router_that_cannot_refresh_still_routes_and_says_why(delivered, caplog):
-    store, log = Store(), Log()
-    router = Router("rules")
-
-    @router.on_route
-    async def refresh(services):
-        raise OSError("db away")
-
-    @router.contains("问")
-    async def asked(message, ctx):
-        return Text("照旧")
-
-    d = make(store, log, None)
-    d.routers = [router]
-    with caplog.at_level(logging.WARNING, logger="bot.dispatch"):
-        assert protocol_content(await answer(d)) == "照旧"
-    assert "routing with what rules has: db away" in caplog.messages
-
-
 async def test_the_state_write_is_bounded_by_the_budget_and_its_failure_logged(delivered, caplog):
     async def handler(message, ctx):
         return Text("好")
@@ -342,28 +306,6 @@ def protocol_content(xml: str) -> str:
     return xmltodict.parse(xml)["xml"]["Content"]
 
 
-async def test_a_pending_step_takes_the_answer_it_accepts_and_an_unknown_one_routes(delivered):
-    store, log = Store(), Log()
-    router = Router("t")
-
-    @router.step("ask", accepts=lambda text, data: text in data["options"])
-    async def answered(message, ctx):
-        return Text("步骤:" + message.content)
-
-    @router.contains("")
-    async def anything(message, ctx):
-        return Text("规则")
-
-    d = make(store, log, None)
-    d.routers = [router]
-    far = d.services.clock.time() + 600
-    for kind, options, said, expected in (("ask", ["是"], "是", "步骤:是"), ("ask", ["否"], "是", "规则"),
-                                          ("gone", ["是"], "是", "规则")):
-        store.follower.state = {"kind": kind, "data": {"options": options}, "expires": far}
-        message = protocol.parse(text_xml(OPENID, said))
-        assert protocol_content(await d.answer(message, "k3", d.services.clock.monotonic())) == expected
-
-
 async def test_nothing_to_say_in_time_is_success_and_nothing_follows(delivered):
     store, log = Store(), Log()
 
@@ -394,20 +336,3 @@ async def test_past_the_budget_the_answer_comes_within_it_even_with_a_slow_state
     assert log.rows[-1][5] == "k1"  # the fallback's log row keeps the message key
     release.set()
     await d.drain(timeout=0.1)
-
-
-async def test_two_texts_are_joined_and_a_regex_handler_gets_its_match(delivered):
-    store, log = Store(), Log()
-    store.follower.taken = [Text("留言")]
-    router = Router("t")
-    seen = {}
-
-    @router.regex(r"^问(.+)$")
-    async def asked(message, ctx):
-        seen["match"] = ctx.match.group(1)
-        return Text("答")
-
-    d = make(store, log, None)
-    d.routers = [router]
-    assert protocol_content(await answer(d)) == "留言\n\n答"
-    assert seen == {"match": "一下"}
