@@ -20,13 +20,13 @@ SCRATCH=${MUTANTS_SCRATCH:-${TMPDIR:-/tmp}/mutants-$(id -u)}
 MODULES=(
   "protocol|wechat/protocol.py|tests/test_webhook_protocol.py tests/test_protocol_units.py"
   "dedupe|bot/dedupe.py|tests/test_webhook_retries.py tests/test_dedupe_units.py"
-  "dispatch|bot/dispatch.py|tests/test_dispatch_units.py tests/test_webhook_dispatch.py tests/test_webhook_retries.py"
+  "dispatch|bot/dispatch.py|tests/test_dispatch_units.py tests/test_dispatch_budget.py tests/test_dispatch_routing.py tests/test_webhook_dispatch.py"
   "states|scheduler/states.py|tests/test_scheduler_states.py tests/test_scheduler_editors.py"
   "pipeline|scheduler/pipeline.py|tests/test_scheduler_pipeline.py"
   "render|store/content/render.py|tests/test_render_units.py tests/test_content_render.py"
   "members|store/members/table.py store/members/checks.py store/members/credit_code.py|tests/test_members_import.py tests/test_members_columns.py"
   "messagelog|bot/messagelog.py|tests/test_messagelog_writer.py tests/test_webhook_dispatch.py tests/test_webhook_forget_sqlite.py"
-  # "console-auth|console/auth.py console/csrf.py|tests/test_console_auth.py"   # once the console exists
+  "console-auth|console/security.py|tests/test_console_security.py"
 )
 
 if [[ ! -x $VENV/bin/mutmut ]]; then
@@ -51,7 +51,7 @@ for spec in "${MODULES[@]}"; do
 
 [tool.mutmut]
 source_paths = [$(toml_list $sources)]
-also_copy = ["core", "wechat", "store", "bot", "handlers", "scheduler", "cli", "sandbox", "app.py", "main.py", "config.toml", "tests"]
+also_copy = ["core", "wechat", "store", "bot", "handlers", "scheduler", "cli", "sandbox", "console", "ops", "app.py", "main.py", "config.toml", "tests"]
 pytest_add_cli_args_test_selection = [$(toml_list "${existing[@]}")]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]
 TOML

@@ -162,3 +162,23 @@ async def test_a_failed_background_task_is_logged(caplog):
     [record] = caplog.records
     assert "background task" in record.getMessage() and "broken" in record.getMessage()
     assert record.exc_info[1].args == ("boom",)
+
+
+async def test_a_text_of_two_parts_continues_and_one_line_is_cut_to_fit_the_hint():
+    line = "评" * 1000  # 3,000 bytes on one line: two parts, cut between characters
+    two = render.split_text(line)
+    assert len(two) == 2
+    first, later = await dispatcher(capacity=1).compose(MESSAGE, FOLLOWER, State(), [], Text(line))
+    assert first == Text(two[0]) and later == [Text(two[1])]
+    state = State()
+    first, later = await dispatcher(capacity=0).compose(MESSAGE, FOLLOWER, state, [], Text(line))
+    assert first.content.endswith(texts.MORE_HINT) and later == []
+    assert render.utf8_len(first.content) <= TEXT_BYTES  # the hint fits in the passive reply
+    rest = state.expected[0][1]["parts"]
+    assert first.content[: -len(texts.MORE_HINT)] + "".join(rest) == line
+
+
+async def test_held_replies_without_a_new_reply_go_alone():
+    news = News([NewsItem("标题", "说明", "https://e.org/a")])
+    assert await dispatcher().compose(MESSAGE, FOLLOWER, State(), [Text("一")], None) == (Text("一"), [])
+    assert await dispatcher().compose(MESSAGE, FOLLOWER, State(), [news, Text("一")], None) == (news, [Text("一")])
