@@ -66,6 +66,8 @@ NEWS_DESCRIPTION = "总会 2025 年度工作报告全文。"
 MISS_TEXT = "今天食堂吃什么呀"
 KINDS = ("text", "news", "miss")
 SENDS = {"text": TEXT_KEYWORD, "news": NEWS_KEYWORD, "miss": MISS_TEXT}
+# More exact text rules, (pattern, reply) (--compare: the bare server's table).
+EXTRA_RULES: list[tuple[str, str]] = []
 
 LUA = r"""
 -- Pre-built requests, one file per wrk thread: records of "<length>\n<raw HTTP request>".
@@ -164,6 +166,8 @@ def write_config(path: Path, base: Settings, port: int, database: str, redis: st
         f"reply = {toml_value(NEWS_DESCRIPTION)}", f"title = {toml_value(NEWS_TITLE)}",
         f"url = {toml_value(NEWS_URL)}", f"picurl = {toml_value(NEWS_PICURL)}",
     ]
+    for pattern, reply in EXTRA_RULES:
+        lines += ["[[keywords]]", 'match = "exact"', f"pattern = {toml_value(pattern)}", f"reply = {toml_value(reply)}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -471,6 +475,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--memory", action="store_true",
                    help="sample the servers' resident memory each second; load in segments (bench/webhook_memory.py)")
     p.add_argument("--segment", type=float, default=20, help="--memory: seconds per segment (default 20)")
+    p.add_argument("--compare", default="", metavar="PATH",
+                   help="the bare webhook (bare_webhook.py): bare, ours, bare again, three rounds (bench/webhook_compare.py)")
     p.add_argument("--keep", action="store_true", help="keep the work folder (config, logs, requests)")
     args = p.parse_args(argv)
     args.contacted = 0  # requests answered so far: past --followers, every follower is known to the bot
@@ -487,6 +493,11 @@ def main(argv: list[str] | None = None) -> int:
         print("error: safe mode needs [wechat] encoding_aes_key in --config", file=sys.stderr)
         return 2
 
+    if args.compare:
+        from bench.webhook_compare import run_compare
+
+        args.contacted = 0
+        return run_compare(sys.modules[__name__], args, modes)
     workdir = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
     port = free_port()
     database = args.database or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
