@@ -66,6 +66,8 @@ NEWS_DESCRIPTION = "总会 2025 年度工作报告全文。"
 MISS_TEXT = "今天食堂吃什么呀"
 KINDS = ("text", "news", "miss")
 SENDS = {"text": TEXT_KEYWORD, "news": NEWS_KEYWORD, "miss": MISS_TEXT}
+# More exact text rules, (pattern, reply) (--compare: the bare server's table).
+EXTRA_RULES: list[tuple[str, str]] = []
 
 LUA = r"""
 -- Pre-built requests, one file per wrk thread: records of "<length>\n<raw HTTP request>".
@@ -164,6 +166,8 @@ def write_config(path: Path, base: Settings, port: int, database: str, redis: st
         f"reply = {toml_value(NEWS_DESCRIPTION)}", f"title = {toml_value(NEWS_TITLE)}",
         f"url = {toml_value(NEWS_URL)}", f"picurl = {toml_value(NEWS_PICURL)}",
     ]
+    for pattern, reply in EXTRA_RULES:
+        lines += ["[[keywords]]", 'match = "exact"', f"pattern = {toml_value(pattern)}", f"reply = {toml_value(reply)}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -375,7 +379,7 @@ def run_wrk(url: str, workdir: Path, args, seconds: float) -> dict:
 
 
 def run_mode(mode: str, url: str, settings: Settings, expected: Expected, args, workdir: Path,
-             msg_ids: iter, people: list[tuple[str, str]]) -> dict:
+             msg_ids: iter, people: list[tuple[str, str]], warm: bool = True) -> dict:
     w = settings.wechat
     delivery = WebhookDelivery(url=url, token=w.token, appid=w.appid, encoding_aes_key=w.encoding_aes_key,
                                mode=mode, http=None)  # only prepare()/decrypt_reply() are used: no HTTP
@@ -387,9 +391,13 @@ def run_mode(mode: str, url: str, settings: Settings, expected: Expected, args, 
     # Warm-up: the same kind of traffic with its own MsgIds; its replies are not checked. Followers
     # are taken in turn, so once it has answered --followers requests every follower is known to the
     # bot and the measured run is the steady state (no first-contact inserts).
-    build_pool(delivery, w.account_id, people, max(len(people), int(args.warmup * 6000)), next(msg_ids),
-               host, path, args.threads, workdir)
-    warm = run_wrk(url, workdir, args, args.warmup)
+    if warm:
+        build_pool(delivery, w.account_id, people, max(len(people), int(args.warmup * 6000)), next(msg_ids),
+                   host, path, args.threads, workdir)
+        warm = run_wrk(url, workdir, args, args.warmup)
+    else:  # a later segment of a --memory run: warmed up by the first
+        warm = {"requests": 0}
+    warmed_at = time.monotonic()
 
     t0 = time.monotonic()
     senders = build_pool(delivery, w.account_id, people, pool, next(msg_ids), host, path, args.threads, workdir)
@@ -423,7 +431,7 @@ def run_mode(mode: str, url: str, settings: Settings, expected: Expected, args, 
         "rps": replies / seconds, "p50": stats["p50"] / 1000, "p95": stats["p95"] / 1000,
         "p99": stats["p99"] / 1000, "max": stats["max"] / 1000,
         "socket_errors": {k: stats[k] for k in ("connect", "read", "write", "timeout") if stats[k]},
-        "warm_requests": warm["requests"], "followers": len(people),
+        "warm_requests": warm["requests"], "followers": len(people), "warmed_at": warmed_at,
     }
 
 
@@ -464,6 +472,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pool", type=int, default=0, help="pre-built requests per mode (default: duration × rate)")
     p.add_argument("--rate-plain", type=int, default=15000, help=argparse.SUPPRESS)
     p.add_argument("--rate-safe", type=int, default=10000, help=argparse.SUPPRESS)
+    p.add_argument("--memory", action="store_true",
+                   help="sample the servers' resident memory each second; load in segments (bench/webhook_memory.py)")
+    p.add_argument("--segment", type=float, default=20, help="--memory: seconds per segment (default 20)")
+    p.add_argument("--compare", default="", metavar="PATH",
+                   help="the bare webhook (bare_webhook.py): bare, ours, bare again, three rounds (bench/webhook_compare.py)")
     p.add_argument("--keep", action="store_true", help="keep the work folder (config, logs, requests)")
     args = p.parse_args(argv)
     args.contacted = 0  # requests answered so far: past --followers, every follower is known to the bot
@@ -480,6 +493,11 @@ def main(argv: list[str] | None = None) -> int:
         print("error: safe mode needs [wechat] encoding_aes_key in --config", file=sys.stderr)
         return 2
 
+    if args.compare:
+        from bench.webhook_compare import run_compare
+
+        args.contacted = 0
+        return run_compare(sys.modules[__name__], args, modes)
     workdir = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
     port = free_port()
     database = args.database or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
@@ -503,6 +521,14 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(wait_ready(url, settings.wechat.token, servers))
         expected = asyncio.run(calibrate(url, settings, "plain"))
         for mode in modes:
+            if args.memory:
+                from bench.webhook_memory import run_memory
+
+                done = run_memory(run_mode, print_result, mode, [p.pid for p in servers.procs], args,
+                                  url, settings, expected, workdir, msg_ids, people)
+                results += done
+                args.contacted += sum(r["warm_requests"] + r["replies"] for r in done)
+                continue
             r = run_mode(mode, url, settings, expected, args, workdir, msg_ids, people)
             results.append(r)
             print_result(r, args)

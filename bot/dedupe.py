@@ -3,7 +3,8 @@ the connection and sends again, three times in all; dedupe by MsgId, or FromUser
 
 The first delivery of a message claims its key and produces the answer; a retry never runs the
 handler again. While the first attempt is still running, a retry waits for it; afterwards it gets
-the same answer, kept for `[server] dedupe_ttl_seconds`.
+the same answer, kept for `[server] dedupe_ttl_seconds` (30 s by default, 20 at the least: WeChat's
+three tries, five seconds apart; see core/config.py).
 
 In-process attempts meet in a map of futures (the hot path never leaves memory). With several
 processes the claim goes through the shared state (`add` = set-if-absent): the winner stores
@@ -21,6 +22,13 @@ together, so each signed query is remembered with a digest of its body (`signed=
 window (a timestamp may be that far from the time it is used), and a query that comes back with
 another body is refused (`Replayed`, 403). One process: in memory. Several: in the shared state,
 in the same round trip as the claim (and on its own when a retry is answered from memory).
+
+Memory: both per-process maps are bounded by time and by size (MAX_ANSWERS, MAX_QUERIES), the
+oldest evicted first and counted (`wxbot_evictions_total{map=…}`). An evicted answer still dedupes
+through the shared state when several processes run (one process: a retry that late is handled
+anew). An evicted signed query would let a replay through, so its timestamp becomes a floor: a
+query signed at or before it that is not remembered is refused — under a burst the replay window
+shrinks to what the map holds (MAX_QUERIES at ~5,000 messages/s: about 20 s, past WeChat's retries).
 """
 
 from __future__ import annotations
@@ -46,6 +54,11 @@ DONE = "done:"
 # is stored behind the reply): a process killed mid-message leaves a claim that WeChat's next retry
 # outlives, so that retry answers instead of waiting for an answer that will never come.
 PENDING_MARGIN_SECONDS = 1.0
+# Size bounds of the per-process maps (besides their times). A finished answer costs about 1 KB
+# (its key, the reply XML, the entry), a signed query about 0.3 KB: at most ~100 MB and ~30 MB.
+# At the bench's rate (~5,000 messages/s) 100,000 answers hold 20 s, WeChat's retries and a margin.
+MAX_ANSWERS = 100_000
+MAX_QUERIES = 100_000
 
 
 def key_of(message: Any) -> str:
@@ -83,15 +96,20 @@ Signed = tuple[str, str]
 
 class Dedupe:
     def __init__(
-        self, shared: SharedState, clock: Clock, ttl: float, poll: float = 0.05, query_ttl: float = 600.0
+        self, shared: SharedState, clock: Clock, ttl: float, poll: float = 0.05, query_ttl: float = 600.0,
+        max_answers: int = MAX_ANSWERS, max_queries: int = MAX_QUERIES,
     ) -> None:
         self.clock = clock
         self.ttl = ttl
         self.poll = poll
         self.query_ttl = query_ttl
-        # One process: signature → (body digest, expiry), oldest first (one ttl for all, so the
-        # insertion order is the expiry order).
-        self._queries: dict[str, tuple[str, float]] = {}
+        self.max_answers = max_answers
+        self.max_queries = max_queries
+        # One process: signature → (body digest, expiry, signed at), oldest first (one ttl for all,
+        # so the insertion order is the expiry order).
+        self._queries: dict[str, tuple[str, float, int]] = {}
+        # The latest timestamp of a signed query evicted for size (see the module's docstring).
+        self._query_floor = -1
         # One process only: the in-memory map is the whole story, no second copy in the shared state.
         self.shared = None if isinstance(shared, MemoryState) else shared
         # key → (the in-flight future, or the finished answer, expiry). A finished entry keeps only
@@ -110,15 +128,17 @@ class Dedupe:
         deadline: float,
         read: str | None = None,
         signed: Signed | None = None,
+        signed_at: int | None = None,
     ) -> str:
         """The answer for `key`: produced by this call if it is the first, else the first one's.
         `deadline` (clock.monotonic()) bounds how long we wait for another process's answer.
         `produce` gets the shared value under `read` if it was read with the claim, else NOT_READ.
-        `signed`: the request's signed query, refused (`Replayed`) if it came before with another body."""
+        `signed`: the request's signed query, refused (`Replayed`) if it came before with another body;
+        `signed_at`: its timestamp (for the floor of evicted queries; None: the floor is not applied)."""
         now = self.clock.monotonic()
         self._expire(now)
         if signed is not None and self.shared is None:
-            self._note_locally(signed, now)
+            self._note_locally(signed, now, signed_at)
         seen = self._seen.get(key)
         if seen is not None:
             metrics.DEDUPE_HITS.labels("memory").inc()
@@ -129,9 +149,10 @@ class Dedupe:
             try:
                 return await asyncio.shield(seen[0])
             except Replayed:  # that attempt was a forgery with this key, not ours: try ourselves
-                return await self.once(key, produce, deadline, read, signed)
+                return await self.once(key, produce, deadline, read, signed, signed_at)
         future = asyncio.get_running_loop().create_future()
         self._seen[key] = (future, now + self.ttl)
+        self._bound_answers()
         try:
             answer = await self._claim_and_produce(key, produce, deadline, read, signed)
         except _NotYet:
@@ -148,13 +169,32 @@ class Dedupe:
         self._seen[key] = (answer, now + self.ttl)
         return answer
 
-    def _note_locally(self, signed: Signed, now: float) -> None:
+    def _note_locally(self, signed: Signed, now: float, signed_at: int | None) -> None:
         signature, digest = signed
         known = self._queries.get(signature)
         if known is None:
-            self._queries[signature] = (digest, now + self.query_ttl)
+            at = -1 if signed_at is None else signed_at
+            if signed_at is not None and at <= self._query_floor:
+                raise Replayed()  # perhaps one of the queries evicted for size: not taken on trust
+            self._queries[signature] = (digest, now + self.query_ttl, at)
+            while len(self._queries) > self.max_queries:
+                _, (_, _, evicted_at) = _pop_first(self._queries)
+                self._query_floor = max(self._query_floor, evicted_at)
+                metrics.EVICTIONS.labels("signed_queries").inc()
         elif known[0] != digest:
             raise Replayed()
+
+    def _bound_answers(self) -> None:
+        """Evict the oldest finished answers beyond `max_answers`; one still in flight (at most a reply
+        budget old) goes to the back instead, since its retries wait for it."""
+        for _ in range(len(self._seen)):
+            if len(self._seen) <= self.max_answers:
+                return
+            key, entry = _pop_first(self._seen)
+            if isinstance(entry[0], str) or entry[0].done():
+                metrics.EVICTIONS.labels("dedupe_answers").inc()
+            else:
+                self._seen[key] = entry
 
     def _once_args(self, signed: Signed) -> tuple[str, str, float]:
         return f"query:{signed[0]}", signed[1], self.query_ttl
@@ -250,7 +290,7 @@ class Dedupe:
 
     def _expire(self, now: float) -> None:
         while self._queries:
-            signature, (_, expires) = next(iter(self._queries.items()))
+            signature, (_, expires, _) = next(iter(self._queries.items()))
             if expires > now:
                 break
             del self._queries[signature]
@@ -259,3 +299,9 @@ class Dedupe:
             if expires > now or not (isinstance(entry, str) or entry.done()):
                 return
             del self._seen[key]
+
+
+def _pop_first(d: dict):
+    """Remove and return the oldest (first inserted) item of a dict."""
+    key = next(iter(d))
+    return key, d.pop(key)

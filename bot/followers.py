@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import windows
 from bot.erasures import Erasures
-from core import logs
+from core import logs, metrics
 from core.clock import Clock
 from core.shared import NOT_READ, SharedState
 from store.db import SessionFactory, write_apart
@@ -36,7 +36,7 @@ from store.shared import MemoryState, SqlState
 
 log = logging.getLogger(__name__)
 
-CACHE_SIZE = 200_000
+CACHE_SIZE = 200_000  # records (~1 KB each) and the maps beside them: per follower, not per message
 MAX_UNWRITTEN = 100_000  # records kept beyond CACHE_SIZE while the database cannot take them
 FLUSH_CHUNK = 500  # rows per upsert statement of a batch
 # Several processes: a cached record is re-read at the latest after this long, and the version
@@ -195,9 +195,9 @@ class FollowerStore:
                 self._cache[old] = record  # not written yet: keep it until then
                 self._cache.move_to_end(old, last=False)
                 break
+            metrics.EVICTIONS.labels("followers").inc()
             if old in self._dirty or old in self._unsynced:
-                log.error("followers: %s dropped unwritten (more than %d records wait for the database)",
-                          old, MAX_UNWRITTEN)
+                log.error("followers: %s dropped unwritten (over %d records wait to be written)", old, MAX_UNWRITTEN)
             self._drop(old)
 
     def lock(self, openid: str) -> asyncio.Lock:

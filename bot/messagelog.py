@@ -40,7 +40,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHUNK = 500  # rows per statement of a batch (see flush)
-MAX_PENDING = 500_000  # if the database is down for long, keep the newest rows, not all of memory
+# Memory: rows wait at most one `[log] flush_seconds` while the database answers; while it does not,
+# the newest MAX_PENDING (~0.5 KB each, ~250 MB at the most), the older ones dropped and counted
+# (wxbot_evictions_total{map="message_log"}).
+MAX_PENDING = 500_000
 # A batch waiting this long for the database means it is not answering (a normal one takes ms).
 STALL_SECONDS = 1.0
 # At shutdown, how long the last batch may wait for the database.
@@ -101,6 +104,7 @@ class LogWriter:
                 log.error("message log: more than %d rows wait for the database; dropping the oldest",
                           MAX_PENDING)
             self._dropped += excess
+            metrics.EVICTIONS.labels("message_log").inc(excess)
 
     def in_trouble(self) -> bool:
         """Whether the database is not answering now: the last batch failed for want of it, or the

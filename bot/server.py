@@ -101,6 +101,7 @@ class Webhook:
                 started + self.budget,
                 read=self.services.followers.version_key_of(message),  # with the claim: one round trip
                 signed=signed,
+                signed_at=int(query["timestamp"]),  # checked a number by verify_fresh
             )
         except Rejected as e:
             log.info("webhook: %s %s from %s", e.status, e.reason, request.remote)

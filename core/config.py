@@ -97,7 +97,12 @@ class ServerSettings(_Section):
     # How long a request's body may take to arrive (WeChat sends it at once; a slow sender is cut off
     # with 408). Counted inside the reply budget.
     body_timeout_seconds: float = Field(default=2.0, gt=0, le=4)
-    dedupe_ttl_seconds: int = Field(default=600, ge=60)
+    # How long a finished answer is kept for WeChat's retries, in this process and in the shared state
+    # alike (bot/dedupe.py). Without an answer in 5 s WeChat drops the connection and tries again,
+    # three tries in all (被动回复用户消息:
+    # https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html):
+    # the last try comes about 15 s after the first, so 20 s is the floor and 30 s leaves a margin.
+    dedupe_ttl_seconds: int = Field(default=30, ge=20)
     # /metrics, /healthz and /readyz: a site of their own, off the public webhook (0 = none).
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=0, ge=0, le=65535)

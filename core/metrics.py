@@ -37,42 +37,38 @@ _directory: str | None = None
 def _define(registry: CollectorRegistry) -> None:
     global WEBHOOK_SECONDS, WEBHOOK_REQUESTS, REPLIES, DEADLINE_FALLBACKS, DEDUPE_HITS, HANDLER_ERRORS
     global CUSTOMER_SENDS, CUSTOMER_REFUSALS, WECHAT_CALLS, TOKEN_REFRESHES, PUSH_TRANSITIONS, IMPORT_RUNS
-    global MESSAGELOG_FAILURES
+    global MESSAGELOG_FAILURES, EVICTIONS
+
+    def counter(name: str, doc: str, *labels: str) -> Counter:
+        return Counter(f"wxbot_{name}", doc, list(labels), registry=registry)
+
     WEBHOOK_SECONDS = Histogram(
         "wxbot_webhook_seconds", "Time from a WeChat message arriving to its answer leaving",
         buckets=WEBHOOK_BUCKETS, registry=registry)
-    WEBHOOK_REQUESTS = Counter(
-        "wxbot_webhook_requests", "Webhook POSTs by HTTP status", ["status"], registry=registry)
-    REPLIES = Counter(
-        "wxbot_replies", "Passive answers by kind (text, news, image…; success = none)", ["kind"],
-        registry=registry)
-    DEADLINE_FALLBACKS = Counter(
-        "wxbot_deadline_fallbacks", "Handlers past the reply budget, by what the follower got meanwhile",
-        ["answer"], registry=registry)
-    DEDUPE_HITS = Counter(
-        "wxbot_dedupe_hits", "WeChat retries answered without running the handler again, by where the "
-        "first attempt was (memory: this process; shared: another)", ["where"], registry=registry)
-    HANDLER_ERRORS = Counter(
-        "wxbot_handler_errors", "Handlers that raised, by handler", ["handler"], registry=registry)
-    CUSTOMER_SENDS = Counter(
-        "wxbot_customer_sends", "Customer-service messages by outcome (sent, held)", ["outcome"],
-        registry=registry)
-    CUSTOMER_REFUSALS = Counter(
-        "wxbot_customer_refusals", "Customer-service sends that failed, by errcode (none = no answer)",
-        ["errcode"], registry=registry)
-    WECHAT_CALLS = Counter(
-        "wxbot_wechat_calls", "WeChat API calls by endpoint and errcode (0 = ok, none = no answer)",
-        ["endpoint", "errcode"], registry=registry)
-    TOKEN_REFRESHES = Counter(
-        "wxbot_token_refreshes", "Access tokens fetched, by whether the refresh was forced", ["forced"],
-        registry=registry)
-    PUSH_TRANSITIONS = Counter(
-        "wxbot_push_transitions", "Push state changes, by the state entered", ["state"], registry=registry)
-    IMPORT_RUNS = Counter(
-        "wxbot_import_runs", "Imports run, by kind (news, members)", ["kind"], registry=registry)
-    MESSAGELOG_FAILURES = Counter(
-        "wxbot_messagelog_write_failures", "Message-log batches the database did not take (retried)",
-        registry=registry)
+    WEBHOOK_REQUESTS = counter("webhook_requests", "Webhook POSTs by HTTP status", "status")
+    REPLIES = counter("replies", "Passive answers by kind (text, news, image…; success = none)", "kind")
+    DEADLINE_FALLBACKS = counter(
+        "deadline_fallbacks", "Handlers past the reply budget, by what the follower got meanwhile", "answer")
+    DEDUPE_HITS = counter(
+        "dedupe_hits", "WeChat retries answered without running the handler again, by where the first "
+        "attempt was (memory: this process; shared: another)", "where")
+    HANDLER_ERRORS = counter("handler_errors", "Handlers that raised, by handler", "handler")
+    CUSTOMER_SENDS = counter("customer_sends", "Customer-service messages by outcome (sent, held)", "outcome")
+    CUSTOMER_REFUSALS = counter(
+        "customer_refusals", "Customer-service sends that failed, by errcode (none = no answer)", "errcode")
+    WECHAT_CALLS = counter(
+        "wechat_calls", "WeChat API calls by endpoint and errcode (0 = ok, none = no answer)",
+        "endpoint", "errcode")
+    TOKEN_REFRESHES = counter("token_refreshes", "Access tokens fetched, by whether the refresh was forced",
+                              "forced")
+    PUSH_TRANSITIONS = counter("push_transitions", "Push state changes, by the state entered", "state")
+    IMPORT_RUNS = counter("import_runs", "Imports run, by kind (news, members)", "kind")
+    MESSAGELOG_FAILURES = counter(
+        "messagelog_write_failures", "Message-log batches the database did not take (retried)")
+    # The per-process maps of the hot path are bounded by time and by size (bot/dedupe.py,
+    # bot/followers.py, bot/messagelog.py): entries dropped for size before their time, by map.
+    EVICTIONS = counter(
+        "evictions", "Entries dropped from a bounded per-process map before their time ran out, by map", "map")
 
 
 _define(REGISTRY)
