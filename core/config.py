@@ -32,8 +32,6 @@ class ConfigError(Exception):
     """A missing or invalid key; the message names the key and what is expected."""
 
 
-
-
 class WeChatSettings(_Section):
     appid: str = Field(min_length=1)
     secret: str = Field(min_length=1)
