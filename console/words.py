@@ -18,6 +18,9 @@ READY_ALREADY = "文章 #{id} 当前状态为“{status}”，无需标记。"
 READY_NEEDS_TITLE = "文章 #{id} 的标题有 {n} 个字，超过 {max} 个字：请先设置微信标题，再标记可推送。"
 IMPORT_NOTHING = "请填写网址，或选择一个保存的网页文件。"
 IMPORT_STARTED = "已开始导入，本页会自动刷新显示进度。"
+# The polled sources on the import page (what `main.py news sources` prints, as a table).
+POLL_EVERY = "每 {span}"
+POLL_CRON = "按计划：{cron}（北京时间的 cron 表达式）"
 IMPORT_GONE = "找不到这次导入（服务重启后只保留新的导入记录）。"
 IMPORT_NOT_URL = "网址应以 http:// 或 https:// 开头：{url}"
 
