@@ -28,8 +28,8 @@ from store.content.articles import (
     too_long,
 )
 from store.content.imports import ImportJobs, stage_html
-from store.content.sources import source_overview
 from store.content.render import fill_images, sanitize
+from store.content.sources import source_overview
 from store.models.content import Image
 from wechat.limits import DIGEST_CHARS, TITLE_CHARS
 
