@@ -59,7 +59,11 @@ RULE_REFUSED = "未保存：{reason}"
 RULE_MOVED = "已调整回复顺序。"
 BAD_PRIORITY = "优先级应为整数：{value}"
 TRY_NO_RULE = "没有规则回复这条消息（粉丝不会收到回复）。"
-TRY_BUILT_IN = "由内置功能回复：{rule}。其回复取决于粉丝本人的数据，这里不试运行。"
+TRY_BUILT_IN = "由内置功能“{rule}”回复。其回复取决于粉丝本人的数据，这里不试运行。"
+# The routers' names (bot/router.py describes a rule as "NAME: how it matches") as editors know them.
+FEATURE_NAMES = {"help": "帮助说明", "news": "新闻查询", "members": "会员查询", "member_stats": "会员统计",
+                 "events": "关注与菜单事件", "fallback": "默认回复", "keywords": "自动回复"}
+RULE_SHOWN = "内置功能“{feature}”（{how}）"
 
 # --- 菜单 ------------------------------------------------------------------------------------------
 MENU = "自定义菜单"

@@ -1,5 +1,6 @@
-"""文章 → 导入: each polled source's rule, what becomes of its new articles and its latest runs, as
-`main.py news sources` shows them (store/content/sources.py), in Beijing time."""
+"""Console pages in an office worker's words: 文章 → 导入 shows each polled source's rule, what becomes
+of its new articles and its latest runs, as `main.py news sources` shows them (in Beijing time);
+试一试 names a built-in feature in Chinese."""
 
 from __future__ import annotations
 
@@ -53,3 +54,12 @@ async def test_the_import_page_shows_each_polled_source_and_its_runs(sandbox, ma
     assert table.index("2026-03-02 10:00") < table.index("2026-03-02 09:00")
     assert "<td>3</td><td>2</td><td>1</td><td>0</td><td>2</td>" in news
     assert "每 1 小时" in policy and "只导入" in policy and "尚未运行过" in policy
+
+
+def test_a_built_in_rule_is_named_in_the_editors_words():
+    """试一试 names the feature that answers, not the router's English description."""
+    from console.pages.keywords import rule_shown
+
+    assert rule_shown("help: exact 帮助/help/?/？/菜单") == "内置功能“帮助说明”（完全一致 帮助/help/?/？/菜单）"
+    assert rule_shown("members: prefix 会员") == "内置功能“会员查询”（开头是 会员）"
+    assert rule_shown("fallback") == "默认回复"
