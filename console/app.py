@@ -5,6 +5,7 @@ Mounted by app.create_app beside the webhook at `[console] path`, or served on i
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +31,9 @@ from scheduler import planning
 from store.editors import at_least
 
 HERE = Path(__file__).resolve().parent
+# aiohttp-session (2.12, its latest) keeps the session under plain string keys of the request, which
+# aiohttp 3.14 warns about on every process's first request; the keys are its own, not ours to change.
+warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module="aiohttp_session")
 # The modules that declare pages (each with @page): add yours here.
 PAGE_MODULES = [
     "console.pages.login",

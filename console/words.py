@@ -18,6 +18,9 @@ READY_ALREADY = "文章 #{id} 当前状态为“{status}”，无需标记。"
 READY_NEEDS_TITLE = "文章 #{id} 的标题有 {n} 个字，超过 {max} 个字：请先设置微信标题，再标记可推送。"
 IMPORT_NOTHING = "请填写网址，或选择一个保存的网页文件。"
 IMPORT_STARTED = "已开始导入，本页会自动刷新显示进度。"
+# The polled sources on the import page (what `main.py news sources` prints, as a table).
+POLL_EVERY = "每 {span}"
+POLL_CRON = "按计划：{cron}（北京时间的 cron 表达式）"
 IMPORT_GONE = "找不到这次导入（服务重启后只保留新的导入记录）。"
 IMPORT_NOT_URL = "网址应以 http:// 或 https:// 开头：{url}"
 
@@ -56,7 +59,11 @@ RULE_REFUSED = "未保存：{reason}"
 RULE_MOVED = "已调整回复顺序。"
 BAD_PRIORITY = "优先级应为整数：{value}"
 TRY_NO_RULE = "没有规则回复这条消息（粉丝不会收到回复）。"
-TRY_BUILT_IN = "由内置功能回复：{rule}。其回复取决于粉丝本人的数据，这里不试运行。"
+TRY_BUILT_IN = "由内置功能“{rule}”回复。其回复取决于粉丝本人的数据，这里不试运行。"
+# The routers' names (bot/router.py describes a rule as "NAME: how it matches") as editors know them.
+FEATURE_NAMES = {"help": "帮助说明", "news": "新闻查询", "members": "会员查询", "member_stats": "会员统计",
+                 "events": "关注与菜单事件", "fallback": "默认回复", "keywords": "自动回复"}
+RULE_SHOWN = "内置功能“{feature}”（{how}）"
 
 # --- 菜单 ------------------------------------------------------------------------------------------
 MENU = "自定义菜单"

@@ -167,15 +167,9 @@ class TestLimits:
             "第 2.1 个菜单“s”：view 类型的菜单需要 url",
         ]
 
-    def test_cli_dry_run_reports_error_without_calling(self, tmp_path, capsys):
-        cfg = tmp_path / "config.toml"
-        cfg.write_text(
-            '[wechat]\nappid="wx1"\nsecret="s"\ntoken="tok"\naccount_id="gh_1"\n'
-            'api_base_url="http://127.0.0.1:9"\n'
-            '[[menu.button]]\nname="一二三四五六"\nkey="K"\n',
-            encoding="utf-8",
-        )
-        assert run_main(["menu", "sync", "--config", str(cfg)]) == 2
+    def test_cli_dry_run_reports_error_without_calling(self, tmp_path, capsys, migrated):
+        cfg = write_config(tmp_path, "http://127.0.0.1:9", '[[menu.button]]\nname="一二三四五六"\nkey="K"\n', migrated)
+        assert run_main(["menu", "sync", "--config", cfg]) == 2
         err = capsys.readouterr().err
         assert "错误：[menu] 不符合微信的规定：" in err and "第 1 个菜单“一二三四五六”：名称有 18 字节" in err
 
@@ -189,23 +183,31 @@ DEMO_MENU = {
 }
 
 
-def write_config(tmp_path, api_base_url: str, menu: str) -> str:
+def write_config(tmp_path, api_base_url: str, menu: str, url: str) -> str:
+    """A config on the migrated database `url` (the command reads the stored menu), with `menu` as [menu]."""
     cfg = tmp_path / "menu.toml"
     cfg.write_text(
         '[wechat]\nappid="wxtest0000000001"\nsecret="test-secret"\ntoken="testtoken"\n'
         f'account_id="gh_test00000001"\napi_base_url="{api_base_url}"\n'
-        f'[database]\nurl="sqlite+aiosqlite:///{tmp_path / "menu.db"}"\n' + menu,
+        f'[database]\nurl="{url}"\n' + menu,
         encoding="utf-8",
     )
     return str(cfg)
 
 
 class TestSync:
-    async def test_sync_creates_the_menu_on_the_platform(self, sandbox, make_settings):
-        from cli.menu import sync_menu
+    async def test_sync_creates_the_menu_on_the_platform(self, sandbox, make_settings, migrated):
+        from app import open_services
+        from store import audit
+        from store import menu as menus
 
-        settings = sandbox.settings_for(make_settings, menu=DEMO_MENU)
-        await sync_menu(settings, build_menu(settings.menu))
+        settings = sandbox.settings_for(make_settings, menu=DEMO_MENU, database={"url": migrated})
+        async with open_services(settings) as services:
+            done = await menus.sync(services, audit.Actor("li", via="console"))
+            # The config's menu, once synced, is the first saved version; the sync is in the audit log.
+            assert (await menus.current(services)).saved.id == done.saved.id
+            rows, _ = await audit.search(services.db, action="menu_sync")
+        assert [(r.actor, r.target_id) for r in rows] == [("li", str(done.saved.id))]
         # What the platform holds, written out: not the product's own output compared with itself.
         assert sandbox.platform.state["menu"] == {"button": [
             {"type": "click", "name": "最新动态", "key": "NEWS_LATEST"},
@@ -216,28 +218,49 @@ class TestSync:
         ]}
         assert len(sandbox.calls("menu/create")) == 1
 
-    async def test_cli_sync(self, sandbox, tmp_path, capsys):
+    async def test_cli_sync(self, sandbox, tmp_path, capsys, migrated):
         import asyncio
 
         menu = '[[menu.button]]\nname="帮助"\nkey="HELP"\n[[menu.button]]\nname="官网"\ntype="view"\nurl="https://e.org/"\n'
-        code = await asyncio.to_thread(run_main, ["menu", "sync", "--config", write_config(tmp_path, sandbox.url, menu)])
+        cfg = await asyncio.to_thread(write_config, tmp_path, sandbox.url, menu, migrated)
+        code = await asyncio.to_thread(run_main, ["menu", "sync", "--config", cfg])
         assert code == 0
-        assert capsys.readouterr().out.strip() == "菜单已同步：2 个一级菜单，共 2 个功能"
+        assert capsys.readouterr().out.strip() == "菜单已同步（第 1 版）：2 个一级菜单，共 2 个功能"
         assert sandbox.platform.state["menu"] == {"button": [
             {"type": "click", "name": "帮助", "key": "HELP"},
             {"type": "view", "name": "官网", "url": "https://e.org/"},
         ]}
 
-    async def test_cli_reports_wechat_refusal(self, sandbox, tmp_path, capsys):
+    async def test_cli_syncs_the_menu_saved_in_the_console_not_the_config(self, sandbox, tmp_path, capsys, migrated):
+        """One operation on the stored menu: once an editor saved a version, [menu] is only a seed."""
+        import asyncio
+
+        from app import open_services
+        from core.config import load_settings
+        from store import menu as menus
+        from wechat.menu import parse_menu
+
+        cfg = await asyncio.to_thread(write_config, tmp_path, sandbox.url, '[[menu.button]]\nname="帮助"\nkey="HELP"\n', migrated)
+
+        async def save() -> None:
+            async with open_services(load_settings(cfg)) as services:
+                await menus.save(services, parse_menu({"button": [{"name": "最新动态", "key": "NEWS_LATEST"}]}), "li")
+
+        await save()
+        assert await asyncio.to_thread(run_main, ["menu", "sync", "--config", cfg, "--as", "wang"]) == 0
+        assert sandbox.platform.state["menu"] == {"button": [{"type": "click", "name": "最新动态", "key": "NEWS_LATEST"}]}
+
+    async def test_cli_reports_wechat_refusal(self, sandbox, tmp_path, capsys, migrated):
         import asyncio
 
         sandbox.platform.add_fault("menu/create", errcode=40018, times=None)
-        cfg = write_config(tmp_path, sandbox.url, '[[menu.button]]\nname="帮助"\nkey="HELP"\n')
+        cfg = await asyncio.to_thread(write_config, tmp_path, sandbox.url, '[[menu.button]]\nname="帮助"\nkey="HELP"\n', migrated)
         assert await asyncio.to_thread(run_main, ["menu", "sync", "--config", cfg]) == 1
         assert "错误：微信拒绝了菜单：" in capsys.readouterr().err
         assert sandbox.platform.state["menu"] is None
 
-    def test_dry_run_prints_json_without_calling(self, tmp_path, capsys):
-        cfg = write_config(tmp_path, "http://127.0.0.1:9", '[[menu.button]]\nname="帮助"\nkey="HELP"\n')
+    def test_dry_run_prints_json_without_calling(self, tmp_path, capsys, migrated):
+        cfg = write_config(tmp_path, "http://127.0.0.1:9", '[[menu.button]]\nname="帮助"\nkey="HELP"\n', migrated)
         assert run_main(["menu", "sync", "--dry-run", "--config", cfg]) == 0
         assert '"key": "HELP"' in capsys.readouterr().out
+

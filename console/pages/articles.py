@@ -29,6 +29,7 @@ from store.content.articles import (
 )
 from store.content.imports import ImportJobs, stage_html
 from store.content.render import fill_images, sanitize
+from store.content.sources import source_overview
 from store.models.content import Image
 from wechat.limits import DIGEST_CHARS, TITLE_CHARS
 
@@ -71,7 +72,8 @@ async def articles(request: web.Request) -> web.Response:
     columns, sources = cached["value"]
     more = {**q, "offset": str(offset + PAGE)} if offset + PAGE < found.total else None
     return await render(request, "articles.html", found=found, q=q, more=more, statuses=texts.STATUS,
-                        columns=columns, sources=sources, title_length=title_length, max=TITLE_CHARS)
+                        columns=columns, sources=sources, title_length=title_length, max=TITLE_CHARS,
+                        polled_count=sum(1 for s in svc.settings.sources if s.poll))
 
 
 async def _article(request: web.Request):
@@ -164,10 +166,35 @@ async def image(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Content-Type": row.mime, "Cache-Control": "private, max-age=86400"})
 
 
+def poll_rule(seconds: float | None, poll: str) -> str:
+    """A source's `poll` as an office worker reads it: 每 30 分钟, or the cron expression named as one."""
+    if seconds is None:
+        return words.POLL_CRON.format(cron=poll)
+    minutes = round(seconds / 60)
+    if seconds < 60:
+        span = f"{round(seconds)} 秒"
+    elif minutes % 60:
+        span = f"{minutes} 分钟"
+    else:
+        span = f"{minutes // 60} 小时"
+    return words.POLL_EVERY.format(span=span)
+
+
+async def _polled(request: web.Request) -> list[dict]:
+    """Each polled source: its rule, what becomes of its new articles, its state and latest runs."""
+    svc = services(request)
+    polled = [s for s in svc.settings.sources if s.poll]
+    if not polled:
+        return []
+    shown = {o.name: o for o in await source_overview(svc.db, [s.name for s in polled], 5)}
+    return [{"source": s, "rule": poll_rule(s.poll_seconds, s.poll), "on_new": texts.ON_NEW[s.on_new],
+             "state": shown[s.name].state, "runs": shown[s.name].runs} for s in polled]
+
+
 @page("/imports", role="editor", name="imports")
 async def imports(request: web.Request) -> web.Response:
     return await render(request, "imports.html", jobs=request.config_dict[JOBS].recent(), job=None,
-                        sources=services(request).settings.sources)
+                        sources=services(request).settings.sources, polled=await _polled(request))
 
 
 @page("/imports", role="editor", method="POST", name="imports_start")
@@ -202,7 +229,7 @@ async def job(request: web.Request) -> web.Response:
     if found is None:
         raise await redirect(request, "imports", words.IMPORT_GONE, "warn")
     resp = await render(request, "imports.html", jobs=request.config_dict[JOBS].recent(), job=found,
-                        sources=services(request).settings.sources)
+                        sources=services(request).settings.sources, polled=await _polled(request))
     if not found.done:
         resp.headers["Refresh"] = "2"  # the page follows the import without a script
     return resp

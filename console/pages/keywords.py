@@ -31,6 +31,16 @@ def _snapshot(rule) -> dict:
     return {k: getattr(rule, k) for k in FIELDS}
 
 
+def rule_shown(rule: str | None) -> str:
+    """A built-in rule's description ("help: exact 帮助/help") in the editors' words: 内置功能“帮助说明”
+    （完全一致 帮助/help）; the match kinds named as the rule form names them."""
+    name, _, how = (rule or "").partition(": ")
+    kind, _, rest = how.partition(" ")
+    how = f"{words.MATCH_NAMES[kind]} {rest}" if kind in words.MATCH_NAMES else how
+    return words.RULE_SHOWN.format(feature=words.FEATURE_NAMES.get(name, name), how=how) if how else \
+        words.FEATURE_NAMES.get(name, name)
+
+
 @page("/keywords", role="editor", name="keywords")
 async def rules(request: web.Request) -> web.Response:
     svc = services(request)
@@ -41,7 +51,9 @@ async def rules(request: web.Request) -> web.Response:
         trial = {"text": text, "found": found, "rule_id": found.keyword_rule_id,
                  "text_reply": found.reply.content if isinstance(found.reply, Text) else None,
                  "news": found.reply.articles if isinstance(found.reply, News) else [],
-                 "built_in": words.TRY_BUILT_IN.format(rule=found.rule) if found.rule and not found.ran else None}
+                 "shown": rule_shown(found.rule),
+                 "built_in": words.TRY_BUILT_IN.format(rule=rule_shown(found.rule)) if found.rule and not found.ran
+                 else None}
     return await render(request, "keywords.html", rules=await keywords.list_rules(svc), trial=trial,
                         matches=words.MATCH_NAMES, no_rule=words.TRY_NO_RULE)
 

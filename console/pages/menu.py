@@ -8,12 +8,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from console import words
-from console.web import audit, editor, form, page, redirect, render, services
+from console.web import actor, audit, editor, form, page, redirect, render, services
 from core.config import MenuButton, MenuSettings
 from store import menu as menus
 from wechat.errors import WeChatError
 from wechat.limits import MENU_SUB_BUTTONS, MENU_SUB_NAME_BYTES, MENU_TOP_BUTTONS, MENU_TOP_NAME_BYTES
-from wechat.menu import KEY_TYPES, MenuError, check, name_bytes, parse_menu, sync
+from wechat.menu import KEY_TYPES, MenuError, check, name_bytes, parse_menu
 
 # Which field a button type's one value fills (a mini program also takes appid and pagepath).
 VALUE_FIELD = {**dict.fromkeys(KEY_TYPES, "key"), "view": "url", "miniprogram": "url", "media_id": "media_id",
@@ -100,15 +100,10 @@ async def save(request: web.Request) -> web.StreamResponse:
 @page("/menu/sync", role="admin", method="POST", name="menu_sync")
 async def push(request: web.Request) -> web.StreamResponse:
     svc = services(request)
-    current = await menus.current(svc)
     try:
-        body = await sync(svc.api, current.menu)
+        await menus.sync(svc, actor(request))
     except MenuError as e:
-        return await _page(request, current.menu, e.problems, status=400)
+        return await _page(request, (await menus.current(svc)).menu, e.problems, status=400)
     except WeChatError as e:
         raise await redirect(request, "menu", words.MENU_SYNC_REFUSED.format(error=e), "error") from None
-    if current.saved is None:  # the config's menu, now also the first saved version
-        current = menus.CurrentMenu(current.menu, await menus.save(svc, current.menu, editor(request).name))
-    await menus.mark_synced(svc, current.saved.id)
-    await audit(request, "menu_sync", target_type="menu", target_id=current.saved.id, after=body)
     raise await redirect(request, "menu", words.MENU_SYNCED)

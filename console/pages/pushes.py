@@ -104,56 +104,38 @@ async def _act(request: web.Request, action: str, run, message: str) -> web.Stre
     raise await redirect(request, "push", message, id=push_id)
 
 
-@page("/pushes/{id}/submit", role="editor", method="POST", name="push_submit")
-async def submit(request: web.Request) -> web.StreamResponse:
-    who = editor(request).name
-    return await _act(request, "push_submit", lambda svc, i: review.submit(svc, i, who), ctexts.DONE_SUBMIT)
+async def _ack(svc, push_id: int, who: str, comment: str):
+    await editing.ack(svc, push_id, by=who)
+    return await editing.get(svc, push_id)
 
 
-@page("/pushes/{id}/approve", role="approver", method="POST", name="push_approve")
-async def approve(request: web.Request) -> web.StreamResponse:
-    who = editor(request).name
-    comment = (await form(request)).get("comment", "")
-    return await _act(request, "push_approve", lambda svc, i: review.approve(svc, i, who, comment),
-                      ctexts.DONE_APPROVE)
+# The actions on one push: (path's last part, least role, audit action, operation, message shown after).
+# Each operation is the CLI's, called with (services, push id, the signed-in account, the comment).
+ACTIONS = [
+    ("submit", "editor", "push_submit", lambda svc, i, who, c: review.submit(svc, i, who), ctexts.DONE_SUBMIT),
+    ("approve", "approver", "push_approve", lambda svc, i, who, c: review.approve(svc, i, who, c),
+     ctexts.DONE_APPROVE),
+    ("reject", "approver", "push_reject", lambda svc, i, who, c: review.reject(svc, i, who, c), ctexts.DONE_REJECT),
+    ("send-now", "approver", "push_send_now", lambda svc, i, who, c: editing.send_now(svc, i, by=who),
+     ctexts.DONE_SEND_NOW),
+    ("cancel", "editor", "push_cancel", lambda svc, i, who, c: editing.cancel(svc, i, by=who), ctexts.DONE_CANCEL),
+    ("retry", "editor", "push_retry", lambda svc, i, who, c: editing.retry(svc, i, by=who), ctexts.DONE_RETRY),
+    ("ack", "editor", "push_ack", _ack, ctexts.DONE_ACK),
+]
 
 
-@page("/pushes/{id}/reject", role="approver", method="POST", name="push_reject")
-async def reject(request: web.Request) -> web.StreamResponse:
-    who = editor(request).name
-    comment = (await form(request)).get("comment", "")
-    return await _act(request, "push_reject", lambda svc, i: review.reject(svc, i, who, comment),
-                      ctexts.DONE_REJECT)
+def _declare(verb: str, role: str, action: str, operation, message: str) -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        who = editor(request).name
+        comment = (await form(request)).get("comment", "")
+        return await _act(request, action, lambda svc, i: operation(svc, i, who, comment), message)
+
+    handler.__name__ = action
+    page(f"/pushes/{{id}}/{verb}", role=role, method="POST", name=action)(handler)
 
 
-@page("/pushes/{id}/send-now", role="approver", method="POST", name="push_send_now")
-async def send_now(request: web.Request) -> web.StreamResponse:
-    who = editor(request).name
-    return await _act(request, "push_send_now", lambda svc, i: editing.send_now(svc, i, by=who),
-                      ctexts.DONE_SEND_NOW)
-
-
-@page("/pushes/{id}/cancel", role="editor", method="POST", name="push_cancel")
-async def cancel(request: web.Request) -> web.StreamResponse:
-    who = editor(request).name
-    return await _act(request, "push_cancel", lambda svc, i: editing.cancel(svc, i, by=who), ctexts.DONE_CANCEL)
-
-
-@page("/pushes/{id}/retry", role="editor", method="POST", name="push_retry")
-async def retry(request: web.Request) -> web.StreamResponse:
-    who = editor(request).name
-    return await _act(request, "push_retry", lambda svc, i: editing.retry(svc, i, by=who), ctexts.DONE_RETRY)
-
-
-@page("/pushes/{id}/ack", role="editor", method="POST", name="push_ack")
-async def ack(request: web.Request) -> web.StreamResponse:
-    who = editor(request).name
-
-    async def run(svc, i):
-        await editing.ack(svc, i, by=who)
-        return await editing.get(svc, i)
-
-    return await _act(request, "push_ack", run, ctexts.DONE_ACK)
+for _action in ACTIONS:
+    _declare(*_action)
 
 
 @page("/pushes/{id}/preview", role="editor", method="POST", name="push_preview")
