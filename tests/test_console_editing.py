@@ -140,6 +140,30 @@ async def test_the_menu_is_checked_in_bytes_saved_and_synced(console, sandbox):
     assert await actions(console) == [("ad", "menu_save"), ("ad", "menu_sync")]
 
 
+async def test_the_menu_offers_the_bots_click_keys_by_name_and_previews_under_the_accounts_name(sandbox, make_settings):
+    from app import ROUTERS
+    from console import words
+
+    settings = sandbox.settings_for(make_settings, wechat={"display_name": "省社会组织总会"})
+    await upgrade(settings.database_url)
+    async with open_services(settings) as svc:
+        await editors.add(svc.db, svc.clock, "ad", "admin", PASSWORD + "ad")
+        async with TestClient(TestServer(create_app(svc, scheduler=False))) as client:
+            csrf = await login(client, "ad")
+            resp = await client.post("/console/menu", data={
+                "_csrf": csrf, "b0_name": "最新动态", "b0_type": "click", "b0_value": "NEWS_LATEST",
+                "b1_name": "旧按钮", "b1_type": "click", "b1_value": "OLD_KEY"})  # a key of its own is still saved
+            html = await resp.text()
+    assert "菜单已保存" in html
+    keys = dict(re.findall(r'<option value="([A-Z_]+)">([^<]+)</option>', html.split('id="click-keys"', 1)[1]))
+    assert keys == {"HELP": "帮助说明", "NEWS_LATEST": "最新文章", "MEMBER_STATUS": "我的会员状态",
+                    "MEMBER_HELP": "会员查询帮助"}
+    assert set(keys) == {k for r in ROUTERS for k in r.clicks}  # every key the bot answers, each with a name
+    assert re.search(r'id="b0-key"[^>]*>最新文章<', html) and re.search(r'id="b0-value"[^>]*list="click-keys"', html)
+    assert re.search(rf'id="b1-key"[^>]*>{words.CLICK_KEY_UNKNOWN}<', html) and 'value="OLD_KEY"' in html
+    assert '<div class="bar" id="menu-account">省社会组织总会</div>' in html
+
+
 async def test_erasing_a_follower_takes_two_steps_that_name_the_effect(console):
     csrf = await login(console, "ed")
     now = console.svc.clock.now()
