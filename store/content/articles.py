@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import defer
 
-from store.content.search import search_hits
+from store.content.search import ranked_ids
 from store.db import SessionFactory
 from store.models.content import Article, ArticleImage, Image
 from wechat.limits import DIGEST_CHARS, TITLE_CHARS
@@ -65,35 +66,43 @@ def needs_wechat_title(article: Article) -> bool:
     return title_length(article.title) > TITLE_CHARS and not article.wechat_title
 
 
-def _matches(a: Article, f: ArticleFilter) -> bool:
-    return ((not f.status or a.status == f.status) and (not f.column or f.column in (a.tags or []))
-            and (not f.source or a.source_name == f.source)
-            and (f.since is None or (a.published_at is not None and a.published_at >= f.since))
-            and (f.until is None or (a.published_at is not None and a.published_at <= f.until)))
+def _where(f: ArticleFilter) -> list:
+    where = []
+    if f.status:
+        where.append(Article.status == f.status)
+    if f.column:
+        # Tags are a JSON list written by the default serialiser (non-ASCII escaped), on both databases.
+        where.append(cast(Article.tags, String).contains(json.dumps(f.column), autoescape=True))
+    if f.source:
+        where.append(Article.source_name == f.source)
+    if f.since:
+        where.append(Article.published_at >= f.since)
+    if f.until:
+        where.append(Article.published_at <= f.until)
+    return where
+
+
+# A list shows neither body: they are left unread (a search's hits are whole 10 KB articles otherwise).
+_LISTED = defer(Article.body_html), defer(Article.body_text)
 
 
 async def find_articles(db: SessionFactory, f: ArticleFilter, offset: int = 0, limit: int = 30) -> ArticlePage:
     """The articles `f` selects, `limit` from `offset`: by the search's rank when it has a query,
-    else newest first."""
+    else newest first. The articles come without their bodies (a list shows none)."""
+    where = _where(f)
     async with db() as session:
         if f.query.strip():
-            hits = [h for h in await search_hits(session, f.query, SEARCH_DEPTH) if _matches(h.article, f)]
-            return ArticlePage([h.article for h in hits[offset:offset + limit]], len(hits),
-                               {h.article.id for h in hits if not h.in_title})
-        where = []
-        if f.status:
-            where.append(Article.status == f.status)
-        if f.column:
-            # Tags are a JSON list written by the default serialiser (non-ASCII escaped), on both databases.
-            where.append(cast(Article.tags, String).contains(json.dumps(f.column), autoescape=True))
-        if f.source:
-            where.append(Article.source_name == f.source)
-        if f.since:
-            where.append(Article.published_at >= f.since)
-        if f.until:
-            where.append(Article.published_at <= f.until)
+            ranked = await ranked_ids(session, f.query, SEARCH_DEPTH)
+            if where and ranked:  # the filters in the database, over the ranked ids alone
+                kept = set(await session.scalars(select(Article.id).where(Article.id.in_([a for a, _ in ranked]), *where)))
+                ranked = [(a, t) for a, t in ranked if a in kept]
+            shown = ranked[offset:offset + limit]
+            rows = {a.id: a for a in await session.scalars(
+                select(Article).options(*_LISTED).where(Article.id.in_([a for a, _ in shown])))} if shown else {}
+            return ArticlePage([rows[a] for a, _ in shown if a in rows], len(ranked),
+                               {a for a, in_title in shown if not in_title})
         total = await session.scalar(select(func.count()).select_from(Article).where(*where)) or 0
-        rows = await session.scalars(select(Article).where(*where)
+        rows = await session.scalars(select(Article).options(*_LISTED).where(*where)
                                      .order_by(Article.published_at.desc(), Article.id.desc()).offset(offset).limit(limit))
         return ArticlePage(list(rows), total)
 
