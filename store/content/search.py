@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, literal_column, select
+from sqlalchemy import delete, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models.content import Article, ArticleTerm
@@ -185,9 +185,18 @@ async def ranked_ids(session: AsyncSession, query: str, limit: int = 10) -> list
     # Bigrams all present does not make the phrase present (估评 vs 评估): confirm longer words.
     exact = all(len(t) == 1 and next(iter(t)) == w for w, t in words)
 
+    # Words without cased letters (Chinese, digits) are confirmed by the database (LIKE), so no body
+    # crosses over to Python; a word with letters is casefolded here, as the index folds it.
+    uncased = all(w.upper() == w for w, _ in words)
+
     def matches(text: str) -> bool:
         folded = text.casefold()
         return all(w in folded for w, _ in words)
+
+    def contain(field: str) -> list:
+        return [Article.title.like(_like(w), escape="\\") if field == "t"
+                else or_(Article.title.like(_like(w), escape="\\"), Article.body_text.like(_like(w), escape="\\"))
+                for w, _ in words]
 
     found: list[tuple[int, bool]] = []  # (article id, in title), in rank order
     for field in ("t", "a"):
@@ -199,7 +208,10 @@ async def ranked_ids(session: AsyncSession, query: str, limit: int = 10) -> list
             before = chunk[-1][0]
             taken = {a for a, _ in found}
             ids = [a for _, a in chunk if a not in taken]
-            if ids and not exact:
+            if ids and not exact and uncased:
+                kept = set(await session.scalars(select(Article.id).where(Article.id.in_(ids), *contain(field))))
+                ids = [a for a in ids if a in kept]
+            elif ids and not exact:
                 # Only the text is read to confirm; whole rows are loaded for the hits alone.
                 cols = (
                     (Article.id, Article.title)
