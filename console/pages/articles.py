@@ -70,7 +70,7 @@ async def articles(request: web.Request) -> web.Response:
     if not cached or svc.clock.monotonic() - cached["at"] > FACETS_SECONDS:
         cached.update(at=svc.clock.monotonic(), value=await facets(svc.db))
     columns, sources = cached["value"]
-    more = {**q, "offset": str(offset + PAGE)} if offset + PAGE < found.total else None
+    more = {**q, "offset": str(offset + PAGE)} if found.more else None
     return await render(request, "articles.html", found=found, q=q, more=more, statuses=texts.STATUS,
                         columns=columns, sources=sources, title_length=title_length, max=TITLE_CHARS,
                         polled_count=sum(1 for s in svc.settings.sources if s.poll))

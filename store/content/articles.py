@@ -19,7 +19,7 @@ from store.db import SessionFactory
 from store.models.content import Article, ArticleImage, Image
 from wechat.limits import DIGEST_CHARS, TITLE_CHARS
 
-SEARCH_DEPTH = 1000  # hits a filtered search looks through (the search ranks title hits, newest, first)
+COUNT_UP_TO = 1000  # a list's 共 N 篇 is counted this far (a tag filter reads every row it counts)
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,10 @@ class ArticleFilter:
 @dataclass(frozen=True)
 class ArticlePage:
     articles: list[Article]
-    total: int
+    total: int  # how many `f` selects; a lower bound when not `counted` (more than that)
     in_body: set[int] = field(default_factory=set)  # ids found by the search in the body only
+    counted: bool = True
+    more: bool = False  # articles after these
 
 
 def title_length(text: str) -> int:
@@ -88,23 +90,25 @@ _LISTED = defer(Article.body_html), defer(Article.body_text)
 
 async def find_articles(db: SessionFactory, f: ArticleFilter, offset: int = 0, limit: int = 30) -> ArticlePage:
     """The articles `f` selects, `limit` from `offset`: by the search's rank when it has a query,
-    else newest first. The articles come without their bodies (a list shows none)."""
+    else newest first. The articles come without their bodies (a list shows none). A search is not
+    counted past what is shown (each hit is confirmed in its text); a list is counted up to
+    COUNT_UP_TO."""
     where = _where(f)
     async with db() as session:
         if f.query.strip():
-            ranked = await ranked_ids(session, f.query, SEARCH_DEPTH)
-            if where and ranked:  # the filters in the database, over the ranked ids alone
-                kept = set(await session.scalars(select(Article.id).where(Article.id.in_([a for a, _ in ranked]), *where)))
-                ranked = [(a, t) for a, t in ranked if a in kept]
+            ranked = await ranked_ids(session, f.query, offset + limit + 1, where)
             shown = ranked[offset:offset + limit]
             rows = {a.id: a for a in await session.scalars(
                 select(Article).options(*_LISTED).where(Article.id.in_([a for a, _ in shown])))} if shown else {}
-            return ArticlePage([rows[a] for a, _ in shown if a in rows], len(ranked),
-                               {a for a, in_title in shown if not in_title})
-        total = await session.scalar(select(func.count()).select_from(Article).where(*where)) or 0
+            more = len(ranked) > offset + limit
+            return ArticlePage([rows[a] for a, _ in shown if a in rows], offset + limit if more else len(ranked),
+                               {a for a, in_title in shown if not in_title}, counted=not more, more=more)
+        selected = select(Article.id).where(*where).limit(COUNT_UP_TO + 1).subquery()
+        total = await session.scalar(select(func.count()).select_from(selected)) or 0
         rows = await session.scalars(select(Article).options(*_LISTED).where(*where)
                                      .order_by(Article.published_at.desc(), Article.id.desc()).offset(offset).limit(limit))
-        return ArticlePage(list(rows), total)
+        return ArticlePage(list(rows), min(total, COUNT_UP_TO), counted=total <= COUNT_UP_TO,
+                           more=offset + limit < total)
 
 
 async def facets(db: SessionFactory, recent: int = 2000) -> tuple[list[str], list[str]]:

@@ -13,6 +13,7 @@ then body hits: title first, newer higher. Matching is case-insensitive for Lati
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -170,9 +171,10 @@ async def search_hits(session: AsyncSession, query: str, limit: int = 10) -> lis
     return [Hit(rows[a], in_title) for a, in_title in found if a in rows]
 
 
-async def ranked_ids(session: AsyncSession, query: str, limit: int = 10) -> list[tuple[int, bool]]:
-    """search_hits' (article id, in title) in rank order, without loading the articles: a page that
-    shows 30 of the first 1,000 hits reads 30 rows."""
+async def ranked_ids(session: AsyncSession, query: str, limit: int = 10, where: Sequence = ()) -> list[tuple[int, bool]]:
+    """search_hits' (article id, in title) in rank order, without loading the articles, and only those
+    that also meet `where` (conditions on Article: the console's filters), checked as the hits are
+    confirmed, so the walk stops at `limit` filtered hits."""
     words = [(w.casefold(), query_terms(w)) for w in query.split()]
     words = [(w, t) for w, t in words if t]  # punctuation-only words constrain nothing
     if not words or limit <= 0:
@@ -208,8 +210,9 @@ async def ranked_ids(session: AsyncSession, query: str, limit: int = 10) -> list
             before = chunk[-1][0]
             taken = {a for a, _ in found}
             ids = [a for _, a in chunk if a not in taken]
-            if ids and not exact and uncased:
-                kept = set(await session.scalars(select(Article.id).where(Article.id.in_(ids), *contain(field))))
+            if ids and (where or not exact) and (uncased or exact):
+                checks = [] if exact else contain(field)
+                kept = set(await session.scalars(select(Article.id).where(Article.id.in_(ids), *where, *checks)))
                 ids = [a for a in ids if a in kept]
             elif ids and not exact:
                 # Only the text is read to confirm; whole rows are loaded for the hits alone.
@@ -220,7 +223,7 @@ async def ranked_ids(session: AsyncSession, query: str, limit: int = 10) -> list
                 )
                 texts = {
                     r[0]: "\n".join(r[1:])
-                    for r in await session.execute(select(*cols).where(Article.id.in_(ids)))
+                    for r in await session.execute(select(*cols).where(Article.id.in_(ids), *where))
                 }
                 ids = [a for a in ids if a in texts and matches(texts[a])]
             found += [(a, field == "t") for a in ids[: limit - len(found)]]
