@@ -90,9 +90,12 @@ async def test_a_search_pages_its_filtered_hits_and_counts_no_further_than_it_sh
     await edit_article(services.db, tagged.id, services.clock.now(), tags="年会专题")
     only = await find_articles(services.db, ArticleFilter(query="会", column="年会专题"), limit=1)
     assert [a.id for a in only.articles] == [tagged.id] and only.counted and only.total == 1
+    every_listed = [a.id for a in (await find_articles(services.db, ArticleFilter(), limit=100)).articles]
     monkeypatch.setattr(articles_module, "COUNT_UP_TO", 2)
     listed = await find_articles(services.db, ArticleFilter(), limit=1)
     assert (listed.total, listed.counted, listed.more) == (2, False, True)
+    beyond = await find_articles(services.db, ArticleFilter(), offset=2, limit=1)  # paging goes past the count
+    assert [a.id for a in beyond.articles] == every_listed[2:3] and beyond.more == (len(every_listed) > 3)
 
 
 async def test_the_cover_is_one_of_the_articles_images(services):

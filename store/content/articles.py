@@ -105,10 +105,9 @@ async def find_articles(db: SessionFactory, f: ArticleFilter, offset: int = 0, l
                                {a for a, in_title in shown if not in_title}, counted=not more, more=more)
         selected = select(Article.id).where(*where).limit(COUNT_UP_TO + 1).subquery()
         total = await session.scalar(select(func.count()).select_from(selected)) or 0
-        rows = await session.scalars(select(Article).options(*_LISTED).where(*where)
-                                     .order_by(Article.published_at.desc(), Article.id.desc()).offset(offset).limit(limit))
-        return ArticlePage(list(rows), min(total, COUNT_UP_TO), counted=total <= COUNT_UP_TO,
-                           more=offset + limit < total)
+        rows = list(await session.scalars(select(Article).options(*_LISTED).where(*where).order_by(
+            Article.published_at.desc(), Article.id.desc()).offset(offset).limit(limit + 1)))  # +1: is there more
+        return ArticlePage(rows[:limit], min(total, COUNT_UP_TO), counted=total <= COUNT_UP_TO, more=len(rows) > limit)
 
 
 async def facets(db: SessionFactory, recent: int = 2000) -> tuple[list[str], list[str]]:
