@@ -119,6 +119,10 @@ async def test_a_wechat_title_over_32_characters_is_refused_with_its_count(conso
                                                                        "digest": "", "tags": "通知"})
     assert "已保存文章" in await resp.text()
     assert await actions(console) == [("ed", "article_edit")]
+    listing = await (await console.get("/console/articles")).text()  # the tag just given is a filter at once
+    assert "<option>通知</option>" in listing
+    only = await (await console.get("/console/articles?column=通知")).text()
+    assert re.findall(r'href="/console/articles/(\d+)"', only) == [article_id] and "共 1 篇" in only
 
 
 async def test_the_menu_is_checked_in_bytes_saved_and_synced(console, sandbox):

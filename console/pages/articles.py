@@ -34,16 +34,13 @@ from store.models.content import Image
 from wechat.limits import DIGEST_CHARS, TITLE_CHARS
 
 PAGE = 30
-FACETS_SECONDS = 60.0  # the filters' choices change with imports, not from one page to the next
 JOBS: web.AppKey[ImportJobs] = web.AppKey("console_import_jobs", ImportJobs)
-FACETS: web.AppKey[dict] = web.AppKey("console_article_facets", dict)
 
 
 def setup(app: web.Application) -> None:
     """The console's imports run in the background of this process, stopped when it stops."""
     svc = app[SERVICES]
     app[JOBS] = ImportJobs(svc.settings, svc.db, svc.clock)
-    app[FACETS] = {}
 
     async def stop(app: web.Application) -> None:
         await app[JOBS].aclose()
@@ -66,10 +63,7 @@ async def articles(request: web.Request) -> web.Response:
                       source=q.get("source", ""), since=_date(q.get("from")), until=_date(q.get("to")))
     offset = max(0, int(q["offset"])) if q.get("offset", "").isdigit() else 0
     found = await find_articles(svc.db, f, offset, PAGE)
-    cached = request.config_dict[FACETS]
-    if not cached or svc.clock.monotonic() - cached["at"] > FACETS_SECONDS:
-        cached.update(at=svc.clock.monotonic(), value=await facets(svc.db))
-    columns, sources = cached["value"]
+    columns, sources = await facets(svc.db)  # read each time: a tag just added is offered at once
     more = {**q, "offset": str(offset + PAGE)} if found.more else None
     return await render(request, "articles.html", found=found, q=q, more=more, statuses=texts.STATUS,
                         columns=columns, sources=sources, title_length=title_length, max=TITLE_CHARS,
