@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app import create_app, open_services
 from store import editors, keywords
+from store.content.articles import ArticleFilter, find_articles
 from store.content.demo import load_demo
 from store.migrate import upgrade
 from store.models.console import AuditEntry
@@ -106,8 +107,11 @@ async def test_a_keyword_rule_edited_answers_the_trial_at_once(console):
 
 async def test_a_wechat_title_over_32_characters_is_refused_with_its_count(console):
     csrf = await login(console, "ed")
-    await load_demo(console.svc)
+    assert "没有符合条件的文章" in await (await console.get("/console/articles")).text()
+    await load_demo(console.svc)  # as an import elsewhere: its sources are filters at once
     listing = await (await console.get("/console/articles")).text()
+    [source] = {a.source_name for a in (await find_articles(console.svc.db, ArticleFilter(), limit=1)).articles}
+    assert source and f"<option>{source}</option>" in listing
     article_id = re.search(r'href="/console/articles/(\d+)"', listing).group(1)
     long_title = "省社会组织总会召开2024年度等级评估工作推进会暨第六届会员大会筹备会议"
     resp = await console.post(f"/console/articles/{article_id}", data={"_csrf": csrf, "wechat_title": long_title,

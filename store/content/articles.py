@@ -126,6 +126,13 @@ async def facets(db: SessionFactory, recent: int = 2000) -> tuple[list[str], lis
             [s for s, _ in sorted(sources.items(), key=lambda kv: -kv[1])])
 
 
+async def newest_article_id(db: SessionFactory) -> int:
+    """The last article's id (0: none): it changes with every import, so what is derived from the
+    articles can be kept until it does."""
+    async with db() as session:
+        return await session.scalar(select(func.max(Article.id))) or 0
+
+
 async def latest_articles(db: SessionFactory, status: str | None = None, limit: int = 30) -> list[Article]:
     """Newest first (by date, then by import)."""
     async with db() as session:
