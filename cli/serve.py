@@ -95,9 +95,10 @@ def _urls(args, settings: Settings) -> int:
     """The addresses `make run` prints, from the config (not written into the Makefile); with --wait,
     once the servers answer."""
     if args.wait > 0:
+        started = time.monotonic()
         down, dead = asyncio.run(wait_until_up(health_urls(settings), args.wait, args.pid))
         if down or dead:
-            print(texts.URLS_NOT_UP.format(seconds=f"{args.wait:g}", urls="\n".join(f"    {u}" for u in down)
+            print(texts.URLS_NOT_UP.format(seconds=f"{time.monotonic() - started:.0f}", urls="\n".join(f"    {u}" for u in down)
                                           or "    —", pids=", ".join(map(str, dead)) or "—"))
             return 1
     sandbox = f"http://{settings.sandbox.host}:{settings.sandbox.port}"
