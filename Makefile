@@ -20,14 +20,14 @@ demo: $(STAMP)
 	$(PY) main.py demo load
 
 # Two processes: the local WeChat platform and the bot (with the editors' console); the addresses
-# printed come from config.toml (`main.py urls`). Ctrl-C stops both; so does either one exiting.
+# printed come from config.toml (`main.py urls`), once both answer (at most 60 s; either exiting stops the
+# wait with a message). Ctrl-C stops both; so does either one exiting.
 run: demo
 	@trap 'kill $$sandbox $$bot 2>/dev/null; wait' EXIT; \
 	$(PY) main.py sandbox & sandbox=$$!; \
 	$(PY) main.py serve & bot=$$!; \
-	sleep 2; \
 	echo ""; \
-	$(PY) main.py urls; \
+	$(PY) main.py urls --wait 60 --pid $$sandbox --pid $$bot || exit 1; \
 	echo "  （按 Ctrl-C 同时停止两者）"; \
 	echo ""; \
 	wait -n $$sandbox $$bot

@@ -110,6 +110,7 @@ class Router:
     before_route: list[Hook] = field(default_factory=list)
     live: Callable[[Any], Iterable[Rule]] | None = None  # services → the rules read from the database
     trial: bool = False  # its handlers change nothing: a trial run may run them
+    clicks: list[str] = field(default_factory=list)  # the menu CLICK keys its rules answer (the menu editor offers them)
 
     def on_startup(self, hook: Hook) -> Hook:
         self.startup.append(hook)
@@ -188,6 +189,7 @@ class Router:
 
     def click(self, *keys: str, help: str | None = None):
         """A menu CLICK with one of these keys."""
+        self.clicks.extend(k for k in keys if k not in self.clicks)
 
         def m(msg, services):
             if event_of(msg) == "click" and msg.key in keys:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import time
 
 from cli import backup, texts
 from cli.run import with_services
@@ -30,11 +32,75 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     load.set_defaults(func=with_services(_demo_load))
 
     urls = sub.add_parser("urls", parents=[common], help=texts.URLS_HELP)
+    urls.add_argument("--wait", type=float, default=0, metavar="SECONDS", help=texts.URLS_WAIT_HELP)
+    urls.add_argument("--pid", type=int, action="append", default=[], help=texts.URLS_PID_HELP)
     urls.set_defaults(func=_urls)
 
 
+def _local(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+
+
+def health_urls(settings: Settings) -> dict[str, str]:
+    """What `make run` waits for: the local platform, the bot's server (its /healthz when the operator's
+    site is on) and the console, at the addresses they listen on."""
+    found = {"sandbox": f"http://{_local(settings.sandbox.host)}:{settings.sandbox.port}/",
+             "bot": f"http://{_local(settings.server.host)}:{settings.server.port}/"}
+    if settings.server.metrics_port:
+        found["health"] = f"http://{_local(settings.server.metrics_host)}:{settings.server.metrics_port}/healthz"
+    if settings.console.enabled:
+        host, port = ((settings.console.host, settings.console.port) if settings.console.port
+                      else (settings.server.host, settings.server.port))
+        found["console"] = f"http://{_local(host)}:{port}{settings.console.path}/login"
+    return found
+
+
+def _gone(pids: list[int]) -> list[int]:
+    dead = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            dead.append(pid)
+        except PermissionError:  # alive, someone else's
+            pass
+    return dead
+
+
+async def wait_until_up(urls: dict[str, str], seconds: float, pids: list[int] = ()) -> tuple[list[str], list[int]]:
+    """Poll until every URL answers below 500 or `seconds` pass, or a watched process exits.
+    (the URLs still not answering, the watched processes that exited)."""
+    import aiohttp
+
+    waiting = dict(urls)
+    deadline = time.monotonic() + seconds
+    timeout = aiohttp.ClientTimeout(total=2)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        while waiting:
+            for name, url in list(waiting.items()):
+                try:
+                    async with http.get(url, allow_redirects=False) as resp:
+                        if resp.status < 500:
+                            del waiting[name]
+                except (TimeoutError, aiohttp.ClientError, OSError):
+                    pass
+            dead = _gone(list(pids))
+            if not waiting or dead or time.monotonic() >= deadline:
+                return list(waiting.values()), dead
+            await asyncio.sleep(0.2)
+    return [], []
+
+
 def _urls(args, settings: Settings) -> int:
-    """The addresses `make run` prints, from the config (not written into the Makefile)."""
+    """The addresses `make run` prints, from the config (not written into the Makefile); with --wait,
+    once the servers answer."""
+    if args.wait > 0:
+        started = time.monotonic()
+        down, dead = asyncio.run(wait_until_up(health_urls(settings), args.wait, args.pid))
+        if down or dead:
+            print(texts.URLS_NOT_UP.format(seconds=f"{time.monotonic() - started:.0f}", urls="\n".join(f"    {u}" for u in down)
+                                          or "    —", pids=", ".join(map(str, dead)) or "—"))
+            return 1
     sandbox = f"http://{settings.sandbox.host}:{settings.sandbox.port}"
     print(texts.URLS.format(webhook=settings.webhook_url, sandbox=sandbox + "/", simulator=sandbox + "/simulator",
                             console=settings.console_url if settings.console.enabled else texts.URLS_NO_CONSOLE))

@@ -73,6 +73,11 @@ DEMO_KINDS = {
 URLS_HELP = "显示机器人、本地微信平台和编辑后台的地址（按配置）"
 URLS = ("  机器人 webhook：  {webhook}\n  本地微信平台：    {sandbox}\n  粉丝模拟器：      {simulator}\n"
         "  编辑后台：        {console}")
+URLS_WAIT_HELP = "先等到机器人和本地微信平台应答（最多等这么多秒）再显示 / wait until the servers answer"
+URLS_PID_HELP = "等待期间监视的进程号：它退出即不再等待 / a process to watch while waiting"
+URLS_NOT_UP = ("  服务未能启动（已等待 {seconds} 秒）/ the servers did not come up (waited {seconds} s)\n"
+               "  未应答的地址 / not answering:\n{urls}\n  已退出的进程 / exited processes: {pids}\n"
+               "  请查看上面的日志（端口是否被占用、配置是否有误）/ see the log above (port in use? config error?)")
 URLS_NO_CONSOLE = "（未开启：[console] enabled = false）"
 DEMO_ACCOUNTS = "编辑后台 {url} 的演示账号（只在演示数据库里）："
 DEMO_ACCOUNT = "  {role}：账号 {name}  密码 {password}"

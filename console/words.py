@@ -72,6 +72,11 @@ MENU_REFUSED = "菜单未保存：有 {n} 处不符合微信的规定，请按�
 MENU_SYNCED = "菜单已同步到公众号：粉丝重新进入公众号后即可看到新菜单。"
 MENU_SYNC_REFUSED = "微信拒绝了菜单：{error}"
 MENU_FROM_CONFIG = "尚未在后台保存过菜单，下面是配置文件 [menu] 中的菜单。"
+# The menu CLICK keys the bot answers (its routers' click rules), as the editor picks them.
+CLICK_KEYS = {"NEWS_LATEST": "最新文章", "MEMBER_STATUS": "我的会员状态", "MEMBER_HELP": "会员查询帮助",
+              "HELP": "帮助说明"}
+CLICK_KEY_UNKNOWN = "机器人不回复这个 key：粉丝点击后不会收到回复"
+ACCOUNT = "公众号"  # the preview's title bar when [wechat] display_name is not set
 BUTTON_TYPES = {
     "click": "点击回复（key）",
     "view": "打开网页（url）",

@@ -69,9 +69,33 @@ async def test_filters_select_by_status_column_source_and_date(services):
     assert (await find_articles(services.db, ArticleFilter(status="withdrawn"))).total == 0
 
     found = await find_articles(services.db, ArticleFilter(query="评估"), limit=100)
-    assert found.total >= 1 and all("评估" in a.title or "评估" in a.body_text for a in found.articles)
+    bodies = {a.id: (await article_with_images(services.db, a.id))[0].body_text for a in found.articles}  # a list has none
+    assert found.total >= 1 and all("评估" in a.title or "评估" in bodies[a.id] for a in found.articles)
+    assert found.in_body == {a.id for a in found.articles if "评估" not in a.title}
     narrowed = await find_articles(services.db, ArticleFilter(query="评估", since=date(2099, 1, 1)))
-    assert narrowed.total == 0 and narrowed.articles == []
+    assert narrowed.total == 0 and narrowed.articles == [] and narrowed.counted and not narrowed.more
+
+
+async def test_a_search_pages_its_filtered_hits_and_counts_no_further_than_it_shows(services, monkeypatch):
+    from store.content import articles as articles_module
+
+    await load_demo(services)
+    every = await find_articles(services.db, ArticleFilter(query="会"), limit=100)
+    assert every.counted and not every.more and every.total == len(every.articles) >= 3
+    first, second = await find_articles(services.db, ArticleFilter(query="会"), 0, 1), \
+        await find_articles(services.db, ArticleFilter(query="会"), 1, 1)
+    assert [a.id for a in first.articles + second.articles] == [a.id for a in every.articles[:2]]
+    assert first.more and not first.counted and first.total == 1  # shown as 超过 1 篇
+    tagged = every.articles[-1]  # the filter is met by the last hit alone: the walk goes on to find it
+    await edit_article(services.db, tagged.id, services.clock.now(), tags="年会专题")
+    only = await find_articles(services.db, ArticleFilter(query="会", column="年会专题"), limit=1)
+    assert [a.id for a in only.articles] == [tagged.id] and only.counted and only.total == 1
+    every_listed = [a.id for a in (await find_articles(services.db, ArticleFilter(), limit=100)).articles]
+    monkeypatch.setattr(articles_module, "COUNT_UP_TO", 2)
+    listed = await find_articles(services.db, ArticleFilter(), limit=1)
+    assert (listed.total, listed.counted, listed.more) == (2, False, True)
+    beyond = await find_articles(services.db, ArticleFilter(), offset=2, limit=1)  # paging goes past the count
+    assert [a.id for a in beyond.articles] == every_listed[2:3] and beyond.more == (len(every_listed) > 3)
 
 
 async def test_the_cover_is_one_of_the_articles_images(services):

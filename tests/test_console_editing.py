@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app import create_app, open_services
 from store import editors, keywords
+from store.content.articles import ArticleFilter, find_articles
 from store.content.demo import load_demo
 from store.migrate import upgrade
 from store.models.console import AuditEntry
@@ -106,8 +107,11 @@ async def test_a_keyword_rule_edited_answers_the_trial_at_once(console):
 
 async def test_a_wechat_title_over_32_characters_is_refused_with_its_count(console):
     csrf = await login(console, "ed")
-    await load_demo(console.svc)
+    assert "没有符合条件的文章" in await (await console.get("/console/articles")).text()
+    await load_demo(console.svc)  # as an import elsewhere: its sources are filters at once
     listing = await (await console.get("/console/articles")).text()
+    [source] = {a.source_name for a in (await find_articles(console.svc.db, ArticleFilter(), limit=1)).articles}
+    assert source and f"<option>{source}</option>" in listing
     article_id = re.search(r'href="/console/articles/(\d+)"', listing).group(1)
     long_title = "省社会组织总会召开2024年度等级评估工作推进会暨第六届会员大会筹备会议"
     resp = await console.post(f"/console/articles/{article_id}", data={"_csrf": csrf, "wechat_title": long_title,
@@ -119,6 +123,10 @@ async def test_a_wechat_title_over_32_characters_is_refused_with_its_count(conso
                                                                        "digest": "", "tags": "通知"})
     assert "已保存文章" in await resp.text()
     assert await actions(console) == [("ed", "article_edit")]
+    listing = await (await console.get("/console/articles")).text()  # the tag just given is a filter at once
+    assert "<option>通知</option>" in listing
+    only = await (await console.get("/console/articles?column=通知")).text()
+    assert re.findall(r'href="/console/articles/(\d+)"', only) == [article_id] and "共 1 篇" in only
 
 
 async def test_the_menu_is_checked_in_bytes_saved_and_synced(console, sandbox):
@@ -138,6 +146,30 @@ async def test_the_menu_is_checked_in_bytes_saved_and_synced(console, sandbox):
         {"type": "click", "name": "最新动态", "key": "NEWS_LATEST"},
         {"name": "会员服务", "sub_button": [{"type": "click", "name": "我的状态", "key": "MEMBER_STATUS"}]}]}
     assert await actions(console) == [("ad", "menu_save"), ("ad", "menu_sync")]
+
+
+async def test_the_menu_offers_the_bots_click_keys_by_name_and_previews_under_the_accounts_name(sandbox, make_settings):
+    from app import ROUTERS
+    from console import words
+
+    settings = sandbox.settings_for(make_settings, wechat={"display_name": "省社会组织总会"})
+    await upgrade(settings.database_url)
+    async with open_services(settings) as svc:
+        await editors.add(svc.db, svc.clock, "ad", "admin", PASSWORD + "ad")
+        async with TestClient(TestServer(create_app(svc, scheduler=False))) as client:
+            csrf = await login(client, "ad")
+            resp = await client.post("/console/menu", data={
+                "_csrf": csrf, "b0_name": "最新动态", "b0_type": "click", "b0_value": "NEWS_LATEST",
+                "b1_name": "旧按钮", "b1_type": "click", "b1_value": "OLD_KEY"})  # a key of its own is still saved
+            html = await resp.text()
+    assert "菜单已保存" in html
+    keys = dict(re.findall(r'<option value="([A-Z_]+)">([^<]+)</option>', html.split('id="click-keys"', 1)[1]))
+    assert keys == {"HELP": "帮助说明", "NEWS_LATEST": "最新文章", "MEMBER_STATUS": "我的会员状态",
+                    "MEMBER_HELP": "会员查询帮助"}
+    assert set(keys) == {k for r in ROUTERS for k in r.clicks}  # every key the bot answers, each with a name
+    assert re.search(r'id="b0-key"[^>]*>最新文章<', html) and re.search(r'id="b0-value"[^>]*list="click-keys"', html)
+    assert re.search(rf'id="b1-key"[^>]*>{words.CLICK_KEY_UNKNOWN}<', html) and 'value="OLD_KEY"' in html
+    assert '<div class="bar" id="menu-account">省社会组织总会</div>' in html
 
 
 async def test_erasing_a_follower_takes_two_steps_that_name_the_effect(console):

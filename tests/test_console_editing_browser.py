@@ -172,6 +172,9 @@ async def test_the_menu_edited_and_synced_appears_in_the_simulator(chat_world, b
     assert "名称有 21 字节，最多 16 字节" in await page.inner_text("#menu-problems")
     await page.fill("#b0-name", "最新动态")
     await page.fill("#b0-value", "NEWS_LATEST")
+    assert await page.inner_text("#b0-key") == "最新文章"  # the bot's key, named as it is typed or picked
+    assert await page.get_attribute("#b0-value", "list") == "click-keys"
+    assert await page.inner_text("#menu-account") == "省社会组织总会"
     await page.fill("#b1-name", "会员")
     await page.locator("fieldset >> nth=1").locator("summary").click()
     await page.fill("#b1s0-name", "我的状态")

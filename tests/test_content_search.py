@@ -87,6 +87,9 @@ async def test_three_characters_words_latin_and_misses(db):
         assert await search(session, "量子计算", 10) == []
         assert await search(session, "  ，。 ", 10) == []
         assert await search(session, "100%_", 10) == []
+        # Confirmed in the database for words without letters: LIKE's wildcards are only characters there.
+        assert await search(session, "207%", 10) == [] and await search(session, "获评_5a", 10) == []
+        assert slugs(await search(session, "207 获评", 10)) == ["f"]
 
 
 async def test_reimport_reindexes_changed_article(db):

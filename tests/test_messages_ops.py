@@ -72,6 +72,27 @@ async def test_the_log_filters_and_pages(services):
     assert [r.openid for r in window.rows] == ["o-b", "o-b", "o-b"]
 
 
+async def test_the_log_reads_by_time_and_pages_through_equal_times_once(services):
+    """Another process's batch can be written after rows that are newer than its own: the log reads by
+    the time of each entry (then its id), and paging one row at a time through entries of the same
+    minute visits each once."""
+    await _seed(services)
+    async with services.db.begin() as session:
+        session.add(_log("o-c", 6, "in", "text", "晚写入的早消息"))  # the highest id, at minute 6
+    seen, before = [], None
+    while True:
+        page = await log_page(services.db, LogFilter(), before=before, limit=1)
+        seen += [(r.openid, r.content) for r in page.rows]
+        if page.before is None:
+            break
+        before = page.before
+    assert seen[:3] == [("o-a", "NEWS_LATEST"), ("o-a", "年会召开 https://example.org/1"), ("o-a", "新闻")]
+    assert seen[3:6] == [("o-c", "晚写入的早消息"), ("o-b", "会费标准见官网"), ("o-b", "会费")]
+    assert len(seen) == 9 and len(set(seen)) == 9
+    window = await log_page(services.db, LogFilter(since=T0 + timedelta(minutes=6), until=T0 + timedelta(minutes=7)))
+    assert [r.content for r in window.rows] == ["晚写入的早消息", "会费标准见官网", "会费"]
+
+
 async def test_a_conversation_reads_oldest_first_with_earlier_pages(services):
     await _seed(services)
     latest = await conversation(services.db, "o-a", limit=3)

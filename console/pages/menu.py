@@ -8,7 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from console import words
-from console.web import actor, audit, editor, form, page, redirect, render, services
+from console.web import ROUTERS, actor, audit, editor, form, page, redirect, render, services
 from core.config import MenuButton, MenuSettings
 from store import menu as menus
 from wechat.errors import WeChatError
@@ -67,11 +67,19 @@ def from_form(f: dict[str, str]) -> dict:
     return {"button": buttons}
 
 
+def click_keys(routers) -> dict[str, str]:
+    """The CLICK keys the bot's routers answer, each with its Chinese name (the key itself if it has none)."""
+    return {k: words.CLICK_KEYS.get(k, k) for r in routers for k in r.clicks}
+
+
 async def _page(request: web.Request, menu: MenuSettings, problems: list[str] | None = None, status: int = 200):
-    current = await menus.current(services(request))
+    svc = services(request)
+    current = await menus.current(svc)
     return await render(request, "menu.html", status=status, slots=slots(menu), menu=menu, current=current,
                         problems=problems or [], types=words.BUTTON_TYPES, top_max=MENU_TOP_NAME_BYTES,
-                        sub_max=MENU_SUB_NAME_BYTES, from_config=current.saved is None)
+                        sub_max=MENU_SUB_NAME_BYTES, from_config=current.saved is None,
+                        keys=click_keys(request.config_dict[ROUTERS]),
+                        unknown_key=words.CLICK_KEY_UNKNOWN, account=svc.settings.wechat.display_name or words.ACCOUNT)
 
 
 @page("/menu", role="admin", name="menu")

@@ -1,5 +1,5 @@
 // The editing pages' little script (no inline script: the CSP forbids it). Without it the pages
-// work the same; it only counts as the editor types and copies a binding code.
+// work the same; it only counts as the editor types, names the menu key picked and copies a binding code.
 "use strict";
 (function () {
   // Menu names: UTF-8 bytes, as WeChat counts them (a Chinese character is 3).
@@ -25,6 +25,24 @@
       out.classList.toggle("over", n > max);
     }
     input.addEventListener("input", show);
+    show();
+  });
+  // Menu CLICK keys: the list of the keys the bot answers is offered for a click button only, and the
+  // key's name is shown as it is picked or typed.
+  var known = {};
+  document.querySelectorAll("#click-keys option").forEach(function (o) { known[o.value] = o.textContent; });
+  document.querySelectorAll("small.key-name").forEach(function (out) {
+    var prefix = out.id.replace(/-key$/, "");
+    var kind = document.getElementById(prefix + "-type");
+    var value = document.getElementById(prefix + "-value");
+    function show() {
+      var click = kind.value === "click";
+      if (click) { value.setAttribute("list", "click-keys"); } else { value.removeAttribute("list"); }
+      var key = value.value.trim();
+      out.textContent = click && key ? (known[key] || out.getAttribute("data-unknown")) : "";
+    }
+    kind.addEventListener("change", show);
+    value.addEventListener("input", show);
     show();
   });
   document.querySelectorAll("button[data-copy]").forEach(function (button) {

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import defer
 
-from store.content.search import search_hits
+from store.content.search import ranked_ids
 from store.db import SessionFactory
 from store.models.content import Article, ArticleImage, Image
 from wechat.limits import DIGEST_CHARS, TITLE_CHARS
 
-SEARCH_DEPTH = 1000  # hits a filtered search looks through (the search ranks title hits, newest, first)
+COUNT_UP_TO = 1000  # a list's 共 N 篇 is counted this far (a tag filter reads every row it counts)
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,10 @@ class ArticleFilter:
 @dataclass(frozen=True)
 class ArticlePage:
     articles: list[Article]
-    total: int
+    total: int  # how many `f` selects; a lower bound when not `counted` (more than that)
     in_body: set[int] = field(default_factory=set)  # ids found by the search in the body only
+    counted: bool = True
+    more: bool = False  # articles after these
 
 
 def title_length(text: str) -> int:
@@ -65,37 +68,46 @@ def needs_wechat_title(article: Article) -> bool:
     return title_length(article.title) > TITLE_CHARS and not article.wechat_title
 
 
-def _matches(a: Article, f: ArticleFilter) -> bool:
-    return ((not f.status or a.status == f.status) and (not f.column or f.column in (a.tags or []))
-            and (not f.source or a.source_name == f.source)
-            and (f.since is None or (a.published_at is not None and a.published_at >= f.since))
-            and (f.until is None or (a.published_at is not None and a.published_at <= f.until)))
+def _where(f: ArticleFilter) -> list:
+    where = []
+    if f.status:
+        where.append(Article.status == f.status)
+    if f.column:
+        # Tags are a JSON list written by the default serialiser (non-ASCII escaped), on both databases.
+        where.append(cast(Article.tags, String).contains(json.dumps(f.column), autoescape=True))
+    if f.source:
+        where.append(Article.source_name == f.source)
+    if f.since:
+        where.append(Article.published_at >= f.since)
+    if f.until:
+        where.append(Article.published_at <= f.until)
+    return where
+
+
+# A list shows neither body: they are left unread (a search's hits are whole 10 KB articles otherwise).
+_LISTED = defer(Article.body_html), defer(Article.body_text)
 
 
 async def find_articles(db: SessionFactory, f: ArticleFilter, offset: int = 0, limit: int = 30) -> ArticlePage:
     """The articles `f` selects, `limit` from `offset`: by the search's rank when it has a query,
-    else newest first."""
+    else newest first. The articles come without their bodies (a list shows none). A search is not
+    counted past what is shown (each hit is confirmed in its text); a list is counted up to
+    COUNT_UP_TO."""
+    where = _where(f)
     async with db() as session:
         if f.query.strip():
-            hits = [h for h in await search_hits(session, f.query, SEARCH_DEPTH) if _matches(h.article, f)]
-            return ArticlePage([h.article for h in hits[offset:offset + limit]], len(hits),
-                               {h.article.id for h in hits if not h.in_title})
-        where = []
-        if f.status:
-            where.append(Article.status == f.status)
-        if f.column:
-            # Tags are a JSON list written by the default serialiser (non-ASCII escaped), on both databases.
-            where.append(cast(Article.tags, String).contains(json.dumps(f.column), autoescape=True))
-        if f.source:
-            where.append(Article.source_name == f.source)
-        if f.since:
-            where.append(Article.published_at >= f.since)
-        if f.until:
-            where.append(Article.published_at <= f.until)
-        total = await session.scalar(select(func.count()).select_from(Article).where(*where)) or 0
-        rows = await session.scalars(select(Article).where(*where)
-                                     .order_by(Article.published_at.desc(), Article.id.desc()).offset(offset).limit(limit))
-        return ArticlePage(list(rows), total)
+            ranked = await ranked_ids(session, f.query, offset + limit + 1, where)
+            shown = ranked[offset:offset + limit]
+            rows = {a.id: a for a in await session.scalars(
+                select(Article).options(*_LISTED).where(Article.id.in_([a for a, _ in shown])))} if shown else {}
+            more = len(ranked) > offset + limit
+            return ArticlePage([rows[a] for a, _ in shown if a in rows], offset + limit if more else len(ranked),
+                               {a for a, in_title in shown if not in_title}, counted=not more, more=more)
+        selected = select(Article.id).where(*where).limit(COUNT_UP_TO + 1).subquery()
+        total = await session.scalar(select(func.count()).select_from(selected)) or 0
+        rows = list(await session.scalars(select(Article).options(*_LISTED).where(*where).order_by(
+            Article.published_at.desc(), Article.id.desc()).offset(offset).limit(limit + 1)))  # +1: is there more
+        return ArticlePage(rows[:limit], min(total, COUNT_UP_TO), counted=total <= COUNT_UP_TO, more=len(rows) > limit)
 
 
 async def facets(db: SessionFactory, recent: int = 2000) -> tuple[list[str], list[str]]:
@@ -112,6 +124,13 @@ async def facets(db: SessionFactory, recent: int = 2000) -> tuple[list[str], lis
             sources[source] = sources.get(source, 0) + 1
     return ([t for t, _ in sorted(tags.items(), key=lambda kv: -kv[1])],
             [s for s, _ in sorted(sources.items(), key=lambda kv: -kv[1])])
+
+
+async def newest_article_id(db: SessionFactory) -> int:
+    """The last article's id (0: none): it changes with every import, so what is derived from the
+    articles can be kept until it does."""
+    async with db() as session:
+        return await session.scalar(select(func.max(Article.id))) or 0
 
 
 async def latest_articles(db: SessionFactory, status: str | None = None, limit: int = 30) -> list[Article]:

@@ -13,10 +13,11 @@ then body hits: title first, newer higher. Matching is case-insensitive for Lati
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, literal_column, select
+from sqlalchemy import delete, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models.content import Article, ArticleTerm
@@ -163,6 +164,17 @@ async def _candidates(
 
 async def search_hits(session: AsyncSession, query: str, limit: int = 10) -> list[Hit]:
     """Articles containing every word of `query` (words split on spaces), title hits first, newest first."""
+    found = await ranked_ids(session, query, limit)
+    if not found:
+        return []
+    rows = {a.id: a for a in (await session.execute(select(Article).where(Article.id.in_([a for a, _ in found])))).scalars()}
+    return [Hit(rows[a], in_title) for a, in_title in found if a in rows]
+
+
+async def ranked_ids(session: AsyncSession, query: str, limit: int = 10, where: Sequence = ()) -> list[tuple[int, bool]]:
+    """search_hits' (article id, in title) in rank order, without loading the articles, and only those
+    that also meet `where` (conditions on Article: the console's filters), checked as the hits are
+    confirmed, so the walk stops at `limit` filtered hits."""
     words = [(w.casefold(), query_terms(w)) for w in query.split()]
     words = [(w, t) for w, t in words if t]  # punctuation-only words constrain nothing
     if not words or limit <= 0:
@@ -175,9 +187,18 @@ async def search_hits(session: AsyncSession, query: str, limit: int = 10) -> lis
     # Bigrams all present does not make the phrase present (估评 vs 评估): confirm longer words.
     exact = all(len(t) == 1 and next(iter(t)) == w for w, t in words)
 
+    # Words without cased letters (Chinese, digits) are confirmed by the database (LIKE), so no body
+    # crosses over to Python; a word with letters is casefolded here, as the index folds it.
+    uncased = all(w.upper() == w for w, _ in words)
+
     def matches(text: str) -> bool:
         folded = text.casefold()
         return all(w in folded for w, _ in words)
+
+    def contain(field: str) -> list:
+        return [Article.title.like(_like(w), escape="\\") if field == "t"
+                else or_(Article.title.like(_like(w), escape="\\"), Article.body_text.like(_like(w), escape="\\"))
+                for w, _ in words]
 
     found: list[tuple[int, bool]] = []  # (article id, in title), in rank order
     for field in ("t", "a"):
@@ -189,7 +210,11 @@ async def search_hits(session: AsyncSession, query: str, limit: int = 10) -> lis
             before = chunk[-1][0]
             taken = {a for a, _ in found}
             ids = [a for _, a in chunk if a not in taken]
-            if ids and not exact:
+            if ids and (where or not exact) and (uncased or exact):
+                checks = [] if exact else contain(field)
+                kept = set(await session.scalars(select(Article.id).where(Article.id.in_(ids), *where, *checks)))
+                ids = [a for a in ids if a in kept]
+            elif ids and not exact:
                 # Only the text is read to confirm; whole rows are loaded for the hits alone.
                 cols = (
                     (Article.id, Article.title)
@@ -198,23 +223,14 @@ async def search_hits(session: AsyncSession, query: str, limit: int = 10) -> lis
                 )
                 texts = {
                     r[0]: "\n".join(r[1:])
-                    for r in await session.execute(select(*cols).where(Article.id.in_(ids)))
+                    for r in await session.execute(select(*cols).where(Article.id.in_(ids), *where))
                 }
                 ids = [a for a in ids if a in texts and matches(texts[a])]
             found += [(a, field == "t") for a in ids[: limit - len(found)]]
             if len(chunk) < size:
                 break
             size = min(size * 2, _CHUNK_MAX)  # a rare phrase of common bigrams: fewer, larger steps
-    if not found:
-        return []
-    rows = {
-        a.id: a
-        for a in (
-            await session.execute(select(Article).where(Article.id.in_([a for a, _ in found])))
-        ).scalars()
-    }
-    hits = [Hit(rows[a], in_title) for a, in_title in found if a in rows]
-    return hits
+    return found
 
 
 async def search(session: AsyncSession, query: str, limit: int = 10) -> list[Article]:

@@ -1,5 +1,6 @@
 """The message log for editors: filtered by follower, time, type and direction, newest first, a page
-at a time (keyset paging on the id, so page 500 costs what page 1 does on a million rows); and one
+at a time (keyset paging on time then id, so page 500 costs what page 1 does on a million rows, and a
+day long ago is read through the time index, not by walking the log from its newest row); and one
 follower's conversation, oldest first, with earlier pages on request."""
 
 from __future__ import annotations
@@ -51,10 +52,16 @@ def _where(f: LogFilter) -> list:
 
 
 async def log_page(db: SessionFactory, f: LogFilter, before: int | None = None, limit: int = PAGE) -> LogPage:
-    """The newest `limit` entries matching `f` with an id below `before`."""
-    query = select(MessageLog).where(*_where(f)).order_by(MessageLog.id.desc()).limit(limit + 1)
+    """The newest `limit` entries matching `f` that come after the entry `before` (an id) in this order:
+    by time, newest first, then by id. (Ordered by id alone, PostgreSQL walked the primary key from the
+    newest row for a day months ago, throwing away most of a million rows.)"""
+    query = (select(MessageLog).where(*_where(f))
+             .order_by(MessageLog.at.desc(), MessageLog.id.desc()).limit(limit + 1))
     if before is not None:
-        query = query.where(MessageLog.id < before)
+        # The cursor's own time, read in the same statement; the first condition lets the index on `at`
+        # bound the walk. (A cursor erased meanwhile ends the paging: nothing compares with NULL.)
+        mark = select(MessageLog.at).where(MessageLog.id == before).scalar_subquery()
+        query = query.where(MessageLog.at <= mark, or_(MessageLog.at < mark, MessageLog.id < before))
     async with db() as session:
         rows = list(await session.scalars(query))
     more = len(rows) > limit
