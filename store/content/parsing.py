@@ -14,6 +14,8 @@ page only: the pool is started again.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -27,11 +29,20 @@ from store.content.search import article_terms
 POOL_MIN_PAGES = 8  # below this a pool costs more to start than it saves
 
 
+def content_hash(x: Extracted) -> str:
+    """What tells a changed page from an unchanged one (the URL aside)."""
+    data = [x.title, x.published_at.isoformat() if x.published_at else "", x.source_name, x.author,
+            x.body_html, x.tags]  # fmt: skip
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
+
+
 def parse_and_index(body: bytes, url: str, site: SourceSettings | None, charset: str | None) -> Extracted | Listing:
-    """parse_page, and an article's search terms with it: CPU the writing process is spared."""
+    """parse_page, and an article's search terms and content hash with it: CPU the writing process
+    is spared."""
     x = parse_page(body, url, site, charset)
     if isinstance(x, Extracted):
         x.terms = article_terms(x.title, x.body_text)
+        x.content_hash = content_hash(x)
     return x
 
 

@@ -94,10 +94,11 @@ async def index_articles(session: AsyncSession, articles: list[Article],
     await session.execute(delete(ArticleTerm).where(ArticleTerm.article_id.in_([a.id for a in articles])))
     rows = []
     for a in articles:
-        key = sort_key(a.published_at, a.id)
-        in_title, in_all = (terms or {}).get(a.id) or article_terms(a.title, a.body_text)
-        rows += [(t, "t", key, a.id) for t in in_title]
-        rows += [(t, "a", key, a.id) for t in in_all]
+        article_id = a.id  # read once: an ORM attribute read costs ~1 µs, and an article has ~500 rows
+        key = sort_key(a.published_at, article_id)
+        in_title, in_all = (terms or {}).get(article_id) or article_terms(a.title, a.body_text)
+        rows += [(t, "t", key, article_id) for t in in_title]
+        rows += [(t, "a", key, article_id) for t in in_all]
     if rows:
         # The driver's own executemany: ~500 plain rows an article, and SQLAlchemy's per-row
         # parameter processing (even for a Core insert) cost more than the database's work.
