@@ -169,6 +169,8 @@ class Importer:
         if isinstance(first, Extracted):
             await self._articles([target], site, since, report, parsed={target: first})
             return report
+        # The pool (if any) starts now and boots while the rest of the listing is walked.
+        self.parser.expect(sum(1 for _, when in first.items if not (since and when and when < since)))
         urls = await self._follow_listing(first, site, pages, since, report)
         await self._articles(urls, site, since, report)
         return report

@@ -24,7 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from core.config import SourceSettings
 from store.content import texts
 from store.content.extract import Extracted, ExtractError, Listing, parse_page
-from store.content.search import article_terms
+from store.content.terms import article_terms
 
 POOL_MIN_PAGES = 8  # below this a pool costs more to start than it saves
 
