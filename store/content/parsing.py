@@ -47,19 +47,19 @@ def parse_and_index(body: bytes, url: str, site: SourceSettings | None, charset:
 
 
 def default_workers() -> int:
-    """1 (a thread) on two cores or fewer; else a worker process per core but one, at most 4."""
+    """Worker processes: 0 (a thread) on one core; else one per core but one, at most 4."""
     cores = os.cpu_count() or 1
-    return 1 if cores <= 2 else min(cores - 1, 4)
+    return 0 if cores <= 1 else min(cores - 1, 4)
 
 
 class PageParser:
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = default_workers() if workers is None else workers
+        self.workers = default_workers() if workers is None else workers  # 0: parse in a thread
         self._pool: ProcessPoolExecutor | None = None
 
     def expect(self, pages: int) -> None:
         """A batch of `pages` is coming: start the pool if it pays."""
-        if self._pool is None and self.workers > 1 and pages >= POOL_MIN_PAGES:
+        if self._pool is None and self.workers > 0 and pages >= POOL_MIN_PAGES:
             # spawn: fresh interpreters, not forks of this process and its threads (aiosqlite, to_thread).
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
 
