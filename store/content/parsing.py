@@ -1,14 +1,15 @@
 """Parsing pages off the event loop.
 
-parse_page is CPU-bound pure Python. Measured on 2 cores (bench/content.py --parse thread,process2,
-1000 pages, load ~10): parsing in a thread cost 10.6 ms of CPU a page in all and imported 30 pages/s;
-two worker processes cost 15.2 ms (each worker starts an interpreter and imports the extractor,
-~0.8 CPU-s, and every page and article crosses a pipe) and imported 25 pages/s. So with two cores
-or fewer pages are parsed in a thread (the event loop keeps answering between the interpreter's
-switches); with more cores a batch goes to a pool of cores − 1 worker processes (not measured
-here), which parse in parallel while the event loop fetches and writes. The pool starts with the
-first batch and stops with the import. A worker that dies (a page too big for memory) fails that
-page only: the pool is started again.
+parse_page is CPU-bound pure Python: ~5.5 ms of CPU a page of bench/content.py's site (bs4 building
+its tree is ~1.3 ms of it), against ~10 ms for everything else the importer does per page (fetching
+the page and its image, storing the image, writing the article and its search postings; event loop
+and driver included). A batch of at least POOL_MIN_PAGES goes to a pool of worker processes, one per
+core but one (so one on two cores), at most 4: they parse while this process fetches and writes,
+and they also compute each article's search terms and content hash. Smaller batches, and machines
+with one core, parse in a thread (the event loop keeps answering between the interpreter's
+switches). The pool starts with the batch (or with the first page of a listing, so that it boots
+while the listing is walked) and stops with the import. A worker that dies (a page too big for
+memory) fails that page only: the pool is started again. Figures: bench/content.py --parse.
 """
 
 from __future__ import annotations
