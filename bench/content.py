@@ -6,7 +6,8 @@
 1. Import: a generated site on 127.0.0.1 (a listing of 50 links per page, `--pages` article pages in
    the two page structures of tests/content_site.py, one distinct image each) is imported by the real
    Importer into a fresh SQLite database; the site runs in a process of its own. Target: ≥ 60 pages/s
-   (pages are parsed off the event loop: store/content/parsing.py says where; --parse compares). Politeness is set by --concurrency and
+   (pages are parsed off the event loop: store/content/parsing.py says where; --parse thread,process1,process2 compares;
+   the site's own CPU is printed too, since it shares the cores). Politeness is set by --concurrency and
    --delay (the defaults of [content], 4 and 0.2 s, cap any importer at 4/0.2 = 20 requests/s, images
    included; the bench measures the importer, so it uses 8 and 0).
 2. Search: `--articles` generated articles (titles and ~300-character bodies from a vocabulary of
