@@ -6,7 +6,8 @@
 1. Import: a generated site on 127.0.0.1 (a listing of 50 links per page, `--pages` article pages in
    the two page structures of tests/content_site.py, one distinct image each) is imported by the real
    Importer into a fresh SQLite database; the site runs in a process of its own. Target: ≥ 60 pages/s
-   (pages are parsed off the event loop: store/content/parsing.py says where; --parse compares). Politeness is set by --concurrency and
+   (pages are parsed off the event loop: store/content/parsing.py says where; --parse thread,process1,process2 compares;
+   the site's own CPU is printed too, since it shares the cores). Politeness is set by --concurrency and
    --delay (the defaults of [content], 4 and 0.2 s, cap any importer at 4/0.2 = 20 requests/s, images
    included; the bench measures the importer, so it uses 8 and 0).
 2. Search: `--articles` generated articles (titles and ~300-character bodies from a vocabulary of
@@ -149,6 +150,8 @@ def serve_site(n: int, conn) -> None:
         conn.send(site._server.sockets[0].getsockname()[1])
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # until told to stop
         await runner.cleanup()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        conn.send(usage.ru_utime + usage.ru_stime)  # the site's CPU: it shares the machine's cores
 
     asyncio.run(main())
 
@@ -177,8 +180,8 @@ async def _bench_import(n: int, concurrency: int, delay: float, how: str) -> Non
             importer = Importer(settings, make_session_factory(engine), Clock(), http)
             if how == "process":
                 importer.parser.workers = max(2, importer.parser.workers)
-            elif how == "thread":  # one worker: PageParser parses in a thread of this process
-                importer.parser.workers = 1
+            elif how == "thread":  # no worker process: PageParser parses in a thread of this process
+                importer.parser.workers = 0
             elif how.startswith("process") and how[len("process"):].isdigit():  # process1, process2 …
                 importer.parser.workers = int(how[len("process"):])
             cpu0 = _cpu_seconds()
@@ -196,6 +199,7 @@ async def _bench_import(n: int, concurrency: int, delay: float, how: str) -> Non
             elapsed_again = time.perf_counter() - t1
         await engine.dispose()
     ours.send("stop")
+    site_cpu = await asyncio.to_thread(ours.recv)
     await asyncio.to_thread(server.join, 10)
     print(f"import ({how} parsing): {n} pages + {n} images, concurrency {concurrency}, delay {delay:g} s, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")  # fmt: skip
@@ -205,6 +209,8 @@ async def _bench_import(n: int, concurrency: int, delay: float, how: str) -> Non
     print(f"  first run used {cpu:.1f} CPU-seconds = {1000 * cpu / n:.1f} ms a page ({1000 * main_cpu / n:.1f} in the "
           f"importer's process, {1000 * workers_cpu / n:.1f} in parse workers): "
           f"{n / cpu:.0f} pages per CPU-second, at most {usable * n / cpu:.0f} pages/s on {usable} idle core(s)")  # fmt: skip
+    print(f"  the site (its own process, both runs) used {site_cpu:.1f} CPU-seconds = {1000 * site_cpu / n:.1f} ms a page "
+          f"on the same {os.cpu_count()} cores")  # fmt: skip
     print(f"  second run: {elapsed_again:.1f} s = {len(again.unchanged) / elapsed_again:.1f} pages/s "
           f"({import_summary(again).splitlines()[0]})")  # fmt: skip
 

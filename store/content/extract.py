@@ -71,6 +71,8 @@ class Extracted:
     tags: list[str] = field(default_factory=list)
     # (title terms, title-and-body terms) for the search index, when the parser computed them.
     terms: tuple[set[str], set[str]] | None = None
+    # Its content hash (parsing.content_hash), when the parser computed it.
+    content_hash: str | None = None
 
 
 class ExtractError(Exception):

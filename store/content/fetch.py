@@ -60,7 +60,8 @@ class Fetcher:
                 yield
             finally:
                 # The pause holds the slot, so the site sees at most `concurrency` requests per delay.
-                await self.clock.sleep(self.settings.fetch_delay_seconds)
+                if self.settings.fetch_delay_seconds:
+                    await self.clock.sleep(self.settings.fetch_delay_seconds)
 
     async def _get(self, url: str, limit: int, conditions: dict[str, str] | None = None) -> _Answer | None:
         """The answer, or None when a conditional request is answered 304 Not Modified."""

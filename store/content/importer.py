@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import html
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from store.content.media import ImageFile, save_image_file
 from store.content.media import (
     store_image as store_image,  # where uploads and the scheduler's tests import it
 )
-from store.content.parsing import PageParser
+from store.content.parsing import PageParser, content_hash
 from store.content.writer import ArticleWriter
 from store.db import SessionFactory
 from store.models.content import Article
@@ -44,6 +43,11 @@ from store.models.content import Article
 log = logging.getLogger(__name__)
 
 MAX_LISTING_PAGES = 500  # a pager that never ends (or loops) stops here
+# Pages between fetched and written at once. Without a bound every page's fetch queues before the
+# first image's (the fetch slots are FIFO): all pages are fetched and parsed, and only then are the
+# images fetched and the articles written, so parsing and writing never overlap. A few writer
+# batches' worth keeps both busy.
+PAGES_IN_FLIGHT = 48
 
 
 @dataclass
@@ -68,12 +72,6 @@ class ImportProgress:
     pages_done: int = 0
     failed: int = 0
     finished: bool = False
-
-
-def content_hash(x: Extracted) -> str:
-    data = [x.title, x.published_at.isoformat() if x.published_at else "", x.source_name, x.author,
-            x.body_html, x.tags]  # fmt: skip
-    return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
 
 
 _IMG = re.compile(r"<img\b[^>]*>", re.I)
@@ -171,6 +169,8 @@ class Importer:
         if isinstance(first, Extracted):
             await self._articles([target], site, since, report, parsed={target: first})
             return report
+        # The pool (if any) starts now and boots while the rest of the listing is walked.
+        self.parser.expect(sum(1 for _, when in first.items if not (since and when and when < since)))
         urls = await self._follow_listing(first, site, pages, since, report)
         await self._articles(urls, site, since, report)
         return report
@@ -178,7 +178,7 @@ class Importer:
     async def save(self, x: Extracted, image_data: dict[str, bytes] | None = None) -> tuple[str, int]:
         """Store one extracted article → ("added" | "updated" | "unchanged", article id).
         `image_data` supplies image bytes by URL (the demo's generated images) instead of fetching."""
-        digest = content_hash(x)
+        digest = x.content_hash or content_hash(x)
         if x.url not in self._known:
             await self._look_up([x.url])
         known = self._known.get(x.url)
@@ -274,7 +274,13 @@ class Importer:
         self._tell()
         self._image_bar = tqdm(total=0, desc="images", unit="img", disable=not self.progress)
 
+        window = asyncio.Semaphore(PAGES_IN_FLIGHT)
+
         async def one(url: str) -> None:
+            async with window:
+                await _one(url)
+
+        async def _one(url: str) -> None:
             try:
                 x = (parsed or {}).get(url) or await self._parse(url, site)
                 if isinstance(x, Listing):

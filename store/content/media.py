@@ -76,11 +76,17 @@ class ImageFile:
 async def save_image_file(media_dir: Path, data: bytes, original_url: str = "") -> ImageFile:
     """Inspect the bytes and write them once, named by their sha256. FetchError when the bytes are
     not an image Pillow can read."""
-    sha, mime, ext, width, height = await asyncio.to_thread(inspect_image, data)
-    rel = media_path(sha, ext)
-    await asyncio.to_thread(_write_file, media_dir, rel, data)
     web = "://" in original_url and not original_url.startswith("file:")
-    return ImageFile(sha, rel, len(data), mime, width, height, original_url if web else "")
+    # One trip to a thread, not two: an import stores an image a page, and each trip costs the
+    # event loop a wake-up.
+    return await asyncio.to_thread(_save_image_file, media_dir, data, original_url if web else "")
+
+
+def _save_image_file(media_dir: Path, data: bytes, original_url: str) -> ImageFile:
+    sha, mime, ext, width, height = inspect_image(data)
+    rel = media_path(sha, ext)
+    _write_file(media_dir, rel, data)
+    return ImageFile(sha, rel, len(data), mime, width, height, original_url)
 
 
 async def image_rows(session: AsyncSession, files: list[ImageFile]) -> dict[str, Image]:

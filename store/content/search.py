@@ -12,7 +12,6 @@ then body hits: title first, newer higher. Matching is case-insensitive for Lati
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,11 +19,10 @@ from datetime import date
 from sqlalchemy import delete, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.content.terms import article_terms, query_terms
+from store.content.terms import index_terms as index_terms  # the tests' and callers' name for it
 from store.models.content import Article, ArticleTerm
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"([{_CJK}]+)|([0-9A-Za-z]+)")
-MAX_TERM = 32  # ArticleTerm.term's width; longer Latin words are indexed by their first 32 letters
 _DF_PROBE = 1000  # how far we count a term's postings to find the rarest (cheap, bounded)
 _CHUNK_MAX = 2000  # postings fetched per step when walking a long list
 
@@ -38,37 +36,6 @@ class Hit:
 def sort_key(published_at: date | None, article_id: int) -> int:
     """Newest first when sorted descending; undated articles last; ties by id (newer import first)."""
     return (published_at.toordinal() if published_at else 0) * 2**32 + article_id
-
-
-def index_terms(text: str) -> set[str]:
-    """What a text is indexed under: CJK unigrams and bigrams, lower-cased Latin/digit words."""
-    out: set[str] = set()
-    for m in _TOKEN.finditer(text):
-        run, word = m.group(1), m.group(2)
-        if run:
-            out.update(run)
-            out.update(run[i : i + 2] for i in range(len(run) - 1))
-        else:
-            out.add(word.lower()[:MAX_TERM])
-    return out
-
-
-def query_terms(part: str) -> set[str]:
-    """What one query word must be indexed under: its bigrams (a single character: itself)."""
-    out: set[str] = set()
-    for m in _TOKEN.finditer(part):
-        run, word = m.group(1), m.group(2)
-        if run:
-            out.update([run] if len(run) == 1 else (run[i : i + 2] for i in range(len(run) - 1)))
-        else:
-            out.add(word.lower()[:MAX_TERM])
-    return out
-
-
-def article_terms(title: str, body_text: str) -> tuple[set[str], set[str]]:
-    """(title terms, title-and-body terms): what an article is indexed under. Pure CPU; an import
-    computes it in its parse workers (parsing.py), off the process that writes."""
-    return index_terms(title), index_terms(title + "\n" + body_text)
 
 
 def term_rows(article_id: int, published_at: date | None, title: str, body_text: str,
