@@ -16,6 +16,7 @@ under `follower:<openid>`, which `get()` compares with the one its copy was read
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections import OrderedDict
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import windows
 from bot.erasures import Erasures
+from bot.locks import KeyedLocks
 from core import logs, metrics
 from core.clock import Clock
 from core.shared import NOT_READ, SharedState
@@ -80,8 +82,8 @@ class FollowerStore:
         self._loaded_at: dict[str, float] = {}
         self._synced: dict[str, tuple] = {}
         self._unsynced: set[str] = set()
-        self._sync_locks: dict[str, asyncio.Lock] = {}
-        self._send_locks: dict[str, asyncio.Lock] = {}
+        self._sync_locks = KeyedLocks()
+        self._send_locks = KeyedLocks()
         # Stand-ins for rows not read in time (database down or slow): read again on the next
         # message, they write only what every message changes (never a blank state or held list).
         self._provisional: set[str] = set()
@@ -200,9 +202,9 @@ class FollowerStore:
                 log.error("followers: %s dropped unwritten (over %d records wait to be written)", old, MAX_UNWRITTEN)
             self._drop(old)
 
-    def lock(self, openid: str) -> asyncio.Lock:
+    def lock(self, openid: str) -> contextlib.AbstractAsyncContextManager[None]:
         """Held while replies go out to this follower (bot/outbox.py): their counters and order."""
-        return self._send_locks.setdefault(openid, asyncio.Lock())
+        return self._send_locks.hold(openid)
 
     def is_provisional(self, openid: str) -> bool:  # (see `_provisional`)
         return openid in self._provisional
@@ -307,8 +309,7 @@ class FollowerStore:
         openid = follower.openid
         if self.shared is None or openid not in self._unsynced:
             return
-        lock = self._sync_locks.setdefault(openid, asyncio.Lock())
-        async with lock:
+        async with self._sync_locks.hold(openid):
             if openid not in self._unsynced:
                 return
             self._unsynced.discard(openid)
@@ -379,7 +380,6 @@ class FollowerStore:
         self._version.pop(openid, None)
         self._loaded_at.pop(openid, None)
         self._synced.pop(openid, None)
-        self._sync_locks.pop(openid, None)
 
 
 async def upsert(session: AsyncSession, rows: list[dict], update: tuple[str, ...] | None = None) -> None:
