@@ -33,7 +33,7 @@ def load_bare_rules(bare: Path):
 
 
 def use_bare_rules(w, rules) -> None:
-    """Point webhook.py's bench texts and keyword rules at the bare server's table."""
+    """Point the bench texts and keyword rules (bench/webhook_traffic.py, `w`) at the bare server's table."""
     w.TEXT_KEYWORD = "地址"
     w.TEXT_REPLY = rules.TEXT_RULES[w.TEXT_KEYWORD]
     w.NEWS_KEYWORD = rules.NEWS_KEYWORD
@@ -71,20 +71,24 @@ class BareServer:
         return self.log.read_text(errors="replace")[-3000:]
 
 
-def run_compare(w, args, modes: list[str]) -> int:
-    """`w`: the webhook.py module (its functions, and the bench texts use_bare_rules sets)."""
+def run_compare(runner, args, modes: list[str]) -> int:
+    """`runner`: the webhook.py module (run_mode, print_result)."""
     import asyncio
+
+    from bench import webhook_servers as servers_of
+    from bench import webhook_traffic as w
+    from core.config import load_settings
 
     bare = Path(args.compare).resolve()
     rules = load_bare_rules(bare)
     use_bare_rules(w, rules)
     bare_news = rules.NEWS_KEYWORD
-    base = w.load_settings(args.config)
+    base = load_settings(args.config)
     people = w.followers(args.followers)
     msg_ids = iter(range(int(time.time() * 1000) * 1000, 2**63, 10**7))
     database = args.database
     if database.startswith("postgresql"):
-        asyncio.run(w.ensure_pg_database(database))
+        asyncio.run(servers_of.ensure_pg_database(database))
     rounds: list[dict[str, dict[str, dict]]] = []
     invalid = 0
     for n in range(1, ROUNDS + 1):
@@ -93,26 +97,26 @@ def run_compare(w, args, modes: list[str]) -> int:
             # The news rule's word, for this server (see the docstring); the pools are built per run.
             w.NEWS_KEYWORD = w.SENDS["news"] = bare_news if name != "ours" else OUR_NEWS_KEYWORD
             workdir = Path(tempfile.mkdtemp(prefix="bench-compare-"))
-            port = w.free_port()
+            port = servers_of.free_port()
             config = workdir / "config.toml"
-            w.write_config(config, base, port, database or f"sqlite+aiosqlite:///{workdir / 'bench.db'}", args.redis)
-            settings = w.load_settings(config, environ={})
+            servers_of.write_config(config, base, port, database or f"sqlite+aiosqlite:///{workdir / 'bench.db'}", args.redis)
+            settings = load_settings(config, environ={})
             url = f"http://127.0.0.1:{port}{settings.server.webhook_path}"
             servers = (BareServer(bare, port, settings.wechat, args.processes, workdir) if name != "ours"
-                       else w.Servers(config, args.processes, workdir))
+                       else servers_of.Servers(config, args.processes, workdir))
             print(f"round {n}, {name} ({args.processes} process(es)); load average {os.getloadavg()[0]:.2f}",
                   flush=True)
             args.contacted = 0
             try:
                 servers.start()
-                asyncio.run(w.wait_ready(url, settings.wechat.token, servers))
+                asyncio.run(servers_of.wait_ready(url, settings.wechat.token, servers))
                 expected = asyncio.run(w.calibrate(url, settings, "plain"))
                 row[name] = {}
                 for mode in modes:
-                    r = w.run_mode(mode, url, settings, expected, args, workdir, msg_ids, people)
+                    r = runner.run_mode(mode, url, settings, expected, args, workdir, msg_ids, people)
                     row[name][mode] = r
                     invalid += r["invalid"]
-                    w.print_result(r, args)
+                    runner.print_result(r, args)
                     args.contacted += r["warm_requests"] + r["replies"]
             finally:
                 servers.stop()
