@@ -22,14 +22,17 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import windows
 from bot.erasures import Erasures
+from bot.follower_rows import COLUMNS, read_rows, upsert
 from bot.locks import KeyedLocks
 from core import logs, metrics
+from core.batch import Batcher
 from core.clock import Clock
 from core.shared import NOT_READ, SharedState
 from store.db import SessionFactory, write_apart
@@ -48,7 +51,6 @@ VERSION_TTL = 2 * SHARED_MAX_AGE
 
 # Events that do not come from a follower at all (the platform's job reports).
 SYSTEM_EVENTS = {"publishjobfinish", "masssendjobfinish", "templatesendjobfinish"}
-COLUMNS = [c.key for c in Follower.__table__.columns]
 # What other processes must see before the follower's next message (written by `sync()`).
 SHARED_COLUMNS = ("subscribed", "state", "held")
 # What every message changes (written behind; with several processes the last writer wins).
@@ -87,6 +89,7 @@ class FollowerStore:
         # Stand-ins for rows not read in time (database down or slow): read again on the next
         # message, they write only what every message changes (never a blank state or held list).
         self._provisional: set[str] = set()
+        self._reads = Batcher(partial(read_rows, db))  # first messages' row reads, together
 
     def version_key_of(self, message: Any) -> str | None:
         """The shared key `get()` reads for this sender (None: none), read with the dedupe claim."""
@@ -165,8 +168,7 @@ class FollowerStore:
             return secrets.token_hex(8)
 
     async def _load(self, openid: str, version: str | None) -> Follower:
-        async with self.db() as session:
-            row = await session.get(Follower, openid)
+        row = await self._reads.submit(openid)
         cached = self._cache.get(openid)
         new = row is None
         if new:
@@ -380,20 +382,3 @@ class FollowerStore:
         self._version.pop(openid, None)
         self._loaded_at.pop(openid, None)
         self._synced.pop(openid, None)
-
-
-async def upsert(session: AsyncSession, rows: list[dict], update: tuple[str, ...] | None = None) -> None:
-    """Insert or update rows; on conflict only the `update` columns (default: all but the key
-    and first_seen) change."""
-    if not rows:
-        return
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    # The table, not the mapped class: a Core executemany, without the ORM's per-row bulk work.
-    stmt = insert(Follower.__table__)
-    columns = update or [c for c in COLUMNS if c not in ("openid", "first_seen")]
-    stmt = stmt.on_conflict_do_update(index_elements=["openid"], set_={c: stmt.excluded[c] for c in columns})
-    await session.execute(stmt, rows)
-
