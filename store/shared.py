@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Integer, Text, and_, case, cast, delete, or_, select
 
+from core.batch import Batcher
 from core.clock import Clock
 from core.shared import NOT_READ, Claim, SharedState
 from store.db import SessionFactory, is_sqlite
@@ -218,6 +219,7 @@ class RedisState(SharedState):
         self._delete_if_equal = client.register_script(_DELETE_IF_EQUAL)
         self._incr_with_ttl = client.register_script(_INCR_WITH_TTL)
         self._claim = client.register_script(_CLAIM)
+        self._claims = Batcher(self._claim_batch)
 
     @classmethod
     def from_url(cls, url: str, clock: Clock | None = None, prefix: str = "wxbot:") -> RedisState:
@@ -254,10 +256,24 @@ class RedisState(SharedState):
             self.prefix + read if read is not None else "",
         ]
         args = [digest, str(self._ms(once_ttl)), value, "" if ttl is None else str(self._ms(ttl))]
-        added, current = await self._claim(keys=keys, args=args)
+        added, current = await self._claims.submit((keys, args))
         if added == -1:
             return Claim(False, NOT_READ, replayed=True)
         return Claim(bool(added), NOT_READ if read is None else current)
+
+    async def _claim_batch(self, calls: list[tuple[list[str], list[str]]], loaded: bool = False) -> list:
+        """The claims of the messages that came while the previous batch was on its way: one
+        pipeline, one round trip (a claim each was a round trip and a connection each)."""
+        from redis.exceptions import NoScriptError
+
+        async with self.client.pipeline(transaction=False) as pipe:
+            for keys, args in calls:
+                pipe.evalsha(self._claim.sha, len(keys), *keys, *args)
+            results = await pipe.execute(raise_on_error=False)
+        if not loaded and any(isinstance(r, NoScriptError) for r in results):  # a restarted Redis
+            await self.client.script_load(_CLAIM)
+            return await self._claim_batch(calls, loaded=True)
+        return results
 
     async def set_many(self, items: Mapping[str, str], ttl: float | None = None) -> None:
         px = None if ttl is None else self._ms(ttl)
