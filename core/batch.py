@@ -21,12 +21,13 @@ class Batcher(Generic[Item, Result]):
         self._queue: list[tuple[Item, asyncio.Future]] = []
         self._task: asyncio.Task | None = None
 
-    async def submit(self, item: Item) -> Result:
+    def submit(self, item: Item) -> asyncio.Future[Result]:
+        """Queued at once (not when awaited): several submitted together go in one batch."""
         future = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
         if self._task is None:
             self._task = asyncio.create_task(self._send())
-        return await future
+        return future
 
     async def _send(self) -> None:
         try:

@@ -62,8 +62,7 @@ async def test_a_caller_that_stops_waiting_does_not_stop_the_others():
         return items
 
     batcher: Batcher[str, str] = Batcher(run)
-    gone = asyncio.create_task(batcher.submit("a"))
-    stays = asyncio.create_task(batcher.submit("b"))
+    gone, stays = batcher.submit("a"), batcher.submit("b")
     await asyncio.sleep(0)
     gone.cancel()
     release.set()
