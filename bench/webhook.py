@@ -75,8 +75,24 @@ def run_wrk(url: str, workdir: Path, args, seconds: float) -> dict:
     raise SystemExit(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU of these processes and their children (Linux /proc): what a run cost them,
+    whatever share of the cores the machine's other load left them."""
+    total, todo, tick = 0.0, list(pids), os.sysconf("SC_CLK_TCK")
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            pass
+    return total
+
+
 def run_mode(mode: str, url: str, settings: Settings, expected: Expected, args, workdir: Path,
-             msg_ids: iter, people: list[tuple[str, str]], warm: bool = True) -> dict:
+             msg_ids: iter, people: list[tuple[str, str]], warm: bool = True, pids=()) -> dict:
     w = settings.wechat
     delivery = WebhookDelivery(url=url, token=w.token, appid=w.appid, encoding_aes_key=w.encoding_aes_key,
                                mode=mode, http=None)  # only prepare()/decrypt_reply() are used: no HTTP
@@ -102,7 +118,9 @@ def run_mode(mode: str, url: str, settings: Settings, expected: Expected, args, 
     t0 = time.monotonic()
     senders = build_pool(delivery, w.account_id, people, pool, next(msg_ids), host, path, args.threads, workdir)
     built = time.monotonic() - t0
+    cpu = cpu_seconds(pids)
     stats = run_wrk(url, workdir, args, args.duration)
+    cpu = cpu_seconds(pids) - cpu
 
     sent = collections.Counter()
     for t in stats["threads"]:
@@ -131,6 +149,7 @@ def run_mode(mode: str, url: str, settings: Settings, expected: Expected, args, 
         "rps": replies / seconds, "p50": stats["p50"] / 1000, "p95": stats["p95"] / 1000,
         "p99": stats["p99"] / 1000, "max": stats["max"] / 1000,
         "socket_errors": {k: stats[k] for k in ("connect", "read", "write", "timeout") if stats[k]},
+        "cpu_ms": 1000 * cpu / replies if pids and replies else None,
         "warm_requests": warm["requests"], "followers": len(people), "warmed_at": warmed_at,
     }
 
@@ -141,6 +160,7 @@ def print_result(r: dict, args) -> None:
         f"p99 {r['p99']:6.2f} ms   max {r['max']:7.2f} ms   "
         f"({r['replies']:,} replies in {r['seconds']:.1f} s; {r['valid']:,} checked valid, "
         f"{r['invalid']} invalid, {r['unanswered']} unanswered at the cut-off)"
+        + (f"; server CPU {r['cpu_ms']:.2f} ms/reply" if r.get("cpu_ms") else "")
     )
     for problem, n in r["problems"].most_common(5):
         print(f"       invalid ×{n}: {problem}")
@@ -177,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--segment", type=float, default=20, help="--memory: seconds per segment (default 20)")
     p.add_argument("--compare", default="", metavar="PATH",
                    help="the bare webhook (bare_webhook.py): bare, ours, bare again, three rounds (bench/webhook_compare.py)")
+    p.add_argument("--rounds", type=int, default=0, help="--compare: rounds (default 3)")
     p.add_argument("--keep", action="store_true", help="keep the work folder (config, logs, requests)")
     args = p.parse_args(argv)
     args.contacted = 0  # requests answered so far: past --followers, every follower is known to the bot
@@ -229,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
                 results += done
                 args.contacted += sum(r["warm_requests"] + r["replies"] for r in done)
                 continue
-            r = run_mode(mode, url, settings, expected, args, workdir, msg_ids, people)
+            r = run_mode(mode, url, settings, expected, args, workdir, msg_ids, people,
+                         pids=[p.pid for p in servers.procs])
             results.append(r)
             print_result(r, args)
             args.contacted += r["warm_requests"] + r["replies"]

@@ -91,7 +91,7 @@ def run_compare(runner, args, modes: list[str]) -> int:
         asyncio.run(servers_of.ensure_pg_database(database))
     rounds: list[dict[str, dict[str, dict]]] = []
     invalid = 0
-    for n in range(1, ROUNDS + 1):
+    for n in range(1, (args.rounds or ROUNDS) + 1):
         row: dict[str, dict[str, dict]] = {}
         for name in ("bare", "ours", "bare again"):
             # The news rule's word, for this server (see the docstring); the pools are built per run.
@@ -113,7 +113,8 @@ def run_compare(runner, args, modes: list[str]) -> int:
                 expected = asyncio.run(w.calibrate(url, settings, "plain"))
                 row[name] = {}
                 for mode in modes:
-                    r = runner.run_mode(mode, url, settings, expected, args, workdir, msg_ids, people)
+                    r = runner.run_mode(mode, url, settings, expected, args, workdir, msg_ids, people,
+                                        pids=[p.pid for p in servers.procs])
                     row[name][mode] = r
                     invalid += r["invalid"]
                     runner.print_result(r, args)
@@ -136,6 +137,11 @@ def print_summary(rounds: list[dict], modes: list[str]) -> None:
         med = {name: statistics.median(row[name][mode]["rps"] for row in rounds)
                for name in ("bare", "ours", "bare again")}
         p99 = {name: statistics.median(row[name][mode]["p99"] for row in rounds) for name in ("bare", "ours")}
+        # CPU per reply: what each server spent, whatever share of the cores the others left it.
+        cpu = {name: statistics.median(row[name][mode]["cpu_ms"] or 0 for row in rounds)
+               for name in ("bare", "ours", "bare again")}
         print(f"{mode:>5}: bare {med['bare']:,.0f}/s, ours {med['ours']:,.0f}/s, bare again {med['bare again']:,.0f}/s;"
               f" ratio {statistics.median(ratios):.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)});"
-              f" p99 bare {p99['bare']:.1f} ms, ours {p99['ours']:.1f} ms")
+              f" p99 bare {p99['bare']:.1f} ms, ours {p99['ours']:.1f} ms;"
+              f" server CPU per reply bare {cpu['bare']:.2f} ms, ours {cpu['ours']:.2f} ms,"
+              f" bare again {cpu['bare again']:.2f} ms")
