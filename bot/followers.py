@@ -1,7 +1,8 @@
 """Follower records: loaded once into memory, changed there, written behind in batches.
 
 The hot path never waits for a database write: `get()` reads the row on a follower's first
-message in this process (the dispatcher waits for it only so long: `get_within()`), later changes
+message in this process (the first messages that come together in one query, bot/follower_rows.py;
+the dispatcher waits for it only so long: `get_within()`), later changes
 only mark it dirty, and the message-log writer (bot/messagelog.py) upserts dirty rows with its
 next batch. Held replies are written at once (`save_now()`), so a crash cannot lose them.
 
