@@ -20,7 +20,7 @@ What it does, in one command:
    well-formed XML, addressed to a bench follower from the account, the reply that follower's text
    must get, and — since wrk cannot say which request a response answers — that no follower got more
    replies than it sent;
-6. prints replies/s and p50/p95/p99 latency (wrk's own histogram) per mode.
+6. prints replies/s, p50/p95/p99 latency (wrk's own histogram) and the servers' CPU per reply (/proc) per mode.
 
 The parts: the servers and their config (bench/webhook_servers.py), the requests, texts and the check
 of the replies (bench/webhook_traffic.py), `--compare` and `--memory` (bench/webhook_compare.py,
