@@ -5,7 +5,9 @@ medians and the ratios ours / bare (each round's ours against the mean of the tw
 Both servers get the bare one's 50 keyword rules (bare_rules.py beside PATH), so every request of a
 pool asks the same of each (but for the news rule's word: ours answers 新闻 with its own news handler,
 which reads the database, so its rule with the same article is under the bench's word); the replies are checked for both alike (webhook.py's check_reply), and the
-machine's load average is printed before each run.
+machine's load average is printed before each run. With --database, give it a database of its own:
+`serve` seeds keyword rules once, so a database the plain bench used keeps that bench's news article
+under the same word, and calibration stops the run.
 """
 
 from __future__ import annotations
