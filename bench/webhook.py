@@ -20,7 +20,11 @@ What it does, in one command:
    well-formed XML, addressed to a bench follower from the account, the reply that follower's text
    must get, and — since wrk cannot say which request a response answers — that no follower got more
    replies than it sent;
-6. prints replies/s and p50/p95/p99 latency (wrk's own histogram) per mode.
+6. prints replies/s, p50/p95/p99 latency (wrk's own histogram) and the servers' CPU per reply (/proc) per mode.
+
+The parts: the servers and their config (bench/webhook_servers.py), the requests, texts and the check
+of the replies (bench/webhook_traffic.py), `--compare` and `--memory` (bench/webhook_compare.py,
+bench/webhook_memory.py); this file runs wrk and prints.
 
 Dedupe, follower tracking and the message log are whatever `main.py serve` does: all on.
 Speed is printed, never asserted; see the figures in the project's notes. Runs of one setup vary by
@@ -34,336 +38,29 @@ import asyncio
 import collections
 import json
 import os
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import aiohttp  # noqa: E402
-
+from bench.webhook_servers import Servers, ensure_pg_database, free_port, wait_ready, write_config  # noqa: E402
+from bench.webhook_traffic import (  # noqa: E402
+    LUA,
+    Expected,
+    build_pool,
+    calibrate,
+    check_reply,
+    contact_all,
+    followers,
+    read_replies,
+)
 from core.config import Settings, load_settings  # noqa: E402
-from sandbox.delivery import WebhookDelivery, text_message  # noqa: E402
-from wechat.protocol import sign  # noqa: E402
-
-# The bench's keyword rules: a text reply, a news reply, and a text that matches nothing.
-TEXT_KEYWORD = "办事指南"
-TEXT_REPLY = "办事指南：登记、年检、评估三项业务均可在线办理，详见官网“办事服务”栏目。"
-NEWS_KEYWORD = "年度报告"
-NEWS_TITLE = "2025 年度工作报告"
-NEWS_URL = "https://example.org/report-2025.html"
-NEWS_PICURL = "https://example.org/report-2025.jpg"
-NEWS_DESCRIPTION = "总会 2025 年度工作报告全文。"
-MISS_TEXT = "今天食堂吃什么呀"
-KINDS = ("text", "news", "miss")
-SENDS = {"text": TEXT_KEYWORD, "news": NEWS_KEYWORD, "miss": MISS_TEXT}
-# More exact text rules, (pattern, reply) (--compare: the bare server's table).
-EXTRA_RULES: list[tuple[str, str]] = []
-
-LUA = r"""
--- Pre-built requests, one file per wrk thread: records of "<length>\n<raw HTTP request>".
--- Every response is appended to a per-thread file as "<status> <length>\n<body>" for checking later.
-threads = {}
-local counter = 1
-
-function setup(thread)
-  thread:set("tid", #threads)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  local dir = args[1]
-  local f = assert(io.open(dir .. "/requests-" .. tid .. ".dat", "rb"))
-  local data = f:read("*a")
-  f:close()
-  pool = {}
-  local pos = 1
-  while pos <= #data do
-    local nl = string.find(data, "\n", pos, true)
-    local len = tonumber(string.sub(data, pos, nl - 1))
-    table.insert(pool, string.sub(data, nl + 1, nl + len))
-    pos = nl + len + 1
-  end
-  data = nil
-  out = assert(io.open(dir .. "/replies-" .. tid .. ".dat", "wb"))
-  sent = 0
-  exhausted = 0
-end
-
-function request()
-  if counter > #pool then
-    -- Never repeat a MsgId (that would measure the dedupe cache): stop this thread instead.
-    exhausted = 1
-    wrk.thread:stop()
-    return wrk.format("GET", "/__bench_pool_exhausted")
-  end
-  local r = pool[counter]
-  counter = counter + 1
-  sent = counter - 1
-  return r
-end
-
-function response(status, headers, body)
-  if exhausted == 1 and status == 404 then return end  -- the stop request above, not a reply
-  out:write(status, " ", #body, "\n", body)
-end
-
-function done(summary, latency, requests)
-  local per_thread = {}
-  for _, t in ipairs(threads) do
-    table.insert(per_thread, string.format('{"tid": %d, "sent": %d, "exhausted": %d}',
-      t:get("tid"), t:get("sent"), t:get("exhausted")))
-  end
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH-JSON {"duration_us": %d, "requests": %d, "connect": %d, "read": %d, "write": %d, ' ..
-    '"status": %d, "timeout": %d, "p50": %d, "p95": %d, "p99": %d, "max": %d, "threads": [%s]}\n',
-    summary.duration, summary.requests, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max,
-    table.concat(per_thread, ", ")))
-end
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def toml_value(v) -> str:
-    # JSON strings, numbers and booleans are valid TOML values.
-    return json.dumps(v, ensure_ascii=False)
-
-
-def write_config(path: Path, base: Settings, port: int, database: str, redis: str) -> None:
-    w = base.wechat
-    lines = ["[wechat]"]
-    for key in ("appid", "secret", "token", "encoding_aes_key", "account_id", "account_type", "api_base_url"):
-        lines.append(f"{key} = {toml_value(getattr(w, key))}")
-    if w.encoding_aes_key:  # the bench sends plain and safe-mode messages to the same server
-        lines.append('mode = "compatible"')
-    lines += [
-        "[server]", 'host = "127.0.0.1"', f"port = {port}",
-        f"webhook_path = {toml_value(base.server.webhook_path)}",
-        "[database]", f"url = {toml_value(database)}",
-        "[redis]", f"url = {toml_value(redis)}",
-        "[scheduler]", "enabled = false",
-        "[sandbox]", f"state_path = {toml_value(str(path.parent / 'sandbox.json'))}",
-        "[content]", f"media_dir = {toml_value(str(path.parent / 'media'))}",
-        "[[keywords]]", 'match = "exact"', f"pattern = {toml_value(TEXT_KEYWORD)}",
-        f"reply = {toml_value(TEXT_REPLY)}",
-        "[[keywords]]", 'match = "exact"', f"pattern = {toml_value(NEWS_KEYWORD)}", 'reply_type = "news"',
-        f"reply = {toml_value(NEWS_DESCRIPTION)}", f"title = {toml_value(NEWS_TITLE)}",
-        f"url = {toml_value(NEWS_URL)}", f"picurl = {toml_value(NEWS_PICURL)}",
-    ]
-    for pattern, reply in EXTRA_RULES:
-        lines += ["[[keywords]]", 'match = "exact"', f"pattern = {toml_value(pattern)}", f"reply = {toml_value(reply)}"]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-async def ensure_pg_database(url: str) -> None:
-    """Create the bench's PostgreSQL database when it does not exist yet."""
-    import asyncpg
-
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    try:
-        await (await asyncpg.connect(dsn, timeout=5)).close()
-    except asyncpg.InvalidCatalogNameError:
-        base, _, name = dsn.rpartition("/")
-        conn = await asyncpg.connect(f"{base}/postgres", timeout=5)
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-
-# --- the server ---------------------------------------------------------------------------------------
-
-
-class Servers:
-    def __init__(self, config: Path, processes: int, workdir: Path) -> None:
-        self.config = config
-        self.processes = processes
-        self.workdir = workdir
-        self.procs: list[subprocess.Popen] = []
-
-    def start(self) -> None:
-        py = sys.executable
-        up = subprocess.run([py, "main.py", "db", "upgrade", "--config", str(self.config)], cwd=ROOT,
-                            capture_output=True, text=True, check=False)
-        if up.returncode != 0:
-            raise SystemExit(f"db upgrade failed:\n{up.stdout}{up.stderr}")
-        for i in range(self.processes):
-            log = open(self.workdir / f"serve-{i}.log", "wb")  # closed when the process ends
-            self.procs.append(subprocess.Popen(
-                [py, "main.py", "serve", "--config", str(self.config)], cwd=ROOT, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            ))
-
-    def stop(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-
-    def logs(self) -> str:
-        return "\n".join((self.workdir / f"serve-{i}.log").read_text(errors="replace")[-3000:]
-                         for i in range(len(self.procs)))
-
-
-async def wait_ready(url: str, token: str, procs: Servers, seconds: float = 60) -> None:
-    """Until the webhook answers a signed GET verification with its echostr."""
-    deadline = time.monotonic() + seconds
-    ts, nonce = str(int(time.time())), "1"
-    query = {"signature": sign(token, ts, nonce), "timestamp": ts, "nonce": nonce, "echostr": "ready"}
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            if any(p.poll() is not None for p in procs.procs):
-                raise SystemExit(f"the bot exited during start-up:\n{procs.logs()}")
-            try:
-                async with http.get(url, params=query) as resp:
-                    if resp.status == 200 and await resp.text() == "ready":
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit(f"the bot did not answer on {url} within {seconds:.0f} s:\n{procs.logs()}")
-
-
-# --- requests and replies ----------------------------------------------------------------------------
-
-
-@dataclass
-class Expected:
-    """What each kind of text must be answered with (checked against the rules by calibration)."""
-
-    account_id: str
-    replies: dict[str, tuple] = field(default_factory=dict)
-
-
-def reply_key(inner: ET.Element) -> tuple:
-    msg_type = inner.findtext("MsgType")
-    if msg_type == "text":
-        return ("text", inner.findtext("Content"))
-    if msg_type == "news":
-        items = tuple(
-            (i.findtext("Title"), i.findtext("Description"), i.findtext("Url"), i.findtext("PicUrl"))
-            for i in inner.iter("item")
-        )
-        return ("news", inner.findtext("ArticleCount"), items)
-    return (msg_type,)
-
-
-def followers(n: int) -> list[tuple[str, str]]:
-    """(openid, kind): openids shaped like WeChat's (28 characters), kinds mixed evenly."""
-    return [(f"oBench{i:06d}" + secrets.token_hex(8)[:16], KINDS[i % 3]) for i in range(n)]
-
-
-def build_pool(
-    delivery: WebhookDelivery, account_id: str, people: list[tuple[str, str]], count: int,
-    first_msg_id: int, host: str, path: str, threads: int, workdir: Path,
-) -> list[collections.Counter]:
-    """Write `count` raw requests round-robin into one file per wrk thread; return per-thread lists of
-    senders in order, so the senders of what each thread actually sent are known afterwards."""
-    from urllib.parse import urlencode
-
-    files = [open(workdir / f"requests-{t}.dat", "wb") for t in range(threads)]
-    senders: list[list[str]] = [[] for _ in range(threads)]
-    now = int(time.time())
-    for i in range(count):
-        openid, kind = people[i % len(people)]
-        xml = text_message(account_id, openid, SENDS[kind], first_msg_id + i, now)
-        query, body = delivery.prepare(xml, openid)
-        data = body.encode("utf-8")
-        raw = (
-            f"POST {path}?{urlencode(query)} HTTP/1.1\r\nHost: {host}\r\n"
-            f"Content-Type: text/xml\r\nContent-Length: {len(data)}\r\n\r\n"
-        ).encode() + data
-        t = i % threads
-        files[t].write(b"%d\n" % len(raw) + raw)
-        senders[t].append(openid)
-    for f in files:
-        f.close()
-    return senders
-
-
-def read_replies(path: Path):
-    data = path.read_bytes()
-    pos = 0
-    while pos < len(data):
-        nl = data.index(b"\n", pos)
-        status, length = data[pos:nl].split(b" ")
-        start = nl + 1
-        yield int(status), data[start:start + int(length)]
-        pos = start + int(length)
-
-
-def check_reply(status: int, body: bytes, mode: str, delivery: WebhookDelivery, kinds: dict[str, str],
-                expected: Expected) -> tuple[str | None, str]:
-    """(recipient, "") for a correct reply, else (None, the problem)."""
-    if status != 200:
-        return None, f"HTTP {status}"
-    text = body.decode("utf-8", "replace")
-    try:
-        if mode == "safe":
-            if "<Encrypt>" not in text:
-                return None, "safe-mode reply not encrypted"
-            text = delivery.decrypt_reply(text)  # checks MsgSignature and the AppID
-        inner = ET.fromstring(text)
-    except Exception as e:  # every way a reply can break is reported alike
-        return None, f"unreadable reply ({type(e).__name__}): {text[:120]!r}"
-    to_user = inner.findtext("ToUserName")
-    if to_user not in kinds:
-        return None, f"addressed to an unknown follower {to_user!r}"
-    if inner.findtext("FromUserName") != expected.account_id:
-        return None, f"not from the account: {inner.findtext('FromUserName')!r}"
-    if not (inner.findtext("CreateTime") or "").isdigit():
-        return None, "CreateTime missing"
-    got = reply_key(inner)
-    want = expected.replies[kinds[to_user]]
-    if got != want:
-        return None, f"{kinds[to_user]} text answered {got!r}, expected {want!r}"
-    return to_user, ""
-
-
-async def calibrate(url: str, settings: Settings, mode: str) -> Expected:
-    """Ask each kind once; the keyword replies must be the configured ones, the miss some text."""
-    w = settings.wechat
-    expected = Expected(w.account_id)
-    async with aiohttp.ClientSession() as http:
-        delivery = WebhookDelivery(url=url, token=w.token, appid=w.appid, encoding_aes_key=w.encoding_aes_key,
-                                   mode=mode, http=http, max_retries=0)
-        for kind in KINDS:
-            result = await delivery.deliver(
-                text_message(w.account_id, "oBenchCalibration" + kind, SENDS[kind],
-                             secrets.randbits(60), int(time.time()))
-            )
-            if not result.ok or not result.reply.startswith("<"):
-                raise SystemExit(f"calibration: {kind} message got {result}")
-            expected.replies[kind] = reply_key(ET.fromstring(result.reply))
-    want_text = ("text", TEXT_REPLY)
-    want_news = ("news", "1", ((NEWS_TITLE, NEWS_DESCRIPTION, NEWS_URL, NEWS_PICURL),))
-    if expected.replies["text"] != want_text:
-        raise SystemExit(f"calibration: {TEXT_KEYWORD} answered {expected.replies['text']}, not the rule's reply")
-    if expected.replies["news"] != want_news:
-        raise SystemExit(f"calibration: {NEWS_KEYWORD} answered {expected.replies['news']}, not {want_news}")
-    if expected.replies["miss"][0] != "text" or not expected.replies["miss"][1]:
-        raise SystemExit(f"calibration: a miss answered {expected.replies['miss']}, not a fallback text")
-    return expected
+from sandbox.delivery import WebhookDelivery  # noqa: E402
 
 
 def run_wrk(url: str, workdir: Path, args, seconds: float) -> dict:
@@ -378,8 +75,24 @@ def run_wrk(url: str, workdir: Path, args, seconds: float) -> dict:
     raise SystemExit(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU of these processes and their children (Linux /proc): what a run cost them,
+    whatever share of the cores the machine's other load left them."""
+    total, todo, tick = 0.0, list(pids), os.sysconf("SC_CLK_TCK")
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            pass
+    return total
+
+
 def run_mode(mode: str, url: str, settings: Settings, expected: Expected, args, workdir: Path,
-             msg_ids: iter, people: list[tuple[str, str]], warm: bool = True) -> dict:
+             msg_ids: iter, people: list[tuple[str, str]], warm: bool = True, pids=()) -> dict:
     w = settings.wechat
     delivery = WebhookDelivery(url=url, token=w.token, appid=w.appid, encoding_aes_key=w.encoding_aes_key,
                                mode=mode, http=None)  # only prepare()/decrypt_reply() are used: no HTTP
@@ -388,13 +101,16 @@ def run_mode(mode: str, url: str, settings: Settings, expected: Expected, args, 
     path = "/" + url.split("/", 3)[3]
     pool = args.pool or int(args.duration * (args.rate_plain if mode == "plain" else args.rate_safe))
 
-    # Warm-up: the same kind of traffic with its own MsgIds; its replies are not checked. Followers
-    # are taken in turn, so once it has answered --followers requests every follower is known to the
-    # bot and the measured run is the steady state (no first-contact inserts).
+    # Warm-up: every follower once (so that the measured run is the steady state, no first-contact
+    # reads or inserts), then the same kind of traffic for --warmup seconds; its replies are not checked.
     if warm:
+        contacted = 0
+        if args.contacted < len(people):
+            contacted = asyncio.run(contact_all(url, settings, mode, people, next(msg_ids), args.concurrency))
         build_pool(delivery, w.account_id, people, max(len(people), int(args.warmup * 6000)), next(msg_ids),
                    host, path, args.threads, workdir)
         warm = run_wrk(url, workdir, args, args.warmup)
+        warm["requests"] += contacted
     else:  # a later segment of a --memory run: warmed up by the first
         warm = {"requests": 0}
     warmed_at = time.monotonic()
@@ -402,7 +118,9 @@ def run_mode(mode: str, url: str, settings: Settings, expected: Expected, args, 
     t0 = time.monotonic()
     senders = build_pool(delivery, w.account_id, people, pool, next(msg_ids), host, path, args.threads, workdir)
     built = time.monotonic() - t0
+    cpu = cpu_seconds(pids)
     stats = run_wrk(url, workdir, args, args.duration)
+    cpu = cpu_seconds(pids) - cpu
 
     sent = collections.Counter()
     for t in stats["threads"]:
@@ -431,6 +149,7 @@ def run_mode(mode: str, url: str, settings: Settings, expected: Expected, args, 
         "rps": replies / seconds, "p50": stats["p50"] / 1000, "p95": stats["p95"] / 1000,
         "p99": stats["p99"] / 1000, "max": stats["max"] / 1000,
         "socket_errors": {k: stats[k] for k in ("connect", "read", "write", "timeout") if stats[k]},
+        "cpu_ms": 1000 * cpu / replies if pids and replies else None,
         "warm_requests": warm["requests"], "followers": len(people), "warmed_at": warmed_at,
     }
 
@@ -441,6 +160,7 @@ def print_result(r: dict, args) -> None:
         f"p99 {r['p99']:6.2f} ms   max {r['max']:7.2f} ms   "
         f"({r['replies']:,} replies in {r['seconds']:.1f} s; {r['valid']:,} checked valid, "
         f"{r['invalid']} invalid, {r['unanswered']} unanswered at the cut-off)"
+        + (f"; server CPU {r['cpu_ms']:.2f} ms/reply" if r.get("cpu_ms") else "")
     )
     for problem, n in r["problems"].most_common(5):
         print(f"       invalid ×{n}: {problem}")
@@ -477,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--segment", type=float, default=20, help="--memory: seconds per segment (default 20)")
     p.add_argument("--compare", default="", metavar="PATH",
                    help="the bare webhook (bare_webhook.py): bare, ours, bare again, three rounds (bench/webhook_compare.py)")
+    p.add_argument("--rounds", type=int, default=0, help="--compare: rounds (default 3)")
     p.add_argument("--keep", action="store_true", help="keep the work folder (config, logs, requests)")
     args = p.parse_args(argv)
     args.contacted = 0  # requests answered so far: past --followers, every follower is known to the bot
@@ -529,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
                 results += done
                 args.contacted += sum(r["warm_requests"] + r["replies"] for r in done)
                 continue
-            r = run_mode(mode, url, settings, expected, args, workdir, msg_ids, people)
+            r = run_mode(mode, url, settings, expected, args, workdir, msg_ids, people,
+                         pids=[p.pid for p in servers.procs])
             results.append(r)
             print_result(r, args)
             args.contacted += r["warm_requests"] + r["replies"]

@@ -1,7 +1,8 @@
 """Follower records: loaded once into memory, changed there, written behind in batches.
 
 The hot path never waits for a database write: `get()` reads the row on a follower's first
-message in this process (the dispatcher waits for it only so long: `get_within()`), later changes
+message in this process (the first messages that come together in one query, bot/follower_rows.py;
+the dispatcher waits for it only so long: `get_within()`), later changes
 only mark it dirty, and the message-log writer (bot/messagelog.py) upserts dirty rows with its
 next batch. Held replies are written at once (`save_now()`), so a crash cannot lose them.
 
@@ -16,18 +17,23 @@ under `follower:<openid>`, which `get()` compares with the one its copy was read
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import windows
 from bot.erasures import Erasures
+from bot.follower_rows import COLUMNS, read_rows, upsert
+from bot.locks import KeyedLocks
 from core import logs, metrics
+from core.batch import Batcher
 from core.clock import Clock
 from core.shared import NOT_READ, SharedState
 from store.db import SessionFactory, write_apart
@@ -46,7 +52,6 @@ VERSION_TTL = 2 * SHARED_MAX_AGE
 
 # Events that do not come from a follower at all (the platform's job reports).
 SYSTEM_EVENTS = {"publishjobfinish", "masssendjobfinish", "templatesendjobfinish"}
-COLUMNS = [c.key for c in Follower.__table__.columns]
 # What other processes must see before the follower's next message (written by `sync()`).
 SHARED_COLUMNS = ("subscribed", "state", "held")
 # What every message changes (written behind; with several processes the last writer wins).
@@ -80,11 +85,12 @@ class FollowerStore:
         self._loaded_at: dict[str, float] = {}
         self._synced: dict[str, tuple] = {}
         self._unsynced: set[str] = set()
-        self._sync_locks: dict[str, asyncio.Lock] = {}
-        self._send_locks: dict[str, asyncio.Lock] = {}
+        self._sync_locks = KeyedLocks()
+        self._send_locks = KeyedLocks()
         # Stand-ins for rows not read in time (database down or slow): read again on the next
         # message, they write only what every message changes (never a blank state or held list).
         self._provisional: set[str] = set()
+        self._reads = Batcher(partial(read_rows, db))  # first messages' row reads, together
 
     def version_key_of(self, message: Any) -> str | None:
         """The shared key `get()` reads for this sender (None: none), read with the dedupe claim."""
@@ -163,8 +169,7 @@ class FollowerStore:
             return secrets.token_hex(8)
 
     async def _load(self, openid: str, version: str | None) -> Follower:
-        async with self.db() as session:
-            row = await session.get(Follower, openid)
+        row = await self._reads.submit(openid)
         cached = self._cache.get(openid)
         new = row is None
         if new:
@@ -200,9 +205,9 @@ class FollowerStore:
                 log.error("followers: %s dropped unwritten (over %d records wait to be written)", old, MAX_UNWRITTEN)
             self._drop(old)
 
-    def lock(self, openid: str) -> asyncio.Lock:
+    def lock(self, openid: str) -> contextlib.AbstractAsyncContextManager[None]:
         """Held while replies go out to this follower (bot/outbox.py): their counters and order."""
-        return self._send_locks.setdefault(openid, asyncio.Lock())
+        return self._send_locks.hold(openid)
 
     def is_provisional(self, openid: str) -> bool:  # (see `_provisional`)
         return openid in self._provisional
@@ -307,8 +312,7 @@ class FollowerStore:
         openid = follower.openid
         if self.shared is None or openid not in self._unsynced:
             return
-        lock = self._sync_locks.setdefault(openid, asyncio.Lock())
-        async with lock:
+        async with self._sync_locks.hold(openid):
             if openid not in self._unsynced:
                 return
             self._unsynced.discard(openid)
@@ -379,21 +383,3 @@ class FollowerStore:
         self._version.pop(openid, None)
         self._loaded_at.pop(openid, None)
         self._synced.pop(openid, None)
-        self._sync_locks.pop(openid, None)
-
-
-async def upsert(session: AsyncSession, rows: list[dict], update: tuple[str, ...] | None = None) -> None:
-    """Insert or update rows; on conflict only the `update` columns (default: all but the key
-    and first_seen) change."""
-    if not rows:
-        return
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    # The table, not the mapped class: a Core executemany, without the ORM's per-row bulk work.
-    stmt = insert(Follower.__table__)
-    columns = update or [c for c in COLUMNS if c not in ("openid", "first_seen")]
-    stmt = stmt.on_conflict_do_update(index_elements=["openid"], set_={c: stmt.excluded[c] for c in columns})
-    await session.execute(stmt, rows)
-

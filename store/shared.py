@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Integer, Text, and_, case, cast, delete, or_, select
 
+from core.batch import Batcher
 from core.clock import Clock
 from core.shared import NOT_READ, Claim, SharedState
 from store.db import SessionFactory, is_sqlite
@@ -218,6 +219,7 @@ class RedisState(SharedState):
         self._delete_if_equal = client.register_script(_DELETE_IF_EQUAL)
         self._incr_with_ttl = client.register_script(_INCR_WITH_TTL)
         self._claim = client.register_script(_CLAIM)
+        self._commands = Batcher(self._pipeline)
 
     @classmethod
     def from_url(cls, url: str, clock: Clock | None = None, prefix: str = "wxbot:") -> RedisState:
@@ -254,17 +256,30 @@ class RedisState(SharedState):
             self.prefix + read if read is not None else "",
         ]
         args = [digest, str(self._ms(once_ttl)), value, "" if ttl is None else str(self._ms(ttl))]
-        added, current = await self._claim(keys=keys, args=args)
+        added, current = await self._commands.submit(("EVALSHA", self._claim.sha, len(keys), *keys, *args))
         if added == -1:
             return Claim(False, NOT_READ, replayed=True)
         return Claim(bool(added), NOT_READ if read is None else current)
 
     async def set_many(self, items: Mapping[str, str], ttl: float | None = None) -> None:
-        px = None if ttl is None else self._ms(ttl)
+        px = () if ttl is None else ("PX", self._ms(ttl))
+        await asyncio.gather(*(self._commands.submit(("SET", self.prefix + k, v, *px)) for k, v in items.items()))
+
+    async def _pipeline(self, commands: list[tuple], loaded: bool = False) -> list:
+        """The webhook's commands (claims, answers stored) that came while the previous pipeline was
+        on its way, in one: one round trip and one connection for all (they were one each)."""
+        from redis.exceptions import NoScriptError
+
         async with self.client.pipeline(transaction=False) as pipe:
-            for key, value in items.items():
-                pipe.set(self.prefix + key, value, px=px)
-            await pipe.execute()
+            for command in commands:
+                pipe.execute_command(*command)
+            results = await pipe.execute(raise_on_error=False)
+        again = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]  # a restarted Redis
+        if again and not loaded:
+            await self.client.script_load(_CLAIM)
+            for i, result in zip(again, await self._pipeline([commands[i] for i in again], loaded=True), strict=True):
+                results[i] = result
+        return results
 
     async def delete(self, key: str, expect: str | None = None) -> bool:
         if expect is None:

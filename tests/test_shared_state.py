@@ -342,3 +342,31 @@ async def test_unreachable_redis_fails_at_start_with_the_key_named(make_settings
             await open_shared_state(settings, make_session_factory(engine), FakeClock())
     finally:
         await engine.dispose()
+
+
+async def test_redis_claims_made_together_go_in_one_pipeline_and_survive_a_script_flush(redis_url):
+    """The webhook's concurrent claims and stored answers: one round trip for all (RedisState._pipeline),
+    each its own answer; a Redis that lost its scripts (restarted, SCRIPT FLUSH) gets the script again."""
+    s = RedisState.from_url(redis_url, FakeClock())
+    batches: list[int] = []
+    send = s._pipeline
+
+    async def counted(commands, loaded=False):
+        batches.append(len(commands))
+        return await send(commands, loaded)
+
+    s._commands._run = counted
+    await s.set("version:a", "v1")
+    *claims, _ = await asyncio.gather(
+        *(s.claim(f"dedupe:m{i % 5}", "pending", 60, "version:a") for i in range(10)),
+        s.claim("dedupe:q", "pending", 60, once=("query:s", "d1", 600)),
+        s.set_many({"dedupe:done1": "done:a", "dedupe:done2": "done:b"}, 30),
+    )
+    assert batches == [13]
+    assert await s.get("dedupe:done2") == "done:b" and 0 < await s.client.pttl("wxbot:dedupe:done2") <= 30_000
+    assert sum(c.added for c in claims[:10]) == 5 and all(c.read == "v1" for c in claims[:10])
+    assert claims[10] == Claim(True, NOT_READ)
+    await s.client.script_flush()
+    assert await s.claim("dedupe:r", "pending", 60, once=("query:s", "d2", 600)) == \
+        Claim(False, NOT_READ, replayed=True)  # the same signed query with another body
+    await s.close()
