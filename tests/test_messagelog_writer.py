@@ -258,7 +258,8 @@ async def test_rows_the_database_refuses_are_dropped_and_said_the_rest_written(s
     assert await rows_in(services) == [("o_i", "in", "好")]
     dropped = [r.getMessage() for r in caplog.records if "dropped a row" in r.getMessage()]
     assert len(dropped) == 2 and all("(in webhook text from o_i at 2026-01-05 02:00:00" in d for d in dropped)
-    assert "batch of 3 rows refused" in caplog.text
+    [refusal] = [r.getMessage() for r in caplog.records if "batch of 3 rows refused" in r.getMessage()]
+    assert "NOT NULL" in refusal  # the database's reason, for the operator
 
     writer.record("o_i", "in", "webhook", "text", "坏三")
     writer.record("o_i", "in", "webhook", "text", "坏四")
@@ -356,11 +357,17 @@ async def test_purge_keeps_rows_of_exactly_the_retention_and_tail_gives_the_last
     assert [r.content for r in await messagelog.tail(services)] == ["最早", "其次", "最后"]
     assert [r.content for r in await messagelog.tail(services, 5, "o_n")] == ["最早", "最后"]
 
+    for i in range(25):
+        writer.record("o_s", "in", "webhook", "text", f"{i}")
+    await writer.flush()
+    assert [r.content for r in await messagelog.tail(services)] == [f"{i}" for i in range(5, 25)]  # 20
+    assert [r.content for r in await messagelog.tail(services, 50, "o_p")] == ["其次"]
+
     services.clock.advance(180 * 86400 - 1)  # the first row exactly 180 days old: kept
     assert await messagelog.purge_old(services) == 0
     services.clock.advance(1)
     assert await messagelog.purge_old(services) == 1
-    assert [r.content for r in await messagelog.tail(services)] == ["其次", "最后"]
+    assert [r.content for r in await messagelog.tail(services, 3, "o_n")] == ["最后"]
 
 
 async def test_forget_takes_the_followers_waiting_rows_and_no_one_elses(services):
@@ -370,6 +377,7 @@ async def test_forget_takes_the_followers_waiting_rows_and_no_one_elses(services
     writer.record("o_q", "in", "webhook", "text", "待写")
     writer.record("o_r", "in", "webhook", "text", "别人的")
     assert await messagelog.forget(services, "o_q") == 1
+    assert await messagelog.forget(services, "o_nobody") == 0
     assert [r["content"] for r in writer.pending] == ["别人的"]
     await writer.flush()
     assert await rows_in(services) == [("o_r", "in", "别人的")]
