@@ -103,15 +103,17 @@ async def test_the_database_going_away_mid_way_keeps_the_unwritten_rest(services
         state["calls"] += 1
         # The batch, then apart: all four, [0, 1], [0] (refused), [1] (written), then [2, 3]: away.
         if state["calls"] == 6:
+            writer.record("o_d", "in", "webhook", "text", "新")  # recorded meanwhile: goes after the rest
             raise locked()
         return await real(session, rows)
 
     monkeypatch.setattr(messagelog, "_write_rows", flaky)
     assert await writer.flush() == 1
-    assert [r["content"] for r in writer.pending] == ["行2", "行3"]
+    assert [r["content"] for r in writer.pending] == ["行2", "行3", "新"]
     monkeypatch.setattr(messagelog, "_write_rows", real)
-    assert await writer.flush() == 2
-    assert await rows_in(services) == [("o_d", "in", "行1"), ("o_d", "in", "行2"), ("o_d", "in", "行3")]
+    assert await writer.flush() == 3
+    assert await rows_in(services) == [
+        ("o_d", "in", "行1"), ("o_d", "in", "行2"), ("o_d", "in", "行3"), ("o_d", "in", "新")]
 
 
 async def test_more_than_max_pending_keeps_the_newest(services, monkeypatch, caplog):
