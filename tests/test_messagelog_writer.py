@@ -78,15 +78,17 @@ async def test_a_batch_failing_alike_for_no_reason_about_its_rows_is_kept(servic
     real = messagelog._write_rows
 
     async def broken(session, rows):
+        if len(writer.pending) == 0:
+            writer.record("o_c", "in", "webhook", "text", "丙")  # recorded meanwhile: goes after them
         raise exc.ProgrammingError("INSERT INTO message_log", {}, Exception("no such table: message_log"))
 
     monkeypatch.setattr(messagelog, "_write_rows", broken)
     with pytest.raises(exc.ProgrammingError):
         await writer.flush()
-    assert [r["content"] for r in writer.pending] == ["甲", "乙"]
+    assert [r["content"] for r in writer.pending] == ["甲", "乙", "丙"]
     monkeypatch.setattr(messagelog, "_write_rows", real)
-    assert await writer.flush() == 2
-    assert await rows_in(services) == [("o_c", "in", "甲"), ("o_c", "in", "乙")]
+    assert await writer.flush() == 3
+    assert await rows_in(services) == [("o_c", "in", "甲"), ("o_c", "in", "乙"), ("o_c", "in", "丙")]
 
 
 async def test_the_database_going_away_mid_way_keeps_the_unwritten_rest(services, monkeypatch):
@@ -260,6 +262,8 @@ async def test_rows_the_database_refuses_are_dropped_and_said_the_rest_written(s
     assert await rows_in(services) == [("o_i", "in", "好")]
     dropped = [r.getMessage() for r in caplog.records if "dropped a row" in r.getMessage()]
     assert len(dropped) == 2 and all("(in webhook text from o_i at 2026-01-05 02:00:00" in d for d in dropped)
+    assert all("NOT NULL" in d for d in dropped)  # and why
+    assert "erasure check not done" not in caplog.text  # the batch's erasure check ran as after any batch
     [refusal] = [r.getMessage() for r in caplog.records if "batch of 3 rows refused" in r.getMessage()]
     assert "NOT NULL" in refusal  # the database's reason, for the operator
 
