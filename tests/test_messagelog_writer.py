@@ -199,7 +199,7 @@ async def test_an_outage_is_said_when_it_begins_and_when_it_ends(services, monke
     assert caplog.text.count("database back") == 1  # said once, not with every batch after
 
     monkeypatch.setattr(messagelog, "_write_rows", away)  # the next outage is said again
-    for word in ("六", "七", "八"):
+    for word in ("六", "七", "八", "九"):  # two dropped, one at a time
         writer.record("o_f", "in", "webhook", "text", word)
     with pytest.raises(exc.OperationalError):
         await writer.flush()
@@ -208,7 +208,7 @@ async def test_an_outage_is_said_when_it_begins_and_when_it_ends(services, monke
     monkeypatch.setattr(messagelog, "_write_rows", real)
     assert await writer.flush() == 2
     [_, again] = [r.getMessage() for r in caplog.records if "database back" in r.getMessage()]
-    assert "wrote 2 rows kept meanwhile (1 older ones dropped)" in again
+    assert "wrote 2 rows kept meanwhile (2 older ones dropped)" in again
 
 
 async def test_a_fault_that_is_not_an_outage_is_logged_with_its_traceback(services, monkeypatch, caplog):
