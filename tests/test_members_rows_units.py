@@ -89,6 +89,7 @@ def test_dates(text, on):
 @pytest.mark.parametrize("text", ["2018-13-01", "2018年2月30日", "18-03-01", "2018-03-01 10:00", "三月"])
 def test_what_is_not_a_date(text):
     assert refused(joined_on=text) == texts.bad_date(text)
+    assert refused(registered_on=text) == texts.bad_date(text, "登记日期")  # named as its column
 
 
 @pytest.mark.parametrize("on", [date(1948, 12, 31), date(2026, 6, 16)])
@@ -221,7 +222,7 @@ def test_parse_file_a_code_or_a_name_twice_rejects_those_rows(tmp_path):
         ["甲协会", a, "会员单位", "社会团体", "浙江省"],
         ["乙协会", b, "会员单位", "社会团体", "浙江省"],
         ["甲协会", c, "理事单位", "社会团体", "浙江省"],  # the name of line 2 under another code
-        ["丙协会", b, "会员单位", "社会团体", "浙江省"],  # the code of line 3 again
+        ["丙协会", b, "秘书长单位", "社会团体", "浙江省"],  # the code of line 3 again, and a role not configured
         ["丁协会", "", "会员单位", "社会团体", "浙江省"],
     ])
     count, good, rejected = table.parse_file(path, TODAY, ROLES)
@@ -230,7 +231,7 @@ def test_parse_file_a_code_or_a_name_twice_rejects_those_rows(tmp_path):
         (2, texts.duplicate_name("甲协会", [2, 4])),
         (3, texts.duplicate_code(b, [3, 5])),
         (4, texts.duplicate_name("甲协会", [2, 4])),
-        (5, texts.duplicate_code(b, [3, 5])),
+        (5, texts.duplicate_code(b, [3, 5]) + "；" + texts.bad_role("秘书长单位", ROLES)),
         (6, texts.MISSING_CODE),
     ]
 
@@ -253,8 +254,15 @@ def test_a_workbooks_cells_are_read_as_values_never_as_formulas(tmp_path):
     wb.active.append([*HEADER, "联系人"])
     wb.active.append(["甲协会", CODE, "会员单位", '="王"&"芳"'])  # a formula no program has computed yet
     wb.active.append(["乙协会", credit_code.generate(random.Random(6), "社会团体", "330000"), "理事单位", "李"])
-    path = tmp_path / "a.xlsx"
+    path = tmp_path / "a.xlsm"  # a workbook with macros is read as well
     wb.save(path)
     columns, rows = table.read_table(path)
     assert rows[0] == (2, ["甲协会", CODE, "会员单位", None])  # its value (none), not its text
     assert rows[1][0] == 3 and rows[1][1][3] == "李"
+
+
+def test_a_cell_over_two_lines_of_a_windows_file_is_kept_as_written(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_bytes(f'单位名称,统一社会信用代码,会员类别,联系人\r\n甲协会,{CODE},会员单位,"王芳\r\n李明"\r\n'.encode())
+    _, rows = table.read_table(path)
+    assert rows == [(2, ["甲协会", CODE, "会员单位", "王芳\r\n李明"])]
