@@ -266,3 +266,10 @@ def test_a_cell_over_two_lines_of_a_windows_file_is_kept_as_written(tmp_path):
     path.write_bytes(f'单位名称,统一社会信用代码,会员类别,联系人\r\n甲协会,{CODE},会员单位,"王芳\r\n李明"\r\n'.encode())
     _, rows = table.read_table(path)
     assert rows == [(2, ["甲协会", CODE, "会员单位", "王芳\r\n李明"])]
+
+
+def test_a_file_with_old_mac_line_ends_is_read(tmp_path):
+    path = tmp_path / "a.csv"  # Excel for Mac's "CSV (Macintosh)": CR alone ends a line
+    path.write_bytes(f'单位名称,统一社会信用代码,会员类别,联系人\r甲协会,{CODE},会员单位,"王芳\r李明"\r'.encode())
+    _, rows = table.read_table(path)
+    assert rows == [(2, ["甲协会", CODE, "会员单位", "王芳\r李明"])]
