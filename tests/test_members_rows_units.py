@@ -64,6 +64,8 @@ def test_roles_their_short_forms_and_the_synonyms_of_configured_ones_only():
     assert refused(role="Executive Vice President") == texts.bad_role("Executive Vice President", ROLES)
     assert refused(role="") == texts.bad_role("", ROLES)
     assert table.role_spellings(["单位"]) == {"单位": "单位"}  # "单位" alone keeps its name
+    assert table.check_row(2, raw(role="顾问"), TODAY, ["顾问单位"]).role == "顾问单位"
+    assert table.check_row(2, raw(role="主"), TODAY, ["主单位"]).role == "主单位"  # one character is enough
 
 
 def test_kinds_and_the_codes_type_digit_when_the_cell_is_empty():
