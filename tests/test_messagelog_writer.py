@@ -342,8 +342,10 @@ async def test_the_writer_keeps_going_after_a_failed_batch_and_after_a_restart(m
         assert await rows_in(services) == [("o_m", "in", "甲")] and calls[:3] == [1, 1, 1]
 
         await writer.stop()
-        writer.start()  # started again (another `running()` block): it writes on its own again
         writer.record("o_m", "in", "webhook", "text", "乙")
+        await asyncio.sleep(0.3)  # six turns of the writer, had it not stopped
+        assert len(await rows_in(services)) == 1 and len(writer.pending) == 1
+        writer.start()  # started again (another `running()` block): it writes on its own again
         for _ in range(200):
             if len(await rows_in(services)) == 2:
                 break
