@@ -160,3 +160,17 @@ async def test_a_cancelled_push_frees_only_articles_it_still_holds(sandbox, make
         await editing.cancel(env.services, push.id)
         async with env.services.db() as s:
             assert [(await s.get(Article, i)).status for i in ids] == ["ready", "withdrawn"]
+
+
+async def test_an_illegal_move_names_the_push_and_both_ends(sandbox, make_settings):
+    async with bot_env(sandbox, make_settings, webhook=False) as env:
+        ids = await env.articles(1, images=0)
+        push = await editing.create(env.services, editing.PushSpec(ids, at=env.services.clock.now() + timedelta(days=1)))
+        assert push.review == "draft"
+        with pytest.raises(states.IllegalTransition, match=rf"^push {push.id}: planned → done$"):
+            await states.write(env.services, push, "done")
+        with pytest.raises(states.IllegalTransition, match=rf"^push {push.id}: review draft → rejected$"):
+            await states.write(env.services, push, review="rejected")  # nobody rejects what was not submitted
+        await states.write(env.services, push, review="draft", detail="仍为草稿")  # staying put is no move
+        await states.write(env.services, push, review="submitted")
+        assert (await env.push(push.id)).review == "submitted"
