@@ -189,6 +189,7 @@ async def test_an_outage_is_said_when_it_begins_and_when_it_ends(services, monke
     assert caplog.text.count("dropping the oldest") == 1
     [went] = [r for r in caplog.records if "database unavailable" in r.getMessage()]
     assert not went.exc_info  # a locked database is an outage, not a fault: no traceback
+    assert "database is locked" in went.getMessage()  # and why, for the operator
 
     monkeypatch.setattr(messagelog, "_write_rows", real)
     assert await writer.flush() == 2
