@@ -4,11 +4,12 @@ refuses a transition the table does not allow."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from core.clock import FakeClock
 from scheduler import editing, states, texts
 from store.models.content import Article
 from store.models.pushes import Notification, Push, PushEvent
@@ -128,3 +129,48 @@ async def test_a_push_that_will_not_go_out_frees_its_articles_as_they_were(sandb
 async def statuses(env, *ids: int) -> list[str]:
     async with env.services.db() as s:
         return [(await s.get(Article, i)).status for i in ids]
+
+
+async def test_timeline_lines_are_at_the_clocks_time_and_state_changes_are_of_kind_state(sandbox, make_settings):
+    clock = FakeClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    async with bot_env(sandbox, make_settings, webhook=False, clock=clock) as env:
+        ids = await env.articles(1, images=0)
+        push = await editing.create(env.services, editing.PushSpec(ids, at=clock.now() + timedelta(days=1)))
+        clock.advance(3600)
+        await states.write(env.services, push, "preparing")
+        clock.advance(60)
+        await states.record(env.services, push, "微信答复：ok", {"errcode": 0})
+        async with env.services.db() as s:
+            events = list(await s.scalars(select(PushEvent).where(PushEvent.push_id == push.id).order_by(PushEvent.id)))
+        change, answer = events[-2:]
+        assert (change.kind, change.state, change.at.replace(tzinfo=UTC)) == (
+            "state", "preparing", datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+        assert (answer.kind, answer.detail, answer.data, answer.at.replace(tzinfo=UTC)) == (
+            "wechat", "微信答复：ok", {"errcode": 0}, datetime(2026, 3, 2, 9, 1, tzinfo=UTC))
+
+
+async def test_a_cancelled_push_frees_only_articles_it_still_holds(sandbox, make_settings):
+    """An article withdrawn meanwhile stays withdrawn when the push that held it is cancelled."""
+    async with bot_env(sandbox, make_settings, webhook=False) as env:
+        ids = await env.articles(2, images=0)
+        push = await editing.create(env.services, editing.PushSpec(ids, at=env.services.clock.now() + timedelta(days=1)))
+        async with env.services.db.begin() as s:
+            assert [(await s.get(Article, i)).status for i in ids] == ["queued", "queued"]
+            (await s.get(Article, ids[1])).status = "withdrawn"
+        await editing.cancel(env.services, push.id)
+        async with env.services.db() as s:
+            assert [(await s.get(Article, i)).status for i in ids] == ["ready", "withdrawn"]
+
+
+async def test_an_illegal_move_names_the_push_and_both_ends(sandbox, make_settings):
+    async with bot_env(sandbox, make_settings, webhook=False) as env:
+        ids = await env.articles(1, images=0)
+        push = await editing.create(env.services, editing.PushSpec(ids, at=env.services.clock.now() + timedelta(days=1)))
+        assert push.review == "draft"
+        with pytest.raises(states.IllegalTransition, match=rf"^push {push.id}: planned → done$"):
+            await states.write(env.services, push, "done")
+        with pytest.raises(states.IllegalTransition, match=rf"^push {push.id}: review draft → rejected$"):
+            await states.write(env.services, push, review="rejected")  # nobody rejects what was not submitted
+        await states.write(env.services, push, review="draft", detail="仍为草稿")  # staying put is no move
+        await states.write(env.services, push, review="submitted")
+        assert (await env.push(push.id)).review == "submitted"
