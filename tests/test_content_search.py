@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from core.clock import FakeClock
 from store.content.extract import Extracted, make_digest
 from store.content.importer import Importer
-from store.content.search import index_terms, latest, query_terms, search, search_hits
+from store.content.search import latest, search, search_hits
+from store.content.terms import index_terms, query_terms
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
 from store.models.content import ArticleTerm

@@ -20,7 +20,6 @@ from sqlalchemy import delete, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.content.terms import article_terms, query_terms
-from store.content.terms import index_terms as index_terms  # the tests' and callers' name for it
 from store.models.content import Article, ArticleTerm
 
 _DF_PROBE = 1000  # how far we count a term's postings to find the rarest (cheap, bounded)
@@ -45,11 +44,6 @@ def term_rows(article_id: int, published_at: date | None, title: str, body_text:
     rows = [{"term": t, "field": "t", "sort_key": key, "article_id": article_id} for t in in_title]
     rows += [{"term": t, "field": "a", "sort_key": key, "article_id": article_id} for t in in_all]
     return rows
-
-
-async def index_article(session: AsyncSession, article: Article) -> None:
-    """(Re)build one article's postings; call in the same transaction that writes the article."""
-    await index_articles(session, [article])
 
 
 _INSERT_TERMS = "INSERT INTO article_terms (term, field, sort_key, article_id) VALUES "
