@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import struct
 
 import pytest
@@ -209,3 +210,17 @@ def test_parse_blank_or_missing_content_is_an_empty_text():
 ])
 def test_parse_refuses_what_wechat_never_sends(xml):
     assert rejected(protocol.parse, xml) == (400, "not a WeChat message")
+
+
+@pytest.mark.parametrize("size", [0, 1, 11, 12, 13, 44, 1000])
+def test_seal_opens_with_wechatpy_and_matches_its_envelope(envelope, size):
+    """The seal made without wechatpy's per-reply setup is what wechatpy's own encrypt_message makes
+    (but for the 16 random bytes): wechatpy decrypts it, and the XML around it is the same."""
+    reply = "<xml><Content><![CDATA[" + "回" * size + "]]></Content></xml>"
+    ours = envelope.seal(reply, "nonce7", "1700000123")
+    signature = xmltodict.parse(ours)["xml"]["MsgSignature"]
+    assert envelope._crypto.decrypt_message(ours, signature, "1700000123", "nonce7") == reply
+    theirs = envelope._crypto.encrypt_message(reply, "nonce7", "1700000123")
+    shape = re.compile(r"<!\[CDATA\[[A-Za-z0-9+/=]+\]\]></Encrypt>\n<MsgSignature><!\[CDATA\[[0-9a-f]{40}\]\]>")
+    assert shape.sub("…", ours) == shape.sub("…", theirs)
+    assert len(xmltodict.parse(ours)["xml"]["Encrypt"]) == len(xmltodict.parse(theirs)["xml"]["Encrypt"])

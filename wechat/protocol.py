@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 import struct
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -127,7 +128,24 @@ class Envelope:
             raise Rejected(400, "message is not UTF-8") from None
 
     def seal(self, xml: str, nonce: str, timestamp: str) -> str:
-        return self._crypto.encrypt_message(xml, nonce, timestamp)
+        """The reply in its envelope, as wechatpy's WeChatCrypto.encrypt_message makes it (the same
+        layout as `open` reads, the same XML), with the cipher made once: wechatpy built one and drew
+        16 random letters one at a time for every reply, three times the cost of the encryption."""
+        text = xml.encode("utf-8")
+        plain = secrets.token_hex(8).encode() + struct.pack(">I", len(text)) + text + self.appid
+        pad = 32 - len(plain) % 32
+        encrypt = base64.b64encode(self._cipher.encrypt(plain + bytes((pad,)) * pad)).decode()
+        return _SEALED.format(encrypt=encrypt, signature=sign(self.token, timestamp, nonce, encrypt),
+                              timestamp=timestamp, nonce=nonce)
+
+
+# wechatpy's envelope of a reply (wechatpy/crypto/__init__.py, BaseWeChatCrypto._encrypt_message).
+_SEALED = """<xml>
+<Encrypt><![CDATA[{encrypt}]]></Encrypt>
+<MsgSignature><![CDATA[{signature}]]></MsgSignature>
+<TimeStamp>{timestamp}</TimeStamp>
+<Nonce><![CDATA[{nonce}]]></Nonce>
+</xml>"""
 
 
 def fields(message: Any) -> dict:
