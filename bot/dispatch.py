@@ -28,6 +28,7 @@ from bot.context import Context
 from bot.conversation import Conversation, NoConversation
 from bot.router import Captured, Router, find_step, route, text_of
 from core import logs, metrics
+from core.eager import first_step
 from core.services import Services
 from core.shared import NOT_READ
 from wechat import limits, protocol, render
@@ -132,23 +133,16 @@ class Dispatcher:
         self.log.record(openid, "in", "webhook", *summary(message), msg_key=key)
         held = outbox.take_held(self.services, follower) if follower is not None else []
 
-        task = self.spawn(self.handle(message, follower, state))
+        handling = self.handle(message, follower, state)
         try:
-            reply = await asyncio.wait_for(asyncio.shield(task), max(deadline - clock.monotonic(), 0.0))
-        except Exception:
-            if task.done():  # the handling itself failed (logged by `_done`)
-                return self._render(message, Text(texts.ERROR), key, started)
-            fallback = Text(texts.ERROR) if trouble or self.log.in_trouble() else None
-            metrics.DEADLINE_FALLBACKS.labels("error_text" if fallback else "success").inc()
-            log.info("handler past the budget; answering %s, reply follows",
-                     "the error text (database not answering)" if fallback else "success",
-                     extra=logs.about(openid=openid, msg_key=key))
-            task.add_done_callback(lambda t: self._late(t, openid, held, follower, fallback))
-            await self._sync(follower, deadline)
-            if fallback is None:
-                metrics.REPLIES.labels("success").inc()
-                return render.SUCCESS
-            return self._render(message, fallback, key, started)
+            finished, reply = first_step(handling)
+        except Exception:  # the handling itself failed, before it waited for anything
+            log.error("background task %s failed", handling.__qualname__, exc_info=True)
+            return self._render(message, Text(texts.ERROR), key, started)
+        if not finished:  # it waits for something: a task, waited for until the budget ends
+            answered, reply = await self._within(message, key, started, reply, openid, held, follower, trouble)
+            if answered is not None:
+                return answered
 
         passive, later = await self.compose(message, follower, state, held, reply)
         # Before the follower can answer: what other processes must see of this exchange.
@@ -159,6 +153,30 @@ class Dispatcher:
             metrics.REPLIES.labels("success").inc()
             return render.SUCCESS
         return self._render(message, passive, key, started)
+
+    async def _within(self, message: Any, key: str, started: float, rest: Coroutine, openid: str,
+                      held: list[Reply], follower: Any, trouble: bool) -> tuple[str | None, Reply | None]:
+        """(None, the reply) of the handling that had to wait, run as a task, if it finishes within
+        the budget; else (the answer to give now, None)."""
+        clock = self.services.clock
+        deadline = started + self.budget
+        task = self.spawn(rest)
+        try:
+            return None, await asyncio.wait_for(asyncio.shield(task), max(deadline - clock.monotonic(), 0.0))
+        except Exception:
+            if task.done():  # the handling itself failed (logged by `_done`)
+                return self._render(message, Text(texts.ERROR), key, started), None
+            fallback = Text(texts.ERROR) if trouble or self.log.in_trouble() else None
+            metrics.DEADLINE_FALLBACKS.labels("error_text" if fallback else "success").inc()
+            log.info("handler past the budget; answering %s, reply follows",
+                     "the error text (database not answering)" if fallback else "success",
+                     extra=logs.about(openid=openid, msg_key=key))
+            task.add_done_callback(lambda t: self._late(t, openid, held, follower, fallback))
+            await self._sync(follower, deadline)
+            if fallback is None:
+                metrics.REPLIES.labels("success").inc()
+                return render.SUCCESS, None
+            return self._render(message, fallback, key, started), None
 
     def _render(self, message: Any, passive: Reply, key: str, started: float) -> str:
         clock = self.services.clock

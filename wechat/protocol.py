@@ -15,6 +15,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
+import secrets
 import struct
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -84,6 +86,15 @@ def body_digest(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=8).hexdigest()
 
 
+# A safe-mode body as WeChat sends it, read without a parser (a third of a message's parsing): the
+# account's ID and the base64 ciphertext, each in CDATA, XML's own whitespace between. Anything else
+# (compatible mode's fields, other characters, a declaration, a BOM) goes to the parsers.
+_SAFE_BODY = re.compile(
+    rb"[ \t\r\n]*<xml>[ \t\r\n]*(?:<ToUserName><!\[CDATA\[[A-Za-z0-9_@.-]*\]\]></ToUserName>[ \t\r\n]*)?"
+    rb"<Encrypt><!\[CDATA\[([A-Za-z0-9+/=]+)\]\]></Encrypt>[ \t\r\n]*</xml>[ \t\r\n]*"
+)
+
+
 class Envelope:
     """Safe/compatible mode: the AES envelope around a message and around our reply."""
 
@@ -96,11 +107,14 @@ class Envelope:
     def open(self, body: bytes, query: Any) -> str:
         """The decrypted message XML: 403 unless `msg_signature`, the key and the AppID are right;
         400 for what is not an envelope, or a message inside that is not UTF-8."""
-        try:
-            outer = flat_fields(body) or xmltodict.parse(body)["xml"]
-            encrypt = outer["Encrypt"]
-        except Exception:
-            raise Rejected(400, "not an encrypted WeChat message") from None
+        if isinstance(body, bytes) and (shaped := _SAFE_BODY.fullmatch(body)) is not None:
+            encrypt = shaped[1].decode("ascii")
+        else:
+            try:
+                outer = flat_fields(body) or xmltodict.parse(body)["xml"]
+                encrypt = outer["Encrypt"]
+            except Exception:
+                raise Rejected(400, "not an encrypted WeChat message") from None
         if not isinstance(encrypt, str):
             raise Rejected(400, "not an encrypted WeChat message")
         expected = sign(self.token, query.get("timestamp", ""), query.get("nonce", ""), encrypt)
@@ -127,7 +141,24 @@ class Envelope:
             raise Rejected(400, "message is not UTF-8") from None
 
     def seal(self, xml: str, nonce: str, timestamp: str) -> str:
-        return self._crypto.encrypt_message(xml, nonce, timestamp)
+        """The reply in its envelope, as wechatpy's WeChatCrypto.encrypt_message makes it (the same
+        layout as `open` reads, the same XML), with the cipher made once: wechatpy built one and drew
+        16 random letters one at a time for every reply, three times the cost of the encryption."""
+        text = xml.encode("utf-8")
+        plain = secrets.token_hex(8).encode() + struct.pack(">I", len(text)) + text + self.appid
+        pad = 32 - len(plain) % 32
+        encrypt = base64.b64encode(self._cipher.encrypt(plain + bytes((pad,)) * pad)).decode()
+        return _SEALED.format(encrypt=encrypt, signature=sign(self.token, timestamp, nonce, encrypt),
+                              timestamp=timestamp, nonce=nonce)
+
+
+# wechatpy's envelope of a reply (wechatpy/crypto/__init__.py, BaseWeChatCrypto._encrypt_message).
+_SEALED = """<xml>
+<Encrypt><![CDATA[{encrypt}]]></Encrypt>
+<MsgSignature><![CDATA[{signature}]]></MsgSignature>
+<TimeStamp>{timestamp}</TimeStamp>
+<Nonce><![CDATA[{nonce}]]></Nonce>
+</xml>"""
 
 
 def fields(message: Any) -> dict:
