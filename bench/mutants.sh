@@ -26,7 +26,7 @@ MODULES=(
   "render|store/content/render.py|tests/test_render_units.py tests/test_content_render.py"
   "members|store/members/table.py store/members/checks.py store/members/credit_code.py|tests/test_members_import.py tests/test_members_columns.py tests/test_members_checks_units.py tests/test_members_rows_units.py"
   "messagelog|bot/messagelog.py|tests/test_messagelog_writer.py tests/test_webhook_dispatch.py tests/test_webhook_forget_sqlite.py tests/test_webhook_hostile.py tests/test_webhook_faults.py"
-  "console-auth|console/security.py|tests/test_console_security.py"
+  "console-auth|console/security.py|tests/test_console_security_units.py"
 )
 
 if [[ ! -x $VENV/bin/mutmut ]]; then

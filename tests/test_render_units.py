@@ -207,3 +207,52 @@ async def test_the_size_is_estimated_with_upload_urls_before_any_upload():
         await r.render_article(article(over), imgs, up)
     assert up.bodies == []
     assert str(e.value) == r.TEXT_CONTENT_TOO_LONG.format(id=7, chars=CONTENT_CHARS, bytes=CONTENT_CHARS + 2 * (text + 1))
+
+
+def test_a_wechat_link_over_plain_http_stays_a_link():
+    html, _ = r.sanitize('<p><a href="http://mp.weixin.qq.com/s/z">乙</a>，<a href="HTTPS://mp.weixin.qq.com/s/y">丙</a></p>')
+    assert html == '<p><a href="http://mp.weixin.qq.com/s/z">乙</a>，<a href="HTTPS://mp.weixin.qq.com/s/y">丙</a></p>'
+
+
+async def test_images_we_do_not_have_are_removed_without_a_trace():
+    a = image(1)
+    body = f'<p>前<img data-sha256="{"e" * 64}">中<img data-sha256="{a.sha256}">后<img data-sha256="{"f" * 64}"></p>'
+    up = Uploader()
+    out = await r.render_article(article(body, author=""), [a], up)
+    assert out.content == f'<p>前中<img alt="" src="https://mmbiz.qpic.cn/{a.sha256[:4]}" style="max-width:100%;height:auto"/>后</p>'
+    assert up.bodies == [a.sha256] and out.author == ""
+
+
+async def test_a_cut_article_uploads_the_images_it_keeps_only():
+    kept, dropped = image(1), image(2)
+    body = (f'<p><img data-sha256="{kept.sha256}"></p>' + "".join(f"<p>第{i}段" + "字" * 990 + "</p>" for i in range(30))
+            + f'<p><img data-sha256="{dropped.sha256}"></p>')
+    up = Uploader()
+    out = await r.render_article(article(body), [kept, dropped], up, allow_cut=True)
+    assert up.bodies == [kept.sha256]
+    assert out.content.startswith(f'<p><img alt="" src="https://mmbiz.qpic.cn/{kept.sha256[:4]}" style="max-width:100%;height:auto"/></p><p>第0段')
+    assert out.content.endswith(f"<p>{r.TEXT_CUT_NOTE}</p>") and len(out.content) < CONTENT_CHARS
+
+
+async def test_content_too_long_with_real_urls_is_refused_with_its_real_size():
+    class LongUrls(Uploader):
+        async def body_image_url(self, image: Image) -> str:
+            return "https://mmbiz.qpic.cn/" + "u" * 3000
+
+    imgs = [image(n) for n in range(1, 8)]
+    body = "<p>" + "字" * 18_000 + "</p>" + "".join(f'<p><img data-sha256="{i.sha256}"></p>' for i in imgs)
+    with pytest.raises(r.ArticleTooLong) as e:
+        await r.render_article(article(body), imgs, LongUrls())
+    img = len('<p><img alt="" src="https://mmbiz.qpic.cn/' + "u" * 3000 + '" style="max-width:100%;height:auto"/></p>')
+    chars = 18_007 + 7 * img
+    assert str(e.value) == r.TEXT_CONTENT_TOO_LONG.format(id=7, chars=chars, bytes=chars + 2 * 18_000)
+
+
+def test_a_very_long_article_is_cut_to_its_first_blocks_too():
+    """600 kB of text, or one paragraph of over 1 MB: what is dropped is taken off the size in bytes
+    as well (never added to it, nor the size reset to the dropped block's)."""
+    block = "<p>" + "字" * 996 + "</p>"  # 1,003 characters, 2,995 bytes
+    cut = r.cut_to_fit(block * 200)
+    assert cut == block * 19 + f"<p>{r.TEXT_CUT_NOTE}</p>"
+    # One paragraph of over 1 MB at the end: it goes, and the short one before it is kept.
+    assert r.cut_to_fit("<p>短</p><p>" + "字" * 350_000 + "</p>") == f"<p>短</p><p>{r.TEXT_CUT_NOTE}</p>"
