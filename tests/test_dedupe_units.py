@@ -11,6 +11,7 @@ import logging
 import pytest
 
 from bot.dedupe import DONE, PENDING, Dedupe, Replayed, key_of
+from core import metrics
 from core.clock import FakeClock
 from core.shared import NOT_READ
 from store.shared import MemoryState
@@ -203,8 +204,6 @@ async def test_an_answer_that_cannot_be_stored_is_logged_and_the_claim_left_to_e
 async def test_a_retry_answered_from_memory_is_counted_and_checks_only_what_it_has(caplog):
     """One process with a signed query, several without one: the retry is a memory hit, and there is
     nothing to check in a shared store (no warning of one being unavailable)."""
-    from core import metrics
-
     def hits() -> float:
         return metrics.sample("wxbot_dedupe_hits_total", {"where": "memory"})
 
@@ -300,8 +299,41 @@ async def test_a_loser_past_its_deadline_remembers_nothing_and_tells_its_own_wai
     assert "m:1" not in loser._seen
     # The other process's answer lands: WeChat's next retry gets it, not a remembered `success`.
     await shared.set("dedupe:m:1", DONE + "别处的答复", 60)
+    before = metrics.sample("wxbot_dedupe_hits_total", {"where": "shared"})
     assert await loser.once("m:1", produce, clock.monotonic() + 5) == "别处的答复"
+    assert metrics.sample("wxbot_dedupe_hits_total", {"where": "shared"}) - before == 1
     assert runs == []
+
+
+async def test_a_claim_that_vanishes_exactly_at_the_deadline_is_not_claimed_again():
+    """No budget left to run the handler: `success`, and WeChat's next retry asks again."""
+
+    class Vanishing(SharedMemory):
+        """The other process gives up its claim at `at` (the loser's deadline)."""
+
+        async def get(self, key):
+            if self.clock.monotonic() >= self.at:
+                await self.delete(key)
+            return await super().get(key)
+
+    clock = FakeClock()
+    shared = Vanishing(clock)
+    loser = Dedupe(shared, clock, ttl=60, poll=0.5)
+    runs, produce = producer()
+    await shared.set("dedupe:m:1", PENDING, 60)
+    shared.at = deadline = clock.monotonic() + 1.0
+    assert await loser.once("m:1", produce, deadline) == SUCCESS
+    assert runs == [] and clock.monotonic() == deadline
+    assert await shared.get("dedupe:m:1") is None
+
+
+async def test_a_signed_query_is_forgotten_exactly_at_its_time():
+    clock = FakeClock()
+    dedupe = Dedupe(MemoryState(clock), clock, ttl=60, query_ttl=600)
+    _, produce = producer()
+    await dedupe.once("m:1", produce, 1e18, signed=("sig1", "body-a"))
+    clock.advance(600)
+    assert await dedupe.once("m:2", produce, 1e18, signed=("sig1", "body-b")) == "答复2"
 
 
 async def test_a_claim_that_vanished_is_claimed_again_through_the_store_with_the_query_noted_once(caplog):
