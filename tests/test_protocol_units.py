@@ -242,3 +242,36 @@ def test_a_safe_body_read_without_the_parser_reads_as_the_parsers_read_it(body, 
     assert (shaped is not None) is fast
     if fast:
         assert shaped[1].decode() == (protocol.flat_fields(body) or xmltodict.parse(body)["xml"])["Encrypt"]
+
+
+@pytest.mark.parametrize("wrap", [
+    '<?xml version="1.0" encoding="utf-8"?><xml><ToUserName>gh</ToUserName><Encrypt>{}</Encrypt></xml>',
+    "<xml><!-- 注释 --><Encrypt><![CDATA[{}]]></Encrypt></xml>",
+    '<xml><ToUserName a="1">gh</ToUserName><Encrypt>{}</Encrypt></xml>',
+])
+def test_an_envelope_the_flat_reader_leaves_is_opened_through_xmltodict(envelope, wrap):
+    """A declaration, a comment, an attribute: not flat, yet an envelope; xmltodict reads it."""
+    encrypt = seal_raw(envelope, padded(layout(envelope, b"<xml>ok</xml>")))
+    _, query = post(envelope, encrypt)
+    body = wrap.format(encrypt).encode()
+    assert protocol._SAFE_BODY.fullmatch(body) is None and protocol.flat_fields(body) is None
+    assert envelope.open(body, query) == "<xml>ok</xml>"
+
+
+@pytest.mark.parametrize(("msg_type", "event", "kind"), [
+    ("device_text", None, "DeviceTextEvent"),  # a device message is one of wechatpy's events
+    ("device_event", "bind", "DeviceBindEvent"),
+    ("device_event", "subscribe_status", "DeviceSubscribeStatusEvent"),
+    ("text", None, "TextMessage"),
+    ("shortvideo2", None, "UnknownMessage"),  # a type wechatpy does not know: kept, as wechatpy keeps it
+    ("event", None, "UnknownMessage"),  # an event without its Event
+])
+def test_device_unknown_and_nameless_messages_are_what_wechatpy_makes_of_them(msg_type, event, kind):
+    from wechatpy import parse_message
+
+    xml = ("<xml><ToUserName>gh</ToUserName><FromUserName>o_dev</FromUserName><CreateTime>1700000000"
+           f"</CreateTime><MsgType>{msg_type}</MsgType>" + (f"<Event>{event}</Event>" if event else "")
+           + "<DeviceType>gh_dev</DeviceType><DeviceID>d1</DeviceID><Content>hi</Content></xml>")
+    ours, theirs = protocol.parse(xml), parse_message(xml)
+    assert type(ours).__name__ == kind and type(ours) is type(theirs)
+    assert (ours.type, protocol.fields(ours)) == (theirs.type, protocol.fields(theirs))
