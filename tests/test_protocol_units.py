@@ -275,3 +275,16 @@ def test_device_unknown_and_nameless_messages_are_what_wechatpy_makes_of_them(ms
     ours, theirs = protocol.parse(xml), parse_message(xml)
     assert type(ours).__name__ == kind and type(ours) is type(theirs)
     assert (ours.type, protocol.fields(ours)) == (theirs.type, protocol.fields(theirs))
+
+
+@pytest.mark.parametrize("key", ["qrscene_12", "scanbarcode|x", "scanimage|y", "MENU", None])
+def test_subscribe_events_have_the_type_and_fields_wechatpy_gives_them(key):
+    """A subscribe by a QR code's scene or a product scan is renamed in the fields too, as wechatpy does."""
+    from wechatpy import parse_message
+
+    xml = ("<xml><ToUserName>gh</ToUserName><FromUserName>o_sub</FromUserName><CreateTime>1700000000"
+           "</CreateTime><MsgType>event</MsgType><Event>subscribe</Event>"
+           + (f"<EventKey>{key}</EventKey>" if key else "") + "</xml>")
+    ours, theirs = protocol.parse(xml), parse_message(xml)
+    assert type(ours) is type(theirs)
+    assert (ours.type, ours.event, protocol.fields(ours)) == (theirs.type, theirs.event, protocol.fields(theirs))
