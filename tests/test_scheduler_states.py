@@ -198,3 +198,26 @@ async def test_each_move_is_counted_once_by_the_state_entered_and_a_worker_exten
         assert moves("preparing") - before == 1
         events = await events_of(env, push.id)
         assert events[-2:] == [f"{texts.STATE['planned']} → {texts.STATE['preparing']}", "仍在准备"]
+
+
+async def test_a_move_writes_its_notice_and_runs_also_in_its_transaction(sandbox, make_settings):
+    """The notices and `also` are part of the write: both there after it, neither after a stale one."""
+    async with bot_env(sandbox, make_settings, webhook=False) as env:
+        ids = await env.articles(1, images=0)
+        push = await editing.create(env.services, editing.PushSpec(ids, at=env.services.clock.now() + timedelta(days=1)))
+        stale = await env.push(push.id)
+        ran: list[int] = []
+
+        async def also(s):
+            ran.append((await s.get(Push, push.id)).id)
+
+        await states.write(env.services, push, "preparing", notice=("preparing", lambda openid: f"给{openid}"),
+                           also=also)
+        assert ran == [push.id]
+        async with env.services.db() as s:
+            rows = list(await s.scalars(select(Notification).where(Notification.push_id == push.id)))
+        assert [(n.openid, n.kind, n.text, n.push_state) for n in rows] == [
+            ("o_editor_0001", "preparing", "给o_editor_0001", "preparing")]
+        with pytest.raises(states.Stale):
+            await states.write(env.services, stale, "cancelled", also=also)
+        assert ran == [push.id]
