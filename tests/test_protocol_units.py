@@ -288,3 +288,12 @@ def test_subscribe_events_have_the_type_and_fields_wechatpy_gives_them(key):
     ours, theirs = protocol.parse(xml), parse_message(xml)
     assert type(ours) is type(theirs)
     assert (ours.type, ours.event, protocol.fields(ours)) == (theirs.type, theirs.event, protocol.fields(theirs))
+
+
+def test_an_envelope_with_an_entity_is_refused_without_expanding_it(envelope):
+    """The ciphertext behind an internal entity: the C parser would expand it, so the body goes to
+    xmltodict, which refuses every entity declaration."""
+    encrypt = seal_raw(envelope, padded(layout(envelope, b"<xml>ok</xml>")))
+    _, query = post(envelope, encrypt)
+    body = f'<!DOCTYPE xml [<!ENTITY e "{encrypt}">]><xml><Encrypt>&e;</Encrypt></xml>'.encode()
+    assert rejected(envelope.open, body, query) == (400, "not an encrypted WeChat message")
