@@ -297,3 +297,12 @@ def test_an_envelope_with_an_entity_is_refused_without_expanding_it(envelope):
     _, query = post(envelope, encrypt)
     body = f'<!DOCTYPE xml [<!ENTITY e "{encrypt}">]><xml><Encrypt>&e;</Encrypt></xml>'.encode()
     assert rejected(envelope.open, body, query) == (400, "not an encrypted WeChat message")
+
+
+def test_the_flat_reader_takes_only_a_bare_xml_root():
+    fields = ("<ToUserName>gh</ToUserName><FromUserName>o_r</FromUserName><CreateTime>1700000000</CreateTime>"
+              "<MsgType>text</MsgType><Content>hi</Content>")
+    assert protocol.flat_fields(f"<xml>{fields}</xml>")["Content"] == "hi"
+    for xml in (f"<message>{fields}</message>", f'<xml id="1">{fields}</xml>'):
+        assert protocol.flat_fields(xml) is None and protocol.flat_fields(xml.encode()) is None, xml
+    assert rejected(protocol.parse, f"<message>{fields}</message>") == (400, "not a WeChat message")
