@@ -189,6 +189,7 @@ async def test_each_move_is_counted_once_by_the_state_entered_and_a_worker_exten
         before = moves("preparing")
         await states.write(env.services, push, None, detail="领取", claimed_by="w1")
         await states.write(env.services, push, "preparing", worker="w1")
+        assert moves("preparing") - before == 1
         # The lease runs [scheduler] claim_seconds from the write, unless the writer sets its own.
         lease = (await env.push(push.id)).claim_until.replace(tzinfo=UTC)
         assert lease == clock.now() + timedelta(seconds=env.services.settings.scheduler.claim_seconds)
@@ -221,3 +222,8 @@ async def test_a_move_writes_its_notice_and_runs_also_in_its_transaction(sandbox
         with pytest.raises(states.Stale):
             await states.write(env.services, stale, "cancelled", also=also)
         assert ran == [push.id]
+        await states.write(env.services, push, "drafted", detail="草稿已建", data={"media_id": "M1"})
+        async with env.services.db() as s:
+            line = (await s.scalars(select(PushEvent).where(PushEvent.push_id == push.id)
+                                    .order_by(PushEvent.id.desc()))).first()
+        assert (line.kind, line.state, line.detail, line.data) == ("state", "drafted", "草稿已建", {"media_id": "M1"})
