@@ -299,10 +299,14 @@ def test_an_envelope_with_an_entity_is_refused_without_expanding_it(envelope):
     assert rejected(envelope.open, body, query) == (400, "not an encrypted WeChat message")
 
 
-def test_the_flat_reader_takes_only_a_bare_xml_root():
+def test_the_flat_reader_takes_only_a_bare_xml_root_and_fields_in_no_namespace():
     fields = ("<ToUserName>gh</ToUserName><FromUserName>o_r</FromUserName><CreateTime>1700000000</CreateTime>"
               "<MsgType>text</MsgType><Content>hi</Content>")
     assert protocol.flat_fields(f"<xml>{fields}</xml>")["Content"] == "hi"
     for xml in (f"<message>{fields}</message>", f'<xml id="1">{fields}</xml>'):
         assert protocol.flat_fields(xml) is None and protocol.flat_fields(xml.encode()) is None, xml
     assert rejected(protocol.parse, f"<message>{fields}</message>") == (400, "not a WeChat message")
+    # A field in a namespace of its own (ElementTree names it "{urn:x}A"): xmltodict's to read.
+    for xml in (f'<xml>{fields}<A xmlns="urn:x">1</A></xml>', f'<xml xmlns:p="urn:p">{fields}<p:A>1</p:A></xml>'):
+        assert protocol.flat_fields(xml) is None, xml
+        assert protocol.parse(xml).content == "hi"
