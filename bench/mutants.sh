@@ -18,10 +18,10 @@ SCRATCH=${MUTANTS_SCRATCH:-${TMPDIR:-/tmp}/mutants-$(id -u)}
 
 # name | files to mutate | their related tests
 MODULES=(
-  "protocol|wechat/protocol.py|tests/test_webhook_protocol.py tests/test_protocol_units.py"
-  "dedupe|bot/dedupe.py|tests/test_webhook_retries.py tests/test_dedupe_units.py"
+  "protocol|wechat/protocol.py|tests/test_protocol_units.py tests/test_webhook_protocol_flat.py tests/test_webhook_protocol.py"
+  "dedupe|bot/dedupe.py|tests/test_dedupe_units.py tests/test_dedupe_fifo.py tests/test_dedupe_bounds.py tests/test_webhook_retries.py"
   "dispatch|bot/dispatch.py|tests/test_dispatch_units.py tests/test_dispatch_budget.py tests/test_dispatch_routing.py tests/test_webhook_dispatch.py"
-  "states|scheduler/states.py|tests/test_scheduler_states.py tests/test_scheduler_editors.py"
+  "states|scheduler/states.py|tests/test_scheduler_states.py"
   "pipeline|scheduler/pipeline.py|tests/test_scheduler_pipeline.py"
   "render|store/content/render.py|tests/test_render_units.py tests/test_content_render.py"
   "members|store/members/table.py store/members/checks.py store/members/credit_code.py|tests/test_members_import.py tests/test_members_columns.py tests/test_members_checks_units.py tests/test_members_rows_units.py"

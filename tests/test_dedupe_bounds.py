@@ -112,3 +112,22 @@ async def test_a_signed_query_evicted_for_size_cannot_be_replayed():
         await dedupe.once("m:forged", produce, 1e18, signed=("sig0", "forged"), signed_at=1_700_000_000)
     # Newer than every evicted query: taken as usual.
     assert await dedupe.once("m:new", produce, 1e18, signed=("sigN", "b"), signed_at=1_700_000_030) == "答复31"
+
+
+async def test_the_floor_starts_below_every_timestamp_and_is_the_latest_evicted_one_itself():
+    clock = FakeClock()
+    dedupe = Dedupe(MemoryState(clock), clock, ttl=30, query_ttl=600, max_queries=1)
+    _, produce = producer()
+    # Nothing evicted yet: even a query signed at 0 is taken.
+    assert await dedupe.once("m:a", produce, 1e18, signed=("s0", "d"), signed_at=0) == "答复1"
+    # A query noted without its timestamp evicts s0 (floor 0); evicted in turn, it leaves the floor
+    # where it was: it carries no timestamp to raise it by.
+    assert await dedupe.once("m:b", produce, 1e18, signed=("s1", "d")) == "答复2"
+    assert await dedupe.once("m:c", produce, 1e18, signed=("s2", "d"), signed_at=5) == "答复3"
+    assert dedupe._query_floor == 0
+    assert await dedupe.once("m:d", produce, 1e18, signed=("s3", "d"), signed_at=1) == "答复4"
+    # s2 (signed at 5) was evicted by s3: a query signed at 5 itself may be it, so it is refused.
+    assert dedupe._query_floor == 5
+    with pytest.raises(Replayed):
+        await dedupe.once("m:e", produce, 1e18, signed=("s4", "d"), signed_at=5)
+    assert await dedupe.once("m:f", produce, 1e18, signed=("s5", "d"), signed_at=6) == "答复5"

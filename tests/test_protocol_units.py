@@ -242,3 +242,71 @@ def test_a_safe_body_read_without_the_parser_reads_as_the_parsers_read_it(body, 
     assert (shaped is not None) is fast
     if fast:
         assert shaped[1].decode() == (protocol.flat_fields(body) or xmltodict.parse(body)["xml"])["Encrypt"]
+
+
+@pytest.mark.parametrize("wrap", [
+    '<?xml version="1.0" encoding="utf-8"?><xml><ToUserName>gh</ToUserName><Encrypt>{}</Encrypt></xml>',
+    "<xml><!-- 注释 --><Encrypt><![CDATA[{}]]></Encrypt></xml>",
+    '<xml><ToUserName a="1">gh</ToUserName><Encrypt>{}</Encrypt></xml>',
+])
+def test_an_envelope_the_flat_reader_leaves_is_opened_through_xmltodict(envelope, wrap):
+    """A declaration, a comment, an attribute: not flat, yet an envelope; xmltodict reads it."""
+    encrypt = seal_raw(envelope, padded(layout(envelope, b"<xml>ok</xml>")))
+    _, query = post(envelope, encrypt)
+    body = wrap.format(encrypt).encode()
+    assert protocol._SAFE_BODY.fullmatch(body) is None and protocol.flat_fields(body) is None
+    assert envelope.open(body, query) == "<xml>ok</xml>"
+
+
+@pytest.mark.parametrize(("msg_type", "event", "kind"), [
+    ("device_text", None, "DeviceTextEvent"),  # a device message is one of wechatpy's events
+    ("device_event", "bind", "DeviceBindEvent"),
+    ("device_event", "subscribe_status", "DeviceSubscribeStatusEvent"),
+    ("text", None, "TextMessage"),
+    ("shortvideo2", None, "UnknownMessage"),  # a type wechatpy does not know: kept, as wechatpy keeps it
+    ("event", None, "UnknownMessage"),  # an event without its Event
+])
+def test_device_unknown_and_nameless_messages_are_what_wechatpy_makes_of_them(msg_type, event, kind):
+    from wechatpy import parse_message
+
+    xml = ("<xml><ToUserName>gh</ToUserName><FromUserName>o_dev</FromUserName><CreateTime>1700000000"
+           f"</CreateTime><MsgType>{msg_type}</MsgType>" + (f"<Event>{event}</Event>" if event else "")
+           + "<DeviceType>gh_dev</DeviceType><DeviceID>d1</DeviceID><Content>hi</Content></xml>")
+    ours, theirs = protocol.parse(xml), parse_message(xml)
+    assert type(ours).__name__ == kind and type(ours) is type(theirs)
+    assert (ours.type, protocol.fields(ours)) == (theirs.type, protocol.fields(theirs))
+
+
+@pytest.mark.parametrize("key", ["qrscene_12", "scanbarcode|x", "scanimage|y", "MENU", None])
+def test_subscribe_events_have_the_type_and_fields_wechatpy_gives_them(key):
+    """A subscribe by a QR code's scene or a product scan is renamed in the fields too, as wechatpy does."""
+    from wechatpy import parse_message
+
+    xml = ("<xml><ToUserName>gh</ToUserName><FromUserName>o_sub</FromUserName><CreateTime>1700000000"
+           "</CreateTime><MsgType>event</MsgType><Event>subscribe</Event>"
+           + (f"<EventKey>{key}</EventKey>" if key else "") + "</xml>")
+    ours, theirs = protocol.parse(xml), parse_message(xml)
+    assert type(ours) is type(theirs)
+    assert (ours.type, ours.event, protocol.fields(ours)) == (theirs.type, theirs.event, protocol.fields(theirs))
+
+
+def test_an_envelope_with_an_entity_is_refused_without_expanding_it(envelope):
+    """The ciphertext behind an internal entity: the C parser would expand it, so the body goes to
+    xmltodict, which refuses every entity declaration."""
+    encrypt = seal_raw(envelope, padded(layout(envelope, b"<xml>ok</xml>")))
+    _, query = post(envelope, encrypt)
+    body = f'<!DOCTYPE xml [<!ENTITY e "{encrypt}">]><xml><Encrypt>&e;</Encrypt></xml>'.encode()
+    assert rejected(envelope.open, body, query) == (400, "not an encrypted WeChat message")
+
+
+def test_the_flat_reader_takes_only_a_bare_xml_root_and_fields_in_no_namespace():
+    fields = ("<ToUserName>gh</ToUserName><FromUserName>o_r</FromUserName><CreateTime>1700000000</CreateTime>"
+              "<MsgType>text</MsgType><Content>hi</Content>")
+    assert protocol.flat_fields(f"<xml>{fields}</xml>")["Content"] == "hi"
+    for xml in (f"<message>{fields}</message>", f'<xml id="1">{fields}</xml>'):
+        assert protocol.flat_fields(xml) is None and protocol.flat_fields(xml.encode()) is None, xml
+    assert rejected(protocol.parse, f"<message>{fields}</message>") == (400, "not a WeChat message")
+    # A field in a namespace of its own (ElementTree names it "{urn:x}A"): xmltodict's to read.
+    for xml in (f'<xml>{fields}<A xmlns="urn:x">1</A></xml>', f'<xml xmlns:p="urn:p">{fields}<p:A>1</p:A></xml>'):
+        assert protocol.flat_fields(xml) is None, xml
+        assert protocol.parse(xml).content == "hi"

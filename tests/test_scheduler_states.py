@@ -174,3 +174,56 @@ async def test_an_illegal_move_names_the_push_and_both_ends(sandbox, make_settin
         await states.write(env.services, push, review="draft", detail="仍为草稿")  # staying put is no move
         await states.write(env.services, push, review="submitted")
         assert (await env.push(push.id)).review == "submitted"
+
+
+async def test_each_move_is_counted_once_by_the_state_entered_and_a_worker_extends_its_lease(sandbox, make_settings):
+    from core import metrics
+
+    def moves(state: str) -> float:
+        return metrics.sample("wxbot_push_transitions_total", {"state": state})
+
+    clock = FakeClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    async with bot_env(sandbox, make_settings, webhook=False, clock=clock) as env:
+        ids = await env.articles(1, images=0)
+        push = await editing.create(env.services, editing.PushSpec(ids, at=clock.now() + timedelta(days=1)))
+        before = moves("preparing")
+        await states.write(env.services, push, None, detail="领取", claimed_by="w1")
+        await states.write(env.services, push, "preparing", worker="w1")
+        assert moves("preparing") - before == 1
+        # The lease runs [scheduler] claim_seconds from the write, unless the writer sets its own.
+        lease = (await env.push(push.id)).claim_until.replace(tzinfo=UTC)
+        assert lease == clock.now() + timedelta(seconds=env.services.settings.scheduler.claim_seconds)
+        await states.write(env.services, push, "preparing", worker="w1", detail="仍在准备")  # no move
+        await states.write(env.services, push, None, worker="w1", claim_until=clock.now() + timedelta(seconds=5))
+        assert (await env.push(push.id)).claim_until.replace(tzinfo=UTC) == clock.now() + timedelta(seconds=5)
+        assert moves("preparing") - before == 1
+        events = await events_of(env, push.id)
+        assert events[-2:] == [f"{texts.STATE['planned']} → {texts.STATE['preparing']}", "仍在准备"]
+
+
+async def test_a_move_writes_its_notice_and_runs_also_in_its_transaction(sandbox, make_settings):
+    """The notices and `also` are part of the write: both there after it, neither after a stale one."""
+    async with bot_env(sandbox, make_settings, webhook=False) as env:
+        ids = await env.articles(1, images=0)
+        push = await editing.create(env.services, editing.PushSpec(ids, at=env.services.clock.now() + timedelta(days=1)))
+        stale = await env.push(push.id)
+        ran: list[int] = []
+
+        async def also(s):
+            ran.append((await s.get(Push, push.id)).id)
+
+        await states.write(env.services, push, "preparing", notice=("preparing", lambda openid: f"给{openid}"),
+                           also=also)
+        assert ran == [push.id]
+        async with env.services.db() as s:
+            rows = list(await s.scalars(select(Notification).where(Notification.push_id == push.id)))
+        assert [(n.openid, n.kind, n.text, n.push_state) for n in rows] == [
+            ("o_editor_0001", "preparing", "给o_editor_0001", "preparing")]
+        with pytest.raises(states.Stale):
+            await states.write(env.services, stale, "cancelled", also=also)
+        assert ran == [push.id]
+        await states.write(env.services, push, "drafted", detail="草稿已建", data={"media_id": "M1"})
+        async with env.services.db() as s:
+            line = (await s.scalars(select(PushEvent).where(PushEvent.push_id == push.id)
+                                    .order_by(PushEvent.id.desc()))).first()
+        assert (line.kind, line.state, line.detail, line.data) == ("state", "drafted", "草稿已建", {"media_id": "M1"})

@@ -7,6 +7,7 @@ import asyncio
 import time
 
 import pytest
+from sqlalchemy import select
 
 from bot import outbox
 from bot.dedupe import DONE, PENDING, Dedupe
@@ -14,6 +15,7 @@ from bot.router import Router
 from bot.server import WEBHOOK
 from core.clock import Clock
 from store.migrate import upgrade
+from store.models.webhook import MessageLog
 from store.shared import MemoryState
 from tests.webhook_helpers import text_xml, webhook_client
 from tests.webhook_support import SharedMemory, make_services
@@ -131,9 +133,16 @@ async def test_two_instances_sharing_state_in_process_dedupe_each_others_retries
     async with make_services(make_settings, migrated, shared=shared) as a, \
             make_services(make_settings, migrated, shared=shared) as b:
         await _two_instances(a, b, gate)
+        await a.messagelog.flush()
+        await b.messagelog.flush()
+        async with a.db() as s:
+            rows = (await s.execute(select(MessageLog).order_by(MessageLog.id))).scalars().all()
     # One claim for the message, in the store both instances share, holding the one answer.
     [claim] = [value for key, (value, _) in shared.store._data.items() if key.startswith("dedupe:m:")]
     assert claim.startswith(DONE) and "答复1：双" in claim
+    # Logged once across both instances and all four deliveries: the message in, the one answer out.
+    assert [(r.openid, r.direction, r.channel, r.content) for r in rows] == [
+        ("o_twin", "in", "webhook", "双"), ("o_twin", "out", "passive", "答复1：双")]
 
 
 async def test_retry_on_other_instance_past_the_budget_in_process(make_settings, migrated, sandbox):
