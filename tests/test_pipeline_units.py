@@ -59,6 +59,8 @@ class FakeApi:
             "draft_add": "M_NEW", "publish_submit": "PUB_1", "tags_get": {"tags": []},
             "mass_sendall": {"msg_id": 1001, "msg_data_id": 2002}, "publish_get": {"publish_status": 1},
             "mass_get": {"msg_status": "SENDING"}, "draft_delete": {}, "mass_preview": {},
+            "draft_get": {"news_item": [{"title": "文章1", "content": "<p>正文</p>", "thumb_media_id": "T1"}]},
+            "upload_news": "NEWS_P",
         }
 
     async def _call(self, name: str, *args, **kwargs):
@@ -89,6 +91,12 @@ class FakeApi:
 
     async def mass_preview(self, openid, media_id):
         return await self._call("mass_preview", openid, media_id)
+
+    async def draft_get(self, media_id):
+        return await self._call("draft_get", media_id)
+
+    async def upload_news(self, articles):
+        return await self._call("upload_news", articles)
 
     async def publish_get(self, publish_id):
         return await self._call("publish_get", publish_id)
@@ -192,6 +200,11 @@ def local(day: int, hour: int) -> datetime:
     return datetime(2026, 1, day, hour, 0, tzinfo=planning.ZoneInfo("Asia/Shanghai"))
 
 
+def logged(caplog, message: str) -> list:
+    """The push ids (the `extra` of core/logs.about) of the log records saying `message`."""
+    return [getattr(r, "push_id", None) for r in caplog.records if r.getMessage() == message]
+
+
 async def paused(coro, seconds: float = 0.3) -> bool:
     """Whether the step stopped at a checkpoint (did not finish within `seconds`)."""
     try:
@@ -257,7 +270,8 @@ async def test_a_checkpoint_named_in_pause_at_stops_there_for_good_and_says_so(w
         assert not await paused(w.pipeline.checkpoint("before:uploads", push))
         with caplog.at_level(logging.WARNING, logger="scheduler.pipeline"):
             assert await paused(w.pipeline.checkpoint("before:draft_add", push))
-        assert f"pipeline paused at before:draft_add (push {push.id})" in caplog.messages
+        # The crash tests wait for this line before killing the process.
+        assert logged(caplog, f"pipeline paused at before:draft_add (push {push.id})") == [push.id]
 
 
 @pytest.mark.parametrize(("point", "state", "calls"), [
@@ -320,7 +334,8 @@ async def test_advance_runs_at_most_max_steps(world, monkeypatch):
         assert len(w.api.named("draft_add")) == 15
 
 
-async def test_an_edit_made_during_a_step_wins_and_advance_returns_the_row_as_it_is(world, monkeypatch):
+async def test_an_edit_made_during_a_step_wins_and_advance_returns_the_row_as_it_is(world, monkeypatch, caplog):
+    caplog.set_level(logging.INFO, logger="scheduler.pipeline")
     async with world() as w:
         async def build_draft(services, push):
             return []
@@ -335,6 +350,7 @@ async def test_an_edit_made_during_a_step_wins_and_advance_returns_the_row_as_it
         got = await w.pipeline.advance(push.id)
         assert (got.state, got.revision, got.media_id) == ("preparing", 2, None)
         assert (await w.push(push.id)).media_id is None
+        assert logged(caplog, f"push {push.id} changed under us; leaving it") == [push.id]
 
 
 async def test_an_error_no_step_handled_while_waiting_delays_the_next_look(world):
@@ -351,14 +367,28 @@ async def test_an_error_no_step_handled_while_waiting_delays_the_next_look(world
         ]
 
 
-async def test_a_quota_error_while_waiting_looks_again_when_the_quota_is_back(world):
-    async with world() as w:
+@pytest.mark.parametrize(("account", "code", "back"), [
+    ("subscription", 45009, local(6, 0)),  # the daily API quota: at the next local midnight
+    ("service", 45028, local(31, 0) + timedelta(days=1)),  # a service account's broadcasts: next month
+])
+async def test_a_quota_error_while_waiting_looks_again_when_the_quota_is_back(world, account, code, back):
+    async with world(wechat={"account_type": account}) as w:
         push = await w.add("confirming", kind="broadcast", msg_id="1001", submitted_at=START)
-        w.api.errors["mass_get"] = [QuotaExceeded(45009, "quota", "message/mass/get")]
+        w.api.errors["mass_get"] = [QuotaExceeded(code, "quota", "message/mass/get")]
         await w.pipeline.advance(push.id)
         row = await w.push(push.id)
-        assert (row.state, row.retries, row.next_run_at) == ("confirming", 1, local(6, 0))
-        assert (await w.timeline(push.id))[-1][2] == "查询结果没有成功：这个接口今天的调用次数已用完（45009）"
+        assert (row.state, row.retries, row.next_run_at) == ("confirming", 1, back)
+        assert (await w.timeline(push.id))[-1][2] == f"查询结果没有成功：{texts.cause(code)}"
+
+
+async def test_an_unknown_error_while_waiting_is_told_in_wechats_words(world):
+    async with world() as w:
+        push = await w.add("submitted", publish_id="PUB_9")
+        w.api.errors["publish_get"] = [WeChatError(61450, "system error", "freepublish/get")]
+        await w.pipeline.advance(push.id)
+        assert (await w.timeline(push.id))[-1][2:] == (
+            "查询结果没有成功：微信拒绝了请求（system error）（61450）", {"errcode": 61450, "endpoint": "freepublish/get"})
+        assert (await w.push(push.id)).state == "submitted"
 
 
 async def test_an_edit_made_while_a_step_error_is_handled_wins(world):
@@ -395,14 +425,14 @@ async def test_prepare_drafts_and_says_so(world, monkeypatch):
 
         async def build_draft(services, push):
             row = await w.push(push.id)
-            seen.append((row.state, row.next_run_at))
+            seen.append((services is w.services, row.state, row.next_run_at))
             return [{"title": "文章1"}]
 
         monkeypatch.setattr(pipeline_module, "build_draft", build_draft)
         push = await w.add(retries=3)
         w.clock.advance(5)
         await w.pipeline.prepare(push)
-        assert seen == [("preparing", START + timedelta(seconds=5))]
+        assert seen == [(True, "preparing", START + timedelta(seconds=5))]
         assert w.api.calls == [("draft_add", [{"title": "文章1"}])]
         row = await w.push(push.id)
         assert (row.state, row.media_id, row.retries, row.next_run_at) == ("drafted", "M_NEW", 0, START + timedelta(seconds=5))
@@ -487,6 +517,14 @@ async def test_an_error_without_a_code_is_retried_and_a_refusal_fails(world, mon
         assert (await w.timeline(push.id))[-2] == (
             "wechat", "preparing", f"生成草稿没有成功：{texts.cause(45002)}",
             {"errcode": 45002, "endpoint": "draft/add", "errmsg": "content too long"})
+        # A code we do not know: WeChat's own words are kept, in the line and in the reason.
+        other = await w.add("preparing")
+        w.api.errors["draft_add"] = [WeChatError(61450, "system error", "draft/add")]
+        await w.pipeline.prepare(other)
+        row = await w.push(other.id)
+        assert (row.state, row.error_code, row.error_reason) == ("failed", 61450, texts.explain(61450, "system error"))
+        assert "system error" in row.error_reason
+        assert (await w.timeline(other.id))[-2][2] == "生成草稿没有成功：微信拒绝了请求（system error）（61450）"
 
 
 async def test_a_label_for_a_call_without_one_is_the_calls_own_name(world):
@@ -502,13 +540,13 @@ async def test_a_label_for_a_call_without_one_is_the_calls_own_name(world):
 async def test_cleanup_deletes_the_draft_or_notes_that_it_is_gone(world):
     async with world() as w:
         gone = await w.add("cancelled", media_id="M_GONE", news_media_id="N1")
-        w.api.errors["draft_delete"] = [ContentRejected(40007, "invalid media_id", "draft/delete")]
+        w.api.errors["draft_delete"] = [WeChatError(40099, "media gone", "draft/delete")]
         await w.pipeline.cleanup(gone)
         row = await w.push(gone.id)
         assert (row.state, row.media_id, row.news_media_id, row.next_run_at) == ("cancelled", None, None, None)
         assert await w.timeline(gone.id) == [
-            ("wechat", "cancelled", texts.EV_OLD_DRAFT_GONE.format(cause=texts.cause(40007, "invalid media_id")),
-             {"media_id": "M_GONE", "errcode": 40007}),
+            ("wechat", "cancelled", "旧草稿没能删除（微信拒绝了请求（media gone）（40099）），可能已不在草稿箱",
+             {"media_id": "M_GONE", "errcode": 40099}),
         ]
         nothing = await w.add("cancelled")
         await w.pipeline.cleanup(nothing)
@@ -718,7 +756,8 @@ async def test_after_the_submit_the_pipeline_can_stop_before_writing_the_answer(
         assert (await w.push(push.id)).state == "submitting"
 
 
-async def test_a_publish_submitted_is_polled_later(world):
+async def test_a_publish_submitted_is_polled_later(world, caplog):
+    caplog.set_level(logging.INFO, logger="scheduler.pipeline")
     async with world() as w:
         push = await w.add("approved", media_id="M1", retries=2, polls=4)
         w.api.answers["publish_submit"] = 778
@@ -727,6 +766,7 @@ async def test_a_publish_submitted_is_polled_later(world):
         assert (row.state, row.publish_id, row.submitted_at, row.retries, row.polls, row.next_run_at) == (
             "submitted", "778", START, 0, 0, START + timedelta(seconds=90))
         assert (await w.timeline(push.id))[-1] == ("state", "submitted", texts.EV_SUBMITTED_PUBLISH, {"publish_id": 778})
+        assert logged(caplog, f"push {push.id} submitted by {WORKER}: {{'publish_id': 778}}") == [push.id]
 
 
 @pytest.mark.parametrize(("protection", "tag_id", "state"), [
@@ -796,14 +836,14 @@ async def test_a_broadcast_refused_for_the_draft_media_goes_as_uploaded_news(wor
         asked = []
 
         async def news_media_id(services, push, worker=None):
-            asked.append((push.id, worker))
+            asked.append((services is w.services, push.id, worker))
             return "NEWS_1"
 
         monkeypatch.setattr(pipeline_module, "news_media_id", news_media_id)
         push = await w.add("approved", kind="broadcast", media_id="M1")
         w.api.errors["mass_sendall"] = [ContentRejected(40007, "invalid media_id", "message/mass/sendall")]
         await w.pipeline.submit(push)
-        assert asked == [(push.id, WORKER)]
+        assert asked == [(True, push.id, WORKER)]
         assert [c[0] for c in w.api.named("mass_sendall")] == ["M1", "NEWS_1"]
         assert (await w.push(push.id)).state == "submitted"
 
@@ -829,10 +869,11 @@ async def test_other_refusals_of_a_broadcast_fail_it(world, monkeypatch, code, n
 async def test_no_broadcast_quota_moves_the_push_to_the_next_free_slot(world):
     async with world() as w:
         push = await w.add("approved", kind="broadcast", media_id="M1", retries=2)
+        await w.add("approved", kind="broadcast", planned_at=local(6, 20))  # tomorrow's broadcast
         w.api.errors["mass_sendall"] = [QuotaExceeded(45028, "no quota", "message/mass/sendall")]
         await w.pipeline.submit(push)
         row = await w.push(push.id)
-        at = local(6, 8)  # the first slot of the next local day
+        at = local(7, 8)  # the first slot of the next local day that has no broadcast yet
         cause = "群发次数已用完（微信错误码 45028）"
         reason = texts.REASON_QUOTA.format(cause=cause, at=planning.show(at, w.services.settings))
         assert (row.state, row.planned_at, row.next_run_at, row.error_code, row.error_reason, row.retries) == (
@@ -880,3 +921,18 @@ async def test_without_slots_a_quota_moves_the_push_to_when_it_is_back(world):
         assert (row.state, row.planned_at, row.next_run_at) == ("approved", at, at)
         assert row.error_reason == texts.REASON_QUOTA.format(cause="微信配额已用完（微信错误码 45099）",
                                                              at=planning.show(at, w.services.settings))
+
+
+async def test_a_preview_that_needs_the_news_material_is_not_stored_once_the_lease_is_lost(world):
+    async with world(editors=[EDITOR]) as w:
+        push = await w.add("drafted", media_id="M1", preview=True)
+
+        async def taken():
+            await w.set(push.id, claimed_by="w2")
+
+        w.api.hooks["mass_preview"] = taken
+        w.api.errors["mass_preview"] = [ContentRejected(40007, "invalid media_id", "message/mass/preview")]
+        with pytest.raises(states.Stale):
+            await w.pipeline.after_draft(push)
+        assert [c[0] for c in w.api.calls] == ["mass_preview", "draft_get", "upload_news"]
+        assert (await w.push(push.id)).news_media_id is None
