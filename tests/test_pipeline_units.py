@@ -844,7 +844,8 @@ async def test_a_broadcast_refused_for_the_draft_media_goes_as_uploaded_news(wor
         w.api.errors["mass_sendall"] = [ContentRejected(40007, "invalid media_id", "message/mass/sendall")]
         await w.pipeline.submit(push)
         assert asked == [(True, push.id, WORKER)]
-        assert [c[0] for c in w.api.named("mass_sendall")] == ["M1", "NEWS_1"]
+        same = {"clientmsgid": f"push-{push.id}-1", "send_ignore_reprint": 0, "tag_id": None}
+        assert w.api.named("mass_sendall") == [("M1", same), ("NEWS_1", same)]
         assert (await w.push(push.id)).state == "submitted"
 
 
