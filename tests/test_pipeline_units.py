@@ -761,10 +761,16 @@ async def test_a_publish_submitted_is_polled_later(world, caplog):
     async with world() as w:
         push = await w.add("approved", media_id="M1", retries=2, polls=4)
         w.api.answers["publish_submit"] = 778
+
+        async def slow():  # the answer comes 5 s after the call: the first poll counts from it
+            w.clock.advance(5)
+
+        w.api.hooks["publish_submit"] = slow
         await w.pipeline.submit(push)
         row = await w.push(push.id)
+        answered = START + timedelta(seconds=5)
         assert (row.state, row.publish_id, row.submitted_at, row.retries, row.polls, row.next_run_at) == (
-            "submitted", "778", START, 0, 0, START + timedelta(seconds=90))
+            "submitted", "778", answered, 0, 0, answered + timedelta(seconds=90))
         assert (await w.timeline(push.id))[-1] == ("state", "submitted", texts.EV_SUBMITTED_PUBLISH, {"publish_id": 778})
         assert logged(caplog, f"push {push.id} submitted by {WORKER}: {{'publish_id': 778}}") == [push.id]
 
@@ -774,10 +780,16 @@ async def test_a_publish_submitted_is_polled_later(world, caplog):
 async def test_a_broadcast_submitted_waits_for_a_confirmation_only_to_all_under_protection(world, protection, tag_id, state):
     async with world(scheduler={"broadcast_protection": protection}) as w:
         push = await w.add("approved", kind="broadcast", media_id="M1", tag_id=tag_id, retries=1, polls=2)
+
+        async def slow():
+            w.clock.advance(5)
+
+        w.api.hooks["mass_sendall"] = slow
         await w.pipeline.submit(push)
         row = await w.push(push.id)
+        answered = START + timedelta(seconds=5)
         assert (row.state, row.msg_id, row.msg_data_id, row.submitted_at, row.retries, row.polls, row.next_run_at) == (
-            state, "1001", "2002", START, 0, 0, START + timedelta(seconds=90))
+            state, "1001", "2002", answered, 0, 0, answered + timedelta(seconds=90))
         assert (await w.timeline(push.id))[-1] == (
             "state", state, texts.EV_SUBMITTED_MASS, {"msg_id": 1001, "msg_data_id": 2002, "clientmsgid": f"push-{push.id}-1"})
 
