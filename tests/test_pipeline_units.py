@@ -558,14 +558,15 @@ async def test_cleanup_deletes_the_draft_or_notes_that_it_is_gone(world):
 
 
 async def test_after_drafting_the_preview_goes_to_each_editor_who_has_not_got_it(world):
-    async with world(scheduler={"pause_at": []}) as w:
+    async with world() as w:
         push = await w.add("drafted", media_id="M1", preview=True)
         async with w.services.db.begin() as s:
             s.add(PushPreview(push_id=push.id, revision=1, openid=EDITOR, status="sent", by="cli", created_at=START))
+        w.clock.advance(3)
         await w.pipeline.after_draft(push)
         assert w.api.named("mass_preview") == [(OTHER, "M1")]
         row = await w.push(push.id)
-        assert (row.state, row.next_run_at) == ("previewed", START)
+        assert (row.state, row.next_run_at) == ("previewed", START + timedelta(seconds=3))
         assert (await w.timeline(push.id))[-1] == ("state", "previewed", f"预览：已发到 {OTHER}", None)
         assert (await w.previews(push.id))[-1] == (1, OTHER, "sent", "pipeline")
 
@@ -590,7 +591,9 @@ async def test_the_preview_step_stops_at_its_checkpoint(world):
 
 async def test_without_an_approval_the_push_waits_and_asks_the_editors(world):
     async with world() as w:
+        await w.add("done")  # so that the push's id (2) is its revision too
         push = await w.add("previewed", media_id="M1", preview=True, revision=2)
+        assert push.id == push.revision
         async with w.services.db.begin() as s:  # an older revision's preview: not of this draft
             s.add(PushPreview(push_id=push.id, revision=1, openid=EDITOR, status="sent", by="cli", created_at=START))
         await w.pipeline.after_draft(push)
