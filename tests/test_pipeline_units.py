@@ -431,11 +431,16 @@ async def test_prepare_drafts_and_says_so(world, monkeypatch):
         monkeypatch.setattr(pipeline_module, "build_draft", build_draft)
         push = await w.add(retries=3)
         w.clock.advance(5)
+
+        async def slow():  # draft/add answers 2 s later: the next step is due from then
+            w.clock.advance(2)
+
+        w.api.hooks["draft_add"] = slow
         await w.pipeline.prepare(push)
         assert seen == [(True, "preparing", START + timedelta(seconds=5))]
         assert w.api.calls == [("draft_add", [{"title": "文章1"}])]
         row = await w.push(push.id)
-        assert (row.state, row.media_id, row.retries, row.next_run_at) == ("drafted", "M_NEW", 0, START + timedelta(seconds=5))
+        assert (row.state, row.media_id, row.retries, row.next_run_at) == ("drafted", "M_NEW", 0, START + timedelta(seconds=7))
         assert await w.timeline(push.id) == [
             ("state", "preparing", f"{texts.STATE['planned']} → {texts.STATE['preparing']}", None),
             ("state", "drafted", texts.EV_DRAFTED, {"media_id": "M_NEW"}),
