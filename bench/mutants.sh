@@ -22,7 +22,7 @@ MODULES=(
   "dedupe|bot/dedupe.py|tests/test_dedupe_units.py tests/test_dedupe_fifo.py tests/test_dedupe_bounds.py tests/test_webhook_retries.py"
   "dispatch|bot/dispatch.py|tests/test_dispatch_units.py tests/test_dispatch_budget.py tests/test_dispatch_routing.py tests/test_webhook_dispatch.py"
   "states|scheduler/states.py|tests/test_scheduler_states.py"
-  "pipeline|scheduler/pipeline.py|tests/test_scheduler_pipeline.py"
+  "pipeline|scheduler/pipeline.py|tests/test_pipeline_units.py tests/test_pipeline_draft_units.py tests/test_pipeline_submit_units.py tests/test_scheduler_pipeline.py tests/test_scheduler_states.py tests/test_scheduler_editors.py"
   "render|store/content/render.py|tests/test_render_units.py tests/test_content_render.py"
   "members|store/members/table.py store/members/checks.py store/members/credit_code.py|tests/test_members_import.py tests/test_members_columns.py tests/test_members_checks_units.py tests/test_members_rows_units.py"
   "messagelog|bot/messagelog.py|tests/test_messagelog_writer.py tests/test_webhook_dispatch.py tests/test_webhook_forget_sqlite.py tests/test_webhook_hostile.py tests/test_webhook_faults.py"
