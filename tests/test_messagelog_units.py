@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import re
 import shutil
 from types import SimpleNamespace
 
@@ -95,6 +97,7 @@ async def test_the_writer_keeps_rows_after_a_failed_flush(env, caplog):
     """Issue 18: rows of a batch the database could not take (locked) are kept, in order, with the
     ones recorded after, and written by the next batch, once."""
     writer = env.server.messagelog
+    assert not writer.in_trouble()  # a new writer: no batch yet, none failed
     factory = writer.db = Transactions(env.db)
     writer.record("o_a", "in", "webhook", "text", "一")
     writer.record("o_b", "in", "webhook", "text", "二")
@@ -319,3 +322,66 @@ async def test_the_writer_runs_on_its_own_while_running(template, tmp_path):
         assert writer._task is None and await log_rows(db) == [("o_r", "甲"), ("o_r", "乙")]
     finally:
         await engine.dispose()
+
+
+async def test_a_batch_that_outlives_flush_quietly_fails_without_a_stray_traceback(env, monkeypatch):
+    """Shutdown gave up on a batch that still waits: when it fails later, its error was said
+    already (flush_quietly), so asyncio must not log it again as an unhandled one."""
+    writer = env.server.messagelog
+    gate = asyncio.Event()
+
+    async def hung(session, rows):
+        await gate.wait()
+        raise locked()
+
+    loop = asyncio.get_running_loop()
+    unhandled = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: unhandled.append(context["message"]))
+    try:
+        monkeypatch.setattr(messagelog, "_write_rows", hung)
+        writer.record("o_t", "in", "webhook", "text", "甲")
+        await writer.flush_quietly(timeout=0.1)
+        gate.set()
+        for _ in range(50):
+            if writer.pending:  # the batch failed: its row is kept again
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)
+        gc.collect()
+        assert [r["content"] for r in writer.pending] == ["甲"]
+        assert unhandled == []
+    finally:
+        loop.set_exception_handler(previous)
+
+
+async def test_the_log_says_each_event_in_its_own_words(env, monkeypatch, caplog):
+    """The operator's lines, whole: an outage, the rows dropped for memory, its end, a refused
+    batch and the row it drops (an event recorded without content has none)."""
+    monkeypatch.setattr(messagelog, "MAX_PENDING", 2)
+    writer = env.server.messagelog
+    factory = writer.db = Transactions(env.db)
+    caplog.set_level(logging.WARNING, "bot.messagelog")
+    writer.record("o_u", "in", "webhook", "event:subscribe")
+    writer.record("o_u", "in", "webhook", "text", "甲")
+    factory.down = True
+    with pytest.raises(exc.OperationalError):
+        await writer.flush()
+    factory.down = False
+    assert await writer.flush() == 2
+    writer.record("o_u", "in", "webhook", "text", "乙")
+    writer.record("o_u", "in", "webhook", "text", "丙")
+    writer.record("o_u", "in", "webhook", "text", "丁")  # the third of two places: 乙 goes
+    writer.pending[0]["content"] = None
+    assert await writer.flush() == 1
+    went, back, dropping, refusal, dropped = [r.getMessage() for r in caplog.records]
+    assert went.startswith("message log: database unavailable (") and "database is locked" in went
+    assert went.endswith("; keeping 2 rows until it is back")
+    assert re.fullmatch(r"message log: database back after \d s; wrote 2 rows kept meanwhile", back)
+    assert dropping == "message log: more than 2 rows wait for the database; dropping the oldest"
+    assert refusal.startswith("message log: batch of 2 rows refused (") and "NOT NULL" in refusal
+    assert refusal.endswith("); writing it apart")
+    assert dropped.startswith(
+        "message log: dropped a row the database refuses (in webhook text from o_u at 2026-01-05 02:00:00")
+    assert "NOT NULL" in dropped
+    assert await log_rows(env.db) == [("o_u", ""), ("o_u", "甲"), ("o_u", "丁")]
