@@ -202,6 +202,21 @@ async def test_a_record_written_after_another_process_erased_it_is_erased_again(
     assert await follower_ids(env.db) == ["o_j", "o_k"]
 
 
+async def test_a_follower_back_before_the_batch_that_finds_their_erasure_keeps_the_new_record(env):
+    """Erased by another process, then a message before the server's next batch: that batch
+    erases what came before the erasure, not the record and rows that began after it."""
+    server = env.server
+    writer = server.messagelog
+    writer.record("o_v", "in", "webhook", "text", "之前")
+    await messagelog.forget(env.command, "o_v")
+    env.clock.advance(1)
+    await server.followers.get("o_v")  # a new follower to this process: first seen now
+    writer.record("o_v", "in", "webhook", "text", "之后")
+    assert await writer.flush() == 2
+    assert await log_rows(env.db) == [("o_v", "之后")]
+    assert await follower_ids(env.db) == ["o_v"] and server.followers.cached("o_v") is not None
+
+
 async def test_what_the_batch_still_holds_from_before_an_erasure_is_dropped(env, monkeypatch):
     """Rows recorded while the batch is written, and a record changed meanwhile: those from before
     the erasure go (a later batch, which no longer looks, would write them back); the rest stays."""
