@@ -25,7 +25,7 @@ MODULES=(
   "pipeline|scheduler/pipeline.py|tests/test_pipeline_units.py tests/test_pipeline_draft_units.py tests/test_pipeline_submit_units.py tests/test_scheduler_pipeline.py tests/test_scheduler_states.py tests/test_scheduler_editors.py"
   "render|store/content/render.py|tests/test_render_units.py tests/test_content_render.py"
   "members|store/members/table.py store/members/checks.py store/members/credit_code.py|tests/test_members_import.py tests/test_members_columns.py tests/test_members_checks_units.py tests/test_members_rows_units.py"
-  "messagelog|bot/messagelog.py|tests/test_messagelog_writer.py tests/test_webhook_dispatch.py tests/test_webhook_forget_sqlite.py tests/test_webhook_hostile.py tests/test_webhook_faults.py"
+  "messagelog|bot/messagelog.py|tests/test_messagelog_units.py tests/test_messagelog_writer.py"
   "console-auth|console/security.py|tests/test_console_security_units.py"
 )
 
