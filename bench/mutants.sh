@@ -20,13 +20,13 @@ SCRATCH=${MUTANTS_SCRATCH:-${TMPDIR:-/tmp}/mutants-$(id -u)}
 MODULES=(
   "protocol|wechat/protocol.py|tests/test_protocol_units.py tests/test_webhook_protocol_flat.py tests/test_webhook_protocol.py"
   "dedupe|bot/dedupe.py|tests/test_dedupe_units.py tests/test_dedupe_fifo.py tests/test_dedupe_bounds.py tests/test_webhook_retries.py"
-  "dispatch|bot/dispatch.py|tests/test_dispatch_units.py tests/test_dispatch_budget.py tests/test_dispatch_routing.py tests/test_webhook_dispatch.py"
+  "dispatch|bot/dispatch.py core/eager.py|tests/test_core_eager.py tests/test_dispatch_units.py tests/test_dispatch_budget.py tests/test_dispatch_routing.py tests/test_webhook_dispatch.py"
   "states|scheduler/states.py|tests/test_scheduler_states.py"
   "pipeline|scheduler/pipeline.py|tests/test_pipeline_units.py tests/test_pipeline_draft_units.py tests/test_pipeline_submit_units.py tests/test_scheduler_pipeline.py tests/test_scheduler_states.py tests/test_scheduler_editors.py"
   "render|store/content/render.py|tests/test_render_units.py tests/test_content_render.py"
   "members|store/members/table.py store/members/checks.py store/members/credit_code.py|tests/test_members_import.py tests/test_members_columns.py tests/test_members_checks_units.py tests/test_members_rows_units.py"
   "messagelog|bot/messagelog.py|tests/test_messagelog_units.py tests/test_messagelog_writer.py"
-  "console-auth|console/security.py|tests/test_console_security_units.py"
+  "console-auth|console/security.py|tests/test_console_security_units.py tests/test_console_security_middleware.py"
 )
 
 if [[ ! -x $VENV/bin/mutmut ]]; then

@@ -26,10 +26,6 @@ from store.models.webhook import Follower, MessageLog
 from store.shared import MemoryState
 
 
-def locked() -> exc.OperationalError:
-    return exc.OperationalError("BEGIN", {}, Exception("database is locked"))
-
-
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     path = tmp_path_factory.mktemp("messagelog") / "template.db"
@@ -85,7 +81,7 @@ class Transactions:
     async def begin(self):
         self.count += 1
         if self.down:
-            raise locked()
+            raise exc.OperationalError("BEGIN", {}, Exception("database is locked"))
         if self.on_begin is not None:
             hook, self.on_begin = self.on_begin, None
             await hook()
@@ -263,7 +259,7 @@ async def test_an_erasure_check_that_fails_is_done_with_the_next_batch(env, monk
     real = erasures.since
 
     async def down(openids):
-        raise locked()
+        raise exc.OperationalError("BEGIN", {}, Exception("database is locked"))
 
     monkeypatch.setattr(erasures, "since", down)
     with caplog.at_level(logging.WARNING, "bot.messagelog"):
@@ -347,7 +343,7 @@ async def test_a_batch_that_outlives_flush_quietly_fails_without_a_stray_traceba
 
     async def hung(session, rows):
         await gate.wait()
-        raise locked()
+        raise exc.OperationalError("BEGIN", {}, Exception("database is locked"))
 
     loop = asyncio.get_running_loop()
     unhandled = []
