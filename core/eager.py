@@ -21,7 +21,9 @@ def first_step(coro: Coroutine) -> tuple[bool, Any]:
         waiting = coro.send(None)
     except StopIteration as done:
         return True, done.value
-    return False, _rest(coro, waiting)
+    rest = _rest(coro, waiting)
+    rest.__qualname__ = coro.__qualname__  # what a failed task's log line names (Dispatcher._done)
+    return False, rest
 
 
 async def _rest(coro: Coroutine, waiting: Any) -> Any:

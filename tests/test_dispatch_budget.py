@@ -85,14 +85,24 @@ def delivered(monkeypatch):
     """What went to the outbox: (openid, replies) per delivery; held replies put back."""
     sent: list[tuple] = []
     back: list[tuple] = []
+    given: list[object] = []  # the services each call was given (the outbox needs the real ones)
 
     async def deliver(services, openid, replies):
+        given.append(services)
         sent.append((openid, list(replies)))
 
+    def hold_in_memory(services, follower, replies):
+        given.append(services)
+        back.append((follower, list(replies)))
+
+    def take_held(services, follower):
+        given.append(services)
+        return list(getattr(follower, "taken", []))
+
     monkeypatch.setattr(dispatch.outbox, "deliver", deliver)
-    monkeypatch.setattr(dispatch.outbox, "hold_in_memory", lambda services, f, r: back.append((f, list(r))))
-    monkeypatch.setattr(dispatch.outbox, "take_held", lambda services, f: list(getattr(f, "taken", [])))
-    return SimpleNamespace(sent=sent, back=back)
+    monkeypatch.setattr(dispatch.outbox, "hold_in_memory", hold_in_memory)
+    monkeypatch.setattr(dispatch.outbox, "take_held", take_held)
+    return SimpleNamespace(sent=sent, back=back, given=given)
 
 
 def make(store: Store, log: Log, handler, budget: float = BUDGET) -> Dispatcher:
@@ -172,6 +182,8 @@ async def test_past_the_budget_success_then_the_reply_after_the_held_ones(delive
     await d.drain()
     assert delivered.sent == [(OPENID, [Text("留言"), Text("迟到的答复")])]
     assert store.synced == [store.follower, store.follower]  # and again after the late reply
+    assert delivered.given == [d.services, d.services]  # taken, then delivered
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 async def test_past_the_budget_while_the_database_is_down_gives_the_error_text_once(delivered):
@@ -214,14 +226,20 @@ async def test_a_late_failure_is_logged_and_told_once(delivered, caplog):
     assert late and late[0].exc_info[0] is KeyError
 
 
-async def test_handling_that_fails_in_time_answers_the_error_text(delivered):
+@pytest.mark.parametrize("waits", [True, False])
+async def test_handling_that_fails_in_time_answers_the_error_text(delivered, caplog, waits):
+    """After waiting (its task fails within the budget) or in its first step (in place)."""
     store, log = Store(), Log()
     d = make(store, log, None)
     release = asyncio.Event()
     release.set()
-    d.handle = lambda message, follower, state: _raise_after(release)
-    assert protocol_content(await answer(d)) == texts.ERROR
+    d.handle = lambda message, follower, state: _raise_after(release, waits)
+    with caplog.at_level(logging.ERROR, logger="bot.dispatch"):
+        xml = await answer(d)
+    assert xml == render.to_xml(Text(texts.ERROR), OPENID, MESSAGE.target, int(d.services.clock.time()))
     assert log.rows[-1] == (OPENID, "out", "passive", "text", texts.ERROR, "k1", 0.0)
+    failed = [r for r in caplog.records if r.getMessage() == "background task _raise_after failed"]
+    assert [r.exc_info[0] for r in failed] == [KeyError]
 
 
 async def test_a_late_failure_after_the_error_text_says_nothing_more(delivered):
@@ -248,6 +266,14 @@ async def test_a_handler_cancelled_at_shutdown_holds_the_taken_replies_again(del
         await d.drain(timeout=0.01)
     assert delivered.back == [(store.follower, [Text("留言")])]
     assert delivered.sent == []
+    assert delivered.given == [d.services, d.services]  # taken, then held again
+
+    delivered.back.clear()
+    store.follower.taken = []  # nothing was taken: nothing is held again
+    d = make(store, log, handler)
+    assert await answer(d) == render.SUCCESS
+    await d.drain(timeout=0.01)
+    assert delivered.back == []
     assert f"handler for {logs.hashed(OPENID)} cancelled after the budget (shutdown)" in caplog.messages
 
 
@@ -295,8 +321,10 @@ async def test_the_state_write_is_bounded_by_the_budget_and_its_failure_logged(d
     assert clean.synced == [] and ("needs_sync", clean.follower) in clean.calls
 
 
-async def _raise_after(event: asyncio.Event):
-    await event.wait()
+async def _raise_after(event: asyncio.Event, waits: bool = True):
+    await event.wait()  # a set event does not suspend
+    if waits:
+        await asyncio.sleep(0)
     raise KeyError("boom")
 
 
