@@ -158,13 +158,19 @@ async def test_too_long_content_is_refused_or_cut_when_allowed():
     assert str(e.value) == r.TEXT_CONTENT_TOO_LONG.format(id=7, chars=25_007, bytes=75_007)
 
 
-async def test_content_that_grows_past_the_limit_with_real_urls_is_cut_or_refused():
-    class LongUrls(Uploader):
-        async def body_image_url(self, image: Image) -> str:
-            return "https://mmbiz.qpic.cn/" + "u" * 3000
+class LongUrls(Uploader):
+    async def body_image_url(self, image: Image) -> str:
+        return "https://mmbiz.qpic.cn/" + "u" * 3000
 
+
+def long_with_real_urls() -> tuple[str, list[Image]]:
+    """18,000 characters of text and seven images whose WeChat URLs (LongUrls) take it past the limit."""
     imgs = [image(n) for n in range(1, 8)]
-    body = "<p>" + "字" * 18_000 + "</p>" + "".join(f'<p><img data-sha256="{i.sha256}"></p>' for i in imgs)
+    return "<p>" + "字" * 18_000 + "</p>" + "".join(f'<p><img data-sha256="{i.sha256}"></p>' for i in imgs), imgs
+
+
+async def test_content_that_grows_past_the_limit_with_real_urls_is_cut_or_refused():
+    body, imgs = long_with_real_urls()
     with pytest.raises(r.ArticleTooLong) as e:
         await r.render_article(article(body), imgs, LongUrls())
     assert "20,000" in str(e.value)
@@ -235,12 +241,7 @@ async def test_a_cut_article_uploads_the_images_it_keeps_only():
 
 
 async def test_content_too_long_with_real_urls_is_refused_with_its_real_size():
-    class LongUrls(Uploader):
-        async def body_image_url(self, image: Image) -> str:
-            return "https://mmbiz.qpic.cn/" + "u" * 3000
-
-    imgs = [image(n) for n in range(1, 8)]
-    body = "<p>" + "字" * 18_000 + "</p>" + "".join(f'<p><img data-sha256="{i.sha256}"></p>' for i in imgs)
+    body, imgs = long_with_real_urls()
     with pytest.raises(r.ArticleTooLong) as e:
         await r.render_article(article(body), imgs, LongUrls())
     img = len('<p><img alt="" src="https://mmbiz.qpic.cn/' + "u" * 3000 + '" style="max-width:100%;height:auto"/></p>')
