@@ -4,7 +4,8 @@ the batches' upserts."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Column, MetaData, Table, TextClause, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.db import SessionFactory
@@ -29,13 +30,40 @@ async def upsert(session: AsyncSession, rows: list[dict], update: tuple[str, ...
     and first_seen) change."""
     if not rows:
         return
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    # The table, not the mapped class: a Core executemany, without the ORM's per-row bulk work.
-    stmt = insert(Follower.__table__)
     columns = update or [c for c in COLUMNS if c not in ("openid", "first_seen")]
-    stmt = stmt.on_conflict_do_update(index_elements=["openid"], set_={c: stmt.excluded[c] for c in columns})
-    await session.execute(stmt, rows)
+    if session.bind.dialect.name == "postgresql":
+        # The table, not the mapped class: a Core executemany, without the ORM's per-row bulk work.
+        stmt = pg_insert(Follower.__table__)
+        stmt = stmt.on_conflict_do_update(index_elements=["openid"], set_={c: stmt.excluded[c] for c in columns})
+        await session.execute(stmt, rows)
+        return
+    # SQLite: through a temporary table, so that the batch is a few statements rather than one
+    # sqlite3_step per row (see store/db.py's insertmanyvalues: an upsert cannot use it, and at a
+    # peak a second's thousand followers took over a second to write, behind the event loop).
+    await session.execute(_CREATE_BATCH)
+    await session.execute(insert(_BATCH), rows)  # one multi-row INSERT, the columns' defaults filled in
+    upsert_batch = _UPSERT_BATCH.get(tuple(columns))
+    await session.execute(_upsert_batch(columns) if upsert_batch is None else upsert_batch)
+    await session.execute(_EMPTY_BATCH)
 
+
+# The batch table: the followers' columns and their defaults, nothing else (no key, no index).
+_BATCH = Table(
+    "follower_batch", MetaData(),
+    *(Column(c.name, c.type, default=None if c.default is None else c.default.arg) for c in Follower.__table__.columns),
+    prefixes=["TEMPORARY"],
+)
+_CREATE_BATCH = text("CREATE TEMP TABLE IF NOT EXISTS follower_batch AS SELECT * FROM followers WHERE 0")
+_EMPTY_BATCH = text("DELETE FROM follower_batch")
+_UPSERT_BATCH: dict[tuple[str, ...], TextClause] = {}
+
+
+def _upsert_batch(columns: list[str]) -> TextClause:
+    names = ", ".join(COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    # "WHERE true": without it SQLite reads ON CONFLICT as part of the SELECT's join.
+    stmt = _UPSERT_BATCH[tuple(columns)] = text(
+        f"INSERT INTO followers ({names}) SELECT {names} FROM follower_batch WHERE true "
+        f"ON CONFLICT (openid) DO UPDATE SET {updates}"
+    )
+    return stmt

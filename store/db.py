@@ -72,6 +72,12 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        # A batch insert as one multi-row INSERT per page, not an executemany: the sqlite3 module
+        # lets go of the GIL around every sqlite3_step, and under load each of the 500 steps of a
+        # chunk waited for the event loop to hand it back (up to sys.getswitchinterval(), 5 ms):
+        # a second's message log took seconds to write and fell further behind at every batch.
+        # SQLAlchemy's "insertmanyvalues" renders the pages (only for INSERTs without ON CONFLICT).
+        engine.sync_engine.dialect.use_insertmanyvalues_wo_returning = True
         return engine
     # No pre-ping: it costs a round trip on every checkout, on the webhook's hot path. A connection
     # the server dropped fails its statement instead (the unit of work is retried by its caller or
