@@ -50,6 +50,7 @@ class Rule:
     handler: Handler
     describe: str  # how the rule reads in `keywords test` and logs
     help: str | None = None  # a line for 帮助, if the rule is something followers should know
+    words: frozenset[str] | None = None  # a case-blind exact rule's words (see `_plan`)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class Router:
     live: Callable[[Any], Iterable[Rule]] | None = None  # services → the rules read from the database
     trial: bool = False  # its handlers change nothing: a trial run may run them
     clicks: list[str] = field(default_factory=list)  # the menu CLICK keys its rules answer (the menu editor offers them)
+    _plan: tuple | None = field(default=None, repr=False, compare=False)  # (live rules, declared count, plan)
 
     def on_startup(self, hook: Hook) -> Hook:
         self.startup.append(hook)
@@ -120,16 +122,19 @@ class Router:
         self.before_route.append(hook)
         return hook
 
-    def rules_for(self, services: Any) -> Iterable[Rule]:
-        """The declared rules, then the live ones."""
-        if self.live is None:
-            return self.rules
-        return [*self.rules, *self.live(services)]
+    def plan(self, services: Any) -> list[Rule | dict[str, Rule]]:
+        """The declared rules, then the live ones, as `route` tries them (`_plan`); made again
+        when either changes."""
+        live = None if self.live is None else self.live(services)
+        made = self._plan
+        if made is None or made[0] is not live or made[1] != len(self.rules):
+            made = self._plan = (live, len(self.rules), _plan([*self.rules, *(live or ())]))
+        return made[2]
 
-    def rule(self, matcher: Matcher, describe: str, help: str | None = None):
+    def rule(self, matcher: Matcher, describe: str, help: str | None = None, words: frozenset[str] | None = None):
         """A rule with its own matcher: `matcher(message, services) -> Captured | None`."""
         def decorator(handler: Handler) -> Handler:
-            self.rules.append(Rule(matcher, handler, f"{self.name}: {describe}", help))
+            self.rules.append(Rule(matcher, handler, f"{self.name}: {describe}", help, words))
             return handler
 
         return decorator
@@ -143,7 +148,7 @@ class Router:
                 return Captured()
             return None
 
-        return self.rule(m, f"exact {'/'.join(words)}", help)
+        return self.rule(m, f"exact {'/'.join(words)}", help, None if case else frozenset(keys))
 
     def prefix(self, *prefixes: str, help: str | None = None):
         """`新闻 关键词` → ctx.args == "关键词". The bare prefix matches too (args == "")."""
@@ -224,10 +229,34 @@ class Router:
         return decorator
 
 
+def _plan(rules: list[Rule]) -> list[Rule | dict[str, Rule]]:
+    """The rules in order, each run of case-blind exact rules as one map from word to its first
+    rule: the editors' table is mostly exact keywords, and trying fifty matchers in turn was a
+    twentieth of a message's work (the order, and so which rule wins, is the same)."""
+    plan: list[Rule | dict[str, Rule]] = []
+    for rule in rules:
+        if rule.words is None:
+            plan.append(rule)
+            continue
+        if not plan or not isinstance(plan[-1], dict):
+            plan.append({})
+        for word in rule.words:
+            plan[-1].setdefault(word, rule)
+    return plan
+
+
 def route(routers: Iterable[Router], message: Any, services: Any) -> Routed | None:
     """The first rule, in router order then declaration order, that matches the message."""
+    lowered = _UNSET
     for router in routers:
-        for rule in router.rules_for(services):
+        for rule in router.plan(services):
+            if isinstance(rule, dict):
+                if lowered is _UNSET:
+                    text = text_of(message)
+                    lowered = None if text is None else text.lower()
+                if lowered is None or (rule := rule.get(lowered)) is None:
+                    continue
+                return Routed(rule.handler, Captured(), rule.describe, router)
             captured = rule.matcher(message, services)
             if captured is not None:
                 return Routed(rule.handler, captured, rule.describe, router)
