@@ -110,12 +110,9 @@ def _urls(args, settings: Settings) -> int:
 def _serve(args, settings: Settings) -> int:
     from app import serve
 
-    try:
-        import uvloop  # a faster event loop; the webhook's throughput depends on it
-    except ImportError:  # pragma: no cover - uvloop is pinned, but the bot runs without it
-        asyncio.run(serve(settings))
-    else:
-        uvloop.run(serve(settings))
+    # asyncio's own loop, not uvloop: measured side by side (bench/webhook.py, 2026-12-03), uvloop
+    # answered no more replies a second and held one request of every run for 200-300 ms.
+    asyncio.run(serve(settings))
     return 0
 
 
