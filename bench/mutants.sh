@@ -27,6 +27,7 @@ MODULES=(
   "members|store/members/table.py store/members/checks.py store/members/credit_code.py|tests/test_members_import.py tests/test_members_columns.py tests/test_members_checks_units.py tests/test_members_rows_units.py"
   "messagelog|bot/messagelog.py|tests/test_messagelog_units.py tests/test_messagelog_writer.py"
   "console-auth|console/security.py|tests/test_console_security_units.py tests/test_console_security_middleware.py"
+  "routing|bot/router.py core/refresh.py bot/follower_rows.py|tests/test_router_order.py tests/test_router_matchers.py tests/test_refresh_units.py tests/test_follower_rows_writes.py tests/test_dispatch_routing.py tests/test_webhook_followers_reads.py"
 )
 
 if [[ ! -x $VENV/bin/mutmut ]]; then

@@ -42,8 +42,7 @@ async def upsert(session: AsyncSession, rows: list[dict], update: tuple[str, ...
     # peak a second's thousand followers took over a second to write, behind the event loop).
     await session.execute(_CREATE_BATCH)
     await session.execute(insert(_BATCH), rows)  # one multi-row INSERT, the columns' defaults filled in
-    upsert_batch = _UPSERT_BATCH.get(tuple(columns))
-    await session.execute(_upsert_batch(columns) if upsert_batch is None else upsert_batch)
+    await session.execute(_upsert_batch(columns))
     await session.execute(_EMPTY_BATCH)
 
 
@@ -55,15 +54,13 @@ _BATCH = Table(
 )
 _CREATE_BATCH = text("CREATE TEMP TABLE IF NOT EXISTS follower_batch AS SELECT * FROM followers WHERE 0")
 _EMPTY_BATCH = text("DELETE FROM follower_batch")
-_UPSERT_BATCH: dict[tuple[str, ...], TextClause] = {}
 
 
-def _upsert_batch(columns: list[str]) -> TextClause:
+def _upsert_batch(columns: list[str] | tuple[str, ...]) -> TextClause:
     names = ", ".join(COLUMNS)
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
     # "WHERE true": without it SQLite reads ON CONFLICT as part of the SELECT's join.
-    stmt = _UPSERT_BATCH[tuple(columns)] = text(
+    return text(
         f"INSERT INTO followers ({names}) SELECT {names} FROM follower_batch WHERE true "
         f"ON CONFLICT (openid) DO UPDATE SET {updates}"
     )
-    return stmt

@@ -85,3 +85,39 @@ async def test_a_failing_load_is_logged_when_it_starts_failing_and_when_it_works
     assert load.runs == 4
     assert said == ["rules: could not refresh (database down); answering with what was loaded before",
                     "rules: refreshed again"]
+
+
+async def test_after_the_first_message_stopped_waiting_later_ones_pass_and_the_next_load_starts_when_due():
+    load, clock = Load(0.2), FakeClock()
+    refresh = Refresh("rules", load, clock, every=1.0, wait=5.0)
+    first = asyncio.ensure_future(refresh())
+    await asyncio.sleep(0.01)
+    await refresh()  # releases the first
+    await first
+    await refresh()  # the load still runs, nobody waits for it any more
+    await asyncio.sleep(0.3)
+    await refresh()  # it finished: cleared
+    clock.advance(1.0)
+    await refresh()
+    assert load.runs == 2 and load.finished == 2
+
+
+async def test_by_default_a_message_waits_a_fifth_of_a_second_at_most():
+    load, clock = Load(5.0), FakeClock()
+    refresh = Refresh("rules", load, clock, every=1.0)
+    started = time.monotonic()
+    await refresh()
+    assert time.monotonic() - started < 0.5
+    refresh._task.cancel()
+
+
+async def test_a_load_that_fails_again_after_working_is_said_again(caplog):
+    load, clock = Load(), FakeClock()
+    refresh = Refresh("rules", load, clock, every=1.0)
+    with caplog.at_level(logging.WARNING, logger="core.refresh"):
+        for fail in (True, False, True):
+            load.fail = fail
+            await refresh()
+            clock.advance(1.0)
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
+        "rules: could not refresh", "rules: refreshed again", "rules: could not refresh"]

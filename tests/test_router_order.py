@@ -4,7 +4,7 @@ added or changed after a message was routed are seen by the next."""
 
 from __future__ import annotations
 
-from bot.router import Router, route
+from bot.router import Captured, Router, route
 from tests.webhook_helpers import text_xml
 from wechat import protocol
 
@@ -58,13 +58,22 @@ def test_a_case_sensitive_exact_rule_is_tried_as_written():
 def test_rules_added_and_live_rules_changed_after_routing_are_seen():
     r = Router("r", live=lambda services: services)
     named(r, "declared", r.exact("甲"))
-    assert winner([r], "乙", services=[]) is None
+    none: list = []
+    assert winner([r], "乙", services=none) is None
+    assert r.plan(none) is r.plan(none)  # made once while nothing changes
     named(r, "added", r.exact("乙"))
-    assert winner([r], "乙", services=[]) == "added"
+    assert winner([r], "乙", services=none) == "added"
     live = Router("live")
     named(live, "live_rule", live.exact("丙"))
     assert winner([r], "丙", services=live.rules) == "live_rule"
-    assert winner([r], "丙", services=[]) is None
+    assert winner([r], "丙", services=none) is None
+
+
+def test_an_exact_rule_routed_by_lookup_says_which_rule_and_router_it_was():
+    r = Router("kw")
+    named(r, "word", r.exact("年会", "Annual"))
+    routed = route([r], text("annual"), None)
+    assert routed.captured == Captured() and routed.describe == "kw: exact 年会/Annual" and routed.router is r
 
 
 def test_a_non_text_message_skips_the_exact_rules():
