@@ -18,12 +18,21 @@ def test_bad_input_gets_a_clear_answer(cli):
     assert code == 2 and "--since 不能晚于 --year" in out
 
 
+async def fill_years(url: str, *years: tuple[int, int, int]) -> None:
+    """The years' articles and reads, in one event loop, the engine disposed in it (a pooled
+    connection left to a later loop is closed by the garbage collector on a loop that is gone)."""
+    engine = make_engine(url)
+    try:
+        for year, articles, reads_each in years:
+            await fill(make_session_factory(engine), year, articles, reads_each)
+    finally:
+        await engine.dispose()
+
+
 def test_the_report_and_its_workbook(cli, tmp_path):
     code, out, _ = cli("stats", "report", "--year", "2026")  # empty: says so in figures, fails nothing
     assert code == 0 and out.splitlines()[:2] == ["公众号阅读数据（2026 年）", "年均推文0篇，阅读量0。"]
-    db = make_session_factory(make_engine(cli.db_url))
-    asyncio.run(fill(db, 2026, 30, 400))
-    asyncio.run(fill(db, 2025, 10, 100))
+    asyncio.run(fill_years(cli.db_url, (2026, 30, 400), (2025, 10, 100)))
     code, out, _ = cli("stats", "report", "--year", "2026", "--since", "2025", "--top", "2", "--xlsx",
                        str(tmp_path / "r.xlsx"))
     lines = out.splitlines()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from openpyxl import load_workbook
 
 from cli.reading import text
@@ -20,6 +21,21 @@ from store.reading.report import push_figures, reading_report
 
 # The federation's news page as we hold it (NFKC-normalised: its comma came out ASCII).
 SEED = "“浙江省社会组织总会”微信公众号年均推文1500篇,阅读量超62万。"
+
+
+@pytest.fixture
+async def open_db():
+    """A session factory on a database URL; its engine disposed after the test (an engine left to the
+    garbage collector closes its aiosqlite connection on a loop that is gone, in a later test)."""
+    engines = []
+
+    def open_(url: str):
+        engines.append(make_engine(url))
+        return make_session_factory(engines[-1])
+
+    yield open_
+    for engine in engines:
+        await engine.dispose()
 
 
 async def fill(db, year: int, articles: int, reads_each: int, days: int = 3, prefix: str = "") -> None:
@@ -39,8 +55,8 @@ async def fill(db, year: int, articles: int, reads_each: int, days: int = 3, pre
         await records.upsert(s, ArticleDay, day_rows)
 
 
-async def test_the_seed_sentence_from_a_year_of_figures_and_the_mean_over_several(migrated):
-    db = make_session_factory(make_engine(migrated))
+async def test_the_seed_sentence_from_a_year_of_figures_and_the_mean_over_several(migrated, open_db):
+    db = open_db(migrated)
     await fill(db, 2026, 1500, 414)  # 621,000 reads
     r = await reading_report(db, 2026)
     assert (r.years[0].articles, r.years[0].reads) == (1500, 621_000)
@@ -55,15 +71,15 @@ async def test_the_seed_sentence_from_a_year_of_figures_and_the_mean_over_severa
     # the yearly mean: (1000 + 1300 + 1500) / 3 = 1266.7 → 1267; (300,000 + 650,000 + 621,000) / 3 = 523,666
     assert texts.headline(several) == "年均推文1267篇，阅读量超52万。"
     assert texts.headline(await reading_report(db, 2024)) == "年均推文1000篇，阅读量超30万。"
-    small = make_session_factory(make_engine(migrated.replace("test.db", "small.db")))
+    small = open_db(migrated.replace("test.db", "small.db"))
     from store.migrate import upgrade
     await upgrade(migrated.replace("test.db", "small.db"))
     await fill(small, 2026, 12, 100)
     assert texts.headline(await reading_report(small, 2026)) == "年均推文12篇，阅读量1200。"
 
 
-async def test_top_articles_follower_growth_and_the_printed_report(migrated):
-    db = make_session_factory(make_engine(migrated))
+async def test_top_articles_follower_growth_and_the_printed_report(migrated, open_db):
+    db = open_db(migrated)
     await fill(db, 2026, 5, 100)
     await fill(db, 2026, 2, 900, prefix="9")
     async with db.begin() as s:
@@ -82,8 +98,8 @@ async def test_top_articles_follower_growth_and_the_printed_report(migrated):
     assert "2026 年：发文 7 篇，阅读 2300 次" in printed and "粉丝 1000 → 1040（新增 53，取消 13，净增 40）" in printed
 
 
-async def test_the_xlsx_opens_with_chinese_headers(migrated, tmp_path):
-    db = make_session_factory(make_engine(migrated))
+async def test_the_xlsx_opens_with_chinese_headers(migrated, open_db, tmp_path):
+    db = open_db(migrated)
     await fill(db, 2026, 3, 50)
     path = tmp_path / "reading.xlsx"
     tables.write_xlsx(path, await reading_report(db, 2026), "测试公众号")
@@ -96,8 +112,8 @@ async def test_the_xlsx_opens_with_chinese_headers(migrated, tmp_path):
     assert top[0][:4] == ["名次", "标题", "发出日期", "阅读（人次）"] and top[1][3] == 50
 
 
-async def test_a_push_s_articles_are_linked_to_their_figures(migrated):
-    db = make_session_factory(make_engine(migrated))
+async def test_a_push_s_articles_are_linked_to_their_figures(migrated, open_db):
+    db = open_db(migrated)
     now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
     async with db.begin() as s:
         arts = [Article(title=f"文章{i}", author="秘书处", source_url=f"https://example.org/{i}", body_html="<p>x</p>",
@@ -131,10 +147,10 @@ async def test_a_push_s_articles_are_linked_to_their_figures(migrated):
         ("3001_1", ids[2][2], 0)]
 
 
-async def test_followers_over_time_for_a_chart(migrated):
+async def test_followers_over_time_for_a_chart(migrated, open_db):
     from store.reading.report import FollowerPoint, follower_series
 
-    db = make_session_factory(make_engine(migrated))
+    db = open_db(migrated)
     async with db.begin() as s:
         await records.upsert(s, FollowerDay, [{"ref_date": date(2026, 1, d), "cumulate_user": 100 + d} for d in (1, 2)])
         await records.upsert(s, FollowerSource, [
