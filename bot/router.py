@@ -112,7 +112,7 @@ class Router:
     live: Callable[[Any], Iterable[Rule]] | None = None  # services → the rules read from the database
     trial: bool = False  # its handlers change nothing: a trial run may run them
     clicks: list[str] = field(default_factory=list)  # the menu CLICK keys its rules answer (the menu editor offers them)
-    _plan: tuple | None = field(default=None, repr=False, compare=False)  # (live rules, declared count, plan)
+    _planned: tuple | None = field(default=None, repr=False, compare=False)  # (live rules, declared count, plan)
 
     def on_startup(self, hook: Hook) -> Hook:
         self.startup.append(hook)
@@ -126,9 +126,9 @@ class Router:
         """The declared rules, then the live ones, as `route` tries them (`_plan`); made again
         when either changes."""
         live = None if self.live is None else self.live(services)
-        made = self._plan
+        made = self._planned
         if made is None or made[0] is not live or made[1] != len(self.rules):
-            made = self._plan = (live, len(self.rules), _plan([*self.rules, *(live or ())]))
+            made = self._planned = (live, len(self.rules), _plan([*self.rules, *(live or ())]))
         return made[2]
 
     def rule(self, matcher: Matcher, describe: str, help: str | None = None, words: frozenset[str] | None = None):

@@ -40,10 +40,19 @@ def row(openid: str, at, **values) -> dict:
 
 
 @pytest.fixture
-async def any_db(db_url) -> str:
-    """SQLite, and PostgreSQL where it is configured (always on CI), at the latest schema."""
+async def engine(db_url):
+    """On SQLite, and on PostgreSQL where it is configured (always on CI), at the latest schema."""
     await upgrade(db_url)
-    return db_url
+    engine = make_engine(db_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def sqlite_engine(migrated):
+    engine = make_engine(migrated)
+    yield engine
+    await engine.dispose()
 
 
 async def rows_by_id(db) -> dict[str, Follower]:
@@ -51,17 +60,16 @@ async def rows_by_id(db) -> dict[str, Follower]:
         return {f.openid: f for f in await session.scalars(select(Follower))}
 
 
-async def test_a_batch_of_followers_is_a_few_statements_and_a_second_batch_updates_the_first(any_db):
-    engine = make_engine(any_db)
+async def test_a_batch_of_followers_is_a_few_statements_and_a_second_batch_updates_the_first(engine):
     db = make_session_factory(engine)
     clock = FakeClock()
     first = clock.now()
     statements = counting(engine)
     async with db.begin() as session:
         await upsert(session, [row(f"o-{i}", first) for i in range(500)])
-        if is_sqlite(any_db):  # nothing left in the batch table for the next batch on this connection
+        if is_sqlite(str(engine.url)):  # nothing left in the batch table for the next batch on this connection
             assert (await session.execute(text("SELECT count(*) FROM follower_batch"))).scalar() == 0
-    if is_sqlite(any_db):
+    if is_sqlite(str(engine.url)):
         assert len(statements) <= 6 and not [s for s in statements if s.startswith("many: ")]
     later = first + timedelta(hours=1)
     async with db.begin() as session:
@@ -73,11 +81,9 @@ async def test_a_batch_of_followers_is_a_few_statements_and_a_second_batch_updat
     assert (changed.subscribed, changed.message_window_used, changed.state) == (False, 2, {"kind": "more"})
     assert changed.last_seen == later and changed.first_seen == first  # first_seen is never updated
     assert (kept.subscribed, kept.last_seen, kept.state) == (True, first, None)
-    await engine.dispose()
 
 
-async def test_a_touch_only_batch_changes_only_those_columns_and_new_rows_get_the_defaults(any_db):
-    engine = make_engine(any_db)
+async def test_a_touch_only_batch_changes_only_those_columns_and_new_rows_get_the_defaults(engine):
     db = make_session_factory(engine)
     at = FakeClock().now()
     async with db.begin() as session:
@@ -93,11 +99,10 @@ async def test_a_touch_only_batch_changes_only_those_columns_and_new_rows_get_th
     assert held.last_seen == later
     assert (held.subscribed, held.state, held.held) == (False, {"kind": "more"}, [{"type": "text", "content": "甲"}])
     assert (new.subscribed, new.message_window_used, new.event_window_used, new.state, new.held) == (True, 0, 0, None, None)
-    await engine.dispose()
 
 
-async def test_a_chunk_of_the_message_log_is_one_insert(migrated):
-    engine = make_engine(migrated)
+async def test_a_chunk_of_the_message_log_is_one_insert(sqlite_engine):
+    engine = sqlite_engine
     db = make_session_factory(engine)
     at = FakeClock().now()
     statements = counting(engine)
@@ -108,15 +113,12 @@ async def test_a_chunk_of_the_message_log_is_one_insert(migrated):
     assert len(statements) == 1 and statements[0].startswith("INSERT")
     async with db() as session:
         assert len((await session.execute(select(MessageLog.id))).all()) == 500
-    await engine.dispose()
 
 
-async def test_rows_are_read_back_in_the_order_asked_the_first_one_included(any_db):
-    engine = make_engine(any_db)
+async def test_rows_are_read_back_in_the_order_asked_the_first_one_included(engine):
     db = make_session_factory(engine)
     at = FakeClock().now()
     async with db.begin() as session:
         await upsert(session, [row("o-first", at, subscribed=False), row("o-third", at)])
     found = await read_rows(db, ["o-first", "o-second", "o-third"])
     assert [f and (f.openid, f.subscribed) for f in found] == [("o-first", False), None, ("o-third", True)]
-    await engine.dispose()
