@@ -26,7 +26,9 @@ The parts: the servers and their config (bench/webhook_servers.py), the requests
 of the replies (bench/webhook_traffic.py), `--compare` and `--memory` (bench/webhook_compare.py,
 bench/webhook_memory.py); this file runs wrk and prints.
 
-Dedupe, follower tracking and the message log are whatever `main.py serve` does: all on.
+Dedupe, follower tracking and the message log are whatever `main.py serve` does: all on, unless
+`--without log,follow,dedupe,handle` turns some off in our servers (bench/without/sitecustomize.py) to
+measure what each costs; with `--compare`, against the bare server in the same run.
 Speed is printed, never asserted; see the figures in the project's notes. Runs of one setup vary by
 up to ~18 % on a 2-core machine: compare within one run.
 """
@@ -190,14 +192,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--followers", type=int, default=3000, help="distinct senders (default 3000)")
     p.add_argument("--modes", default="plain,safe", help="plain, safe or both (default plain,safe)")
     p.add_argument("--pool", type=int, default=0, help="pre-built requests per mode (default: duration × rate)")
-    p.add_argument("--rate-plain", type=int, default=15000, help=argparse.SUPPRESS)
-    p.add_argument("--rate-safe", type=int, default=10000, help=argparse.SUPPRESS)
+    # The pool's size per second of --duration: above the fastest rate seen (two bare processes on
+    # 2 cores: 15,000/s plain and 10,000/s safe ran out of a pool of this size at the old defaults).
+    p.add_argument("--rate-plain", type=int, default=25000, help=argparse.SUPPRESS)
+    p.add_argument("--rate-safe", type=int, default=16000, help=argparse.SUPPRESS)
     p.add_argument("--memory", action="store_true",
                    help="sample the servers' resident memory each second; load in segments (bench/webhook_memory.py)")
     p.add_argument("--segment", type=float, default=20, help="--memory: seconds per segment (default 20)")
     p.add_argument("--compare", default="", metavar="PATH",
                    help="the bare webhook (bare_webhook.py): bare, ours, bare again, three rounds (bench/webhook_compare.py)")
     p.add_argument("--rounds", type=int, default=0, help="--compare: rounds (default 3)")
+    p.add_argument("--without", default="", metavar="PARTS",
+                   help="our servers with parts of the hot path off, to measure them: any of "
+                        "log,follow,dedupe,handle (bench/without/sitecustomize.py)")
     p.add_argument("--keep", action="store_true", help="keep the work folder (config, logs, requests)")
     args = p.parse_args(argv)
     args.contacted = 0  # requests answered so far: past --followers, every follower is known to the bot
@@ -207,6 +214,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.processes > 1 and not args.database:
         print("error: several processes need --database postgresql+asyncpg://… (and --redis)", file=sys.stderr)
+        return 2
+    from bench.without.sitecustomize import PARTS
+
+    unknown = set(filter(None, args.without.split(","))) - set(PARTS)
+    if unknown:
+        print(f"error: --without takes {','.join(PARTS)}, not {','.join(sorted(unknown))}", file=sys.stderr)
         return 2
     base = load_settings(args.config)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -228,13 +241,14 @@ def main(argv: list[str] | None = None) -> int:
     write_config(config, base, port, database, args.redis)
     settings = load_settings(config, environ={})
     url = f"http://127.0.0.1:{port}{settings.server.webhook_path}"
-    servers = Servers(config, args.processes, workdir)
+    servers = Servers(config, args.processes, workdir, args.without)
     # MsgIds no earlier run used (dedupe keys outlive a run in Redis/PostgreSQL).
     msg_ids = iter(range(int(time.time() * 1000) * 1000, 2**63, 10**7))
     load = os.getloadavg()
     print(f"bench: {args.processes} process(es), {database.split('://')[0]}{' + redis' if args.redis else ''}, "
           f"concurrency {args.concurrency}, wrk threads {args.threads}, {args.duration:g} s per mode, "
-          f"{args.followers} followers; load average before start {load[0]:.2f}")
+          f"{args.followers} followers; load average before start {load[0]:.2f}"
+          + (f"; without {args.without}" if args.without else ""))
     results = []
     people = followers(args.followers)  # the same followers in every mode
     try:

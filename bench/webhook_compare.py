@@ -105,8 +105,9 @@ def run_compare(runner, args, modes: list[str]) -> int:
             settings = load_settings(config, environ={})
             url = f"http://127.0.0.1:{port}{settings.server.webhook_path}"
             servers = (BareServer(bare, port, settings.wechat, args.processes, workdir) if name != "ours"
-                       else servers_of.Servers(config, args.processes, workdir))
-            print(f"round {n}, {name} ({args.processes} process(es)); load average {os.getloadavg()[0]:.2f}",
+                       else servers_of.Servers(config, args.processes, workdir, args.without))
+            off = f", without {args.without}" if name == "ours" and args.without else ""
+            print(f"round {n}, {name} ({args.processes} process(es){off}); load average {os.getloadavg()[0]:.2f}",
                   flush=True)
             args.contacted = 0
             try:

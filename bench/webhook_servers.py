@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -74,9 +75,23 @@ async def ensure_pg_database(url: str) -> None:
             await conn.close()
 
 
+WITHOUT_DIR = ROOT / "bench" / "without"  # its sitecustomize turns parts of the hot path off
+
+
+def without_env(parts: str) -> dict[str, str] | None:
+    """The environment of `serve` processes with these parts of the hot path off (bench/without/);
+    None: the product as it is."""
+    if not parts:
+        return None
+    env = dict(os.environ, BENCH_WITHOUT=parts)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(WITHOUT_DIR), env.get("PYTHONPATH", "")]))
+    return env
+
+
 class Servers:
-    def __init__(self, config: Path, processes: int, workdir: Path) -> None:
+    def __init__(self, config: Path, processes: int, workdir: Path, without: str = "") -> None:
         self.config = config
+        self.env = without_env(without)
         self.processes = processes
         self.workdir = workdir
         self.procs: list[subprocess.Popen] = []
@@ -91,7 +106,7 @@ class Servers:
             log = open(self.workdir / f"serve-{i}.log", "wb")  # closed when the process ends
             self.procs.append(subprocess.Popen(
                 [py, "main.py", "serve", "--config", str(self.config)], cwd=ROOT, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                stderr=subprocess.STDOUT, start_new_session=True, env=self.env,
             ))
 
     def stop(self) -> None:
