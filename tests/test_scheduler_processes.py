@@ -46,13 +46,17 @@ async def test_two_processes_send_fifty_due_pushes_exactly_once(sandbox_factory,
     async with open_services(settings) as services:
         env = Env(services, sandbox, runner=None)
         ids = await env.articles(50, images=1)  # one body image shared by all, 50 covers
-        at = services.clock.now() + timedelta(seconds=3)
-        # All due at once: pinned to the same moment.
-        pushes = [await editing.create(services, editing.PushSpec(article_ids=[aid], at=at)) for aid in ids]
         procs = [Serve(path, name=f"serve{i}") for i, path in enumerate(paths)]
         for p in procs:
             await p.start()
         try:
+            # Both schedulers ticking before anything is due: else the first one up may take every
+            # push before the other starts (it did, on a fast machine), and "both took part" is luck.
+            for p in procs:
+                await p.wait_for_log(" started (tick ")
+            at = services.clock.now() + timedelta(seconds=1)
+            # All due at once: pinned to the same moment.
+            pushes = [await editing.create(services, editing.PushSpec(article_ids=[aid], at=at)) for aid in ids]
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 90
             while True:
