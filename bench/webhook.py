@@ -215,9 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.processes > 1 and not args.database:
         print("error: several processes need --database postgresql+asyncpg://… (and --redis)", file=sys.stderr)
         return 2
-    from bench.without.sitecustomize import PARTS
+    from bench.without.sitecustomize import PARTS, parts_of
 
-    unknown = set(filter(None, args.without.split(","))) - set(PARTS)
+    unknown = parts_of(args.without) - set(PARTS)
     if unknown:
         print(f"error: --without takes {','.join(PARTS)}, not {','.join(sorted(unknown))}", file=sys.stderr)
         return 2

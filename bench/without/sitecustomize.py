@@ -7,7 +7,8 @@ puts it there only with --without). BENCH_WITHOUT names the parts, comma-separat
     log     the message log's rows (nothing recorded, nothing written)
     follow  the follower's record (no lookup, no touch, no conversation state, no upsert)
     dedupe  the dedupe and replay maps (every request produces its answer)
-    handle  routing and the handler (a text's reply is routed and made once, then reused)
+    handle  routing and the handler (a text's reply is routed and made once, then reused; other
+            messages are handled as usual)
 
 The replies stay the same, so the bench still checks every one of them.
 """
@@ -16,6 +17,11 @@ import os
 import sys
 
 PARTS = ("log", "follow", "dedupe", "handle")
+
+
+def parts_of(text: str) -> set[str]:
+    """The parts a `--without` value (or BENCH_WITHOUT) names."""
+    return {part.strip() for part in text.split(",") if part.strip()}
 
 
 def _replace(owner, name: str, new) -> None:
@@ -48,7 +54,9 @@ def switch_off(parts: set[str]) -> None:
         handle = bot.dispatch.Dispatcher.handle
 
         async def reused(self, message, follower, state):
-            text = getattr(message, "content", None)
+            if message.type != "text":
+                return await handle(self, message, follower, state)
+            text = message.content
             if text not in made:
                 made[text] = await handle(self, message, follower, state)
             return made[text]
@@ -56,7 +64,7 @@ def switch_off(parts: set[str]) -> None:
         _replace(bot.dispatch.Dispatcher, "handle", reused)
 
 
-_asked = set(filter(None, os.environ.get("BENCH_WITHOUT", "").split(",")))
+_asked = parts_of(os.environ.get("BENCH_WITHOUT", ""))
 if _asked:
     sys.path.insert(0, os.getcwd())  # `serve` runs in the project's root; its packages are not on the path yet
     switch_off(_asked)
