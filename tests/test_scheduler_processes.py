@@ -54,8 +54,9 @@ async def test_two_processes_send_fifty_due_pushes_exactly_once(sandbox_factory,
             # push before the other starts (it did, on a fast machine), and "both took part" is luck.
             for p in procs:
                 await p.wait_for_log(" started (tick ")
-            at = services.clock.now() + timedelta(seconds=1)
-            # All due at once: pinned to the same moment.
+            # All due at once: pinned to the same moment, far enough ahead that making fifty pushes
+            # (seconds on a loaded machine) does not reach it: a time already past is refused.
+            at = services.clock.now() + timedelta(seconds=3)
             pushes = [await editing.create(services, editing.PushSpec(article_ids=[aid], at=at)) for aid in ids]
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 90
